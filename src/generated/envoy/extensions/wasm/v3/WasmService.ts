@@ -1,0 +1,13 @@
+// Original file: /work/main/protos/envoy/extensions/wasm/v3/wasm.proto
+
+import type { PluginConfig as _envoy_extensions_wasm_v3_PluginConfig, PluginConfig__Output as _envoy_extensions_wasm_v3_PluginConfig__Output } from '../../../../envoy/extensions/wasm/v3/PluginConfig';
+
+export interface WasmService {
+  'config'?: (_envoy_extensions_wasm_v3_PluginConfig | null);
+  'singleton'?: (boolean);
+}
+
+export interface WasmService__Output {
+  'config': (_envoy_extensions_wasm_v3_PluginConfig__Output | null);
+  'singleton': (boolean);
+}
