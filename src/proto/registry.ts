@@ -81,9 +81,42 @@ export function messageNameOf(typeUrl: string): string {
  */
 export function encodeMessage(fullName: string, value: object): Buffer {
   const type = messageType(fullName);
-  const invalid = type.verify(value);
+  // protobufjs's fromObject drops unknown fields and enum names silently;
+  // check the shape first so a typo is an error, not a missing setting.
+  const problem = shapeProblem(type, value, "");
+  if (problem) throw new TypeError(`${fullName}: ${problem}`);
+  const message = type.fromObject(value);
+  const invalid = type.verify(message);
   if (invalid) throw new TypeError(`${fullName}: ${invalid}`);
-  return Buffer.from(type.encode(type.fromObject(value)).finish());
+  return Buffer.from(type.encode(message).finish());
+}
+
+/** The first unknown field or enum name in `value`, as `path: problem`. */
+function shapeProblem(type: protobuf.Type, value: unknown, path: string): string | undefined {
+  if (value === null || typeof value !== "object" || Array.isArray(value) || value instanceof Uint8Array) {
+    return `${path || "(root)"}: expected an object for ${type.fullName.slice(1)}`;
+  }
+  for (const [key, v] of Object.entries(value)) {
+    if (v === undefined || v === null) continue;
+    const field = type.fields[key];
+    const here = path ? `${path}.${key}` : key;
+    if (!field) {
+      if (type.oneofs?.[key]) continue; // virtual oneof discriminator from decode
+      return `${here}: unknown field`;
+    }
+    const items = field.repeated && Array.isArray(v) ? v.map((x, i) => [x, `${here}[${i}]`] as const) : [[v, here] as const];
+    if (field.map) continue;
+    for (const [item, p] of items) {
+      const rt = field.resolvedType;
+      if (rt instanceof protobuf.Enum) {
+        if (typeof item === "string" && !(item in rt.values)) return `${p}: unknown enum value "${item}" for ${rt.name}`;
+      } else if (rt instanceof protobuf.Type && !rt.fullName.startsWith(".google.protobuf.")) {
+        const inner = shapeProblem(rt, item, p);
+        if (inner) return inner;
+      }
+    }
+  }
+  return undefined;
 }
 
 /** Options used for every decode: the shape of the generated `__Output` types. */

@@ -1,0 +1,235 @@
+/**
+ * Serves stored modules over HTTP so Envoys can load them as remote code
+ * (AsyncDataSource.remote: http_uri + sha256) from the control plane itself,
+ * with no route to wherever the module was built or first fetched.
+ *
+ * Only `/modules/<64 lowercase hex>.wasm` is served, looked up by hash in the
+ * store: nothing in the URL ever becomes a filesystem path, so no request
+ * (`..`, percent-encoding, uppercase hex, extra segments) can reach anything
+ * else. Modules are immutable, so responses carry a strong ETag and a
+ * year-long immutable Cache-Control.
+ */
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { ModuleError, WasmxdsError, errorMessage } from "../errors";
+import type { Logger } from "../logger";
+import { type HostPort, formatHostPort, parseHostPort } from "../net/host-port";
+import type { ModuleStore } from "./module-store";
+import { isSha256Hex } from "./sha256";
+
+/** Where the module server listens unless `--modules-address` says otherwise. */
+export const DEFAULT_MODULES_ADDRESS = "127.0.0.1:18002";
+
+export interface ModuleServerOptions {
+  /** Only `get` is used, so any read-only view of a store will do. */
+  readonly store: Pick<ModuleStore, "get">;
+  /** Defaults to the host of DEFAULT_MODULES_ADDRESS. */
+  readonly host?: string;
+  /** Defaults to the port of DEFAULT_MODULES_ADDRESS; 0 picks a free port. */
+  readonly port?: number;
+  readonly logger: Logger;
+}
+
+export interface ModuleServer {
+  /** The address actually bound (the real port when 0 was asked for). */
+  readonly address: HostPort;
+  /** The http_uri an Envoy should fetch the module from. */
+  url(sha256: string): string;
+  /** Stops listening and drops open connections, keep-alive ones included. */
+  close(): Promise<void>;
+}
+
+const MODULE_PATH = /^\/modules\/([0-9a-f]{64})\.wasm$/;
+const ALLOW = "GET, HEAD";
+
+export async function startModuleServer(options: ModuleServerOptions): Promise<ModuleServer> {
+  const defaults = parseHostPort(DEFAULT_MODULES_ADDRESS, "DEFAULT_MODULES_ADDRESS");
+  const host = options.host ?? defaults.host;
+  const port = options.port ?? defaults.port;
+  const logger = options.logger;
+
+  const server = createServer((req, res) => {
+    try {
+      handle(req, res, options.store);
+    } catch (err) {
+      logger.error("module server request failed", { url: req.url, error: errorMessage(err) });
+      if (!res.headersSent) sendText(res, req, 500, "internal error\n");
+      else res.destroy();
+    }
+    logger.debug("module request", { method: req.method, url: req.url, status: res.statusCode });
+  });
+
+  await listen(server, host, port);
+  // After start-up a server error would otherwise be an unhandled 'error' event.
+  server.on("error", (err) => logger.error("module server error", { error: errorMessage(err) }));
+  const info = server.address() as AddressInfo;
+  const address: HostPort = Object.freeze({ host: info.address, port: info.port });
+  const base = `http://${formatHostPort(address)}`;
+  logger.info("module server listening", { address: formatHostPort(address) });
+
+  let closing: Promise<void> | undefined;
+  return {
+    address,
+    url(sha256: string): string {
+      if (!isSha256Hex(sha256)) {
+        throw new ModuleError("MODULE_INVALID", `module url: expected a lowercase hex sha256, got ${JSON.stringify(sha256)}`);
+      }
+      return `${base}/modules/${sha256}.wasm`;
+    },
+    close(): Promise<void> {
+      closing ??= new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        // server.close only stops accepting; Envoy keeps connections alive,
+        // so without this close would wait for them to time out.
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
+
+function handle(req: IncomingMessage, res: ServerResponse, store: Pick<ModuleStore, "get">): void {
+  // Match the raw request target, never a decoded or normalised one, so
+  // `%2e%2e` and `..` stay literal and fail the pattern. The query is ignored.
+  const target = req.url ?? "";
+  const queryAt = target.indexOf("?");
+  const path = queryAt < 0 ? target : target.slice(0, queryAt);
+
+  if (path === "/healthz") {
+    if (!allowed(req, res)) return;
+    sendText(res, req, 200, "ok\n");
+    return;
+  }
+
+  const sha256 = MODULE_PATH.exec(path)?.[1];
+  const bytes = sha256 === undefined ? undefined : store.get(sha256);
+  if (sha256 === undefined || bytes === undefined) {
+    sendText(res, req, 404, "not found\n");
+    return;
+  }
+  if (!allowed(req, res)) return;
+
+  const etag = `"${sha256}"`;
+  res.setHeader("ETag", etag);
+  res.setHeader("Cache-Control", "public, max-age=31536000, immutable");
+  res.setHeader("Accept-Ranges", "bytes");
+  res.setHeader("Content-Type", "application/wasm");
+  res.setHeader("X-Content-Type-Options", "nosniff");
+
+  // RFC 9110 §13.2.2: If-None-Match is evaluated before Range.
+  if (noneMatch(req.headers["if-none-match"], sha256)) {
+    res.statusCode = 304;
+    res.end();
+    return;
+  }
+
+  const range = rangeApplies(req, etag) ? parseRange(req.headers.range, bytes.length) : undefined;
+  if (range === "unsatisfiable") {
+    res.statusCode = 416;
+    res.setHeader("Content-Range", `bytes */${bytes.length}`);
+    sendText(res, req, 416, "range not satisfiable\n");
+    return;
+  }
+
+  let body = bytes;
+  if (range === undefined) {
+    res.statusCode = 200;
+  } else {
+    res.statusCode = 206;
+    res.setHeader("Content-Range", `bytes ${range.start}-${range.end}/${bytes.length}`);
+    body = bytes.subarray(range.start, range.end + 1);
+  }
+  res.setHeader("Content-Length", body.length);
+  res.end(req.method === "HEAD" ? undefined : body);
+}
+
+/** Answers 405 with Allow for anything but GET and HEAD. */
+function allowed(req: IncomingMessage, res: ServerResponse): boolean {
+  if (req.method === "GET" || req.method === "HEAD") return true;
+  res.setHeader("Allow", ALLOW);
+  sendText(res, req, 405, "method not allowed\n");
+  return false;
+}
+
+function sendText(res: ServerResponse, req: IncomingMessage, status: number, text: string): void {
+  const body = Buffer.from(text, "utf8");
+  res.statusCode = status;
+  res.setHeader("Content-Type", "text/plain; charset=utf-8");
+  res.setHeader("Content-Length", body.length);
+  res.end(req.method === "HEAD" ? undefined : body);
+}
+
+/** If-None-Match uses weak comparison (RFC 9110 §13.1.2), so W/"x" matches too. */
+function noneMatch(header: string | undefined, sha256: string): boolean {
+  if (header === undefined) return false;
+  return header.split(",").some((tag) => {
+    const t = tag.trim();
+    return t === "*" || t === `"${sha256}"` || t === `W/"${sha256}"`;
+  });
+}
+
+/**
+ * If-Range (RFC 9110 §13.1.5) needs a strong match; a date never matches
+ * because no Last-Modified is sent. A mismatch means "send it all".
+ */
+function rangeApplies(req: IncomingMessage, etag: string): boolean {
+  const ifRange = req.headers["if-range"];
+  return typeof ifRange !== "string" || ifRange.trim() === etag;
+}
+
+interface ByteRange {
+  readonly start: number;
+  /** Inclusive, as in Content-Range. */
+  readonly end: number;
+}
+
+/**
+ * One byte range, "unsatisfiable", or undefined for "ignore the header and
+ * send 200": a missing, malformed or non-bytes Range, and a multi-range
+ * request, which RFC 9110 §14.2 lets a server answer with the whole body
+ * instead of multipart/byteranges.
+ */
+function parseRange(header: string | undefined, size: number): ByteRange | "unsatisfiable" | undefined {
+  if (header === undefined) return undefined;
+  const eq = header.indexOf("=");
+  if (eq < 0 || header.slice(0, eq).trim().toLowerCase() !== "bytes") return undefined;
+  const specs = header
+    .slice(eq + 1)
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+  if (specs.length !== 1) return undefined;
+  const match = /^(\d*)-(\d*)$/.exec(specs[0] ?? "");
+  if (match === null) return undefined;
+  const [, first = "", last = ""] = match;
+  if (first === "" && last === "") return undefined;
+
+  if (first === "") {
+    // Suffix range: the last N bytes.
+    const length = Number(last);
+    if (length === 0 || size === 0) return "unsatisfiable";
+    return { start: Math.max(0, size - length), end: size - 1 };
+  }
+  const start = Number(first);
+  if (last !== "" && Number(last) < start) return undefined;
+  if (start >= size) return "unsatisfiable";
+  const end = last === "" ? size - 1 : Math.min(Number(last), size - 1);
+  return { start, end };
+}
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => {
+      reject(
+        new WasmxdsError("ADDRESS_INVALID", `module server: cannot listen on ${formatHostPort({ host, port })}: ${err.message}`, {
+          cause: err,
+        }),
+      );
+    };
+    server.once("error", onError);
+    server.listen(port, host, () => {
+      server.off("error", onError);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,209 @@
+/**
+ * Modules configured by `url:` + `sha256:` are fetched once by the control
+ * plane, verified exactly as Envoy would (lowercase hex SHA-256 of the raw
+ * body), stored, and then served to Envoys from the module server. Envoys
+ * therefore need no cluster or route to the artifact host, and a module that
+ * is too big, unreachable or not the promised bytes fails here, at config
+ * time, with the URL in the message — not later as a silent fail-closed
+ * filter (`wasm_fail_stream`) inside Envoy.
+ */
+import { createHash } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import { ModuleError, errorMessage } from "../errors";
+import { type Logger, silentLogger } from "../logger";
+import type { ModuleStore, StoredModule } from "./module-store";
+import { isSha256Hex } from "./sha256";
+
+export const DEFAULT_MAX_MODULE_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_FETCH_TIMEOUT_MS = 30_000;
+export const DEFAULT_FETCH_RETRIES = 2;
+const DEFAULT_BACKOFF_MS = 500;
+const MAX_BACKOFF_MS = 10_000;
+
+export interface FetchModuleOptions {
+  /** Refuse bodies larger than this. Default 64 MiB. */
+  readonly maxBytes?: number;
+  /** Per attempt, covering connect, headers and the whole body. Default 30 s. */
+  readonly timeoutMs?: number;
+  /** Extra attempts after a retryable failure. Default 2. */
+  readonly retries?: number;
+  /** Base of the exponential backoff between attempts (full jitter). Default 500 ms. */
+  readonly backoffMs?: number;
+  readonly logger?: Logger;
+  /** Aborts the fetch and any pending retry (shutdown). */
+  readonly signal?: AbortSignal;
+}
+
+type Attempt = { readonly bytes: Buffer } | { readonly error: ModuleError; readonly retry: boolean };
+
+/**
+ * Fetches `url` and returns its body if it hashes to `expectedSha256`.
+ * Network errors, timeouts, 5xx, 408 and 429 are retried with backoff; other
+ * statuses, an oversized body and a hash mismatch are not, since another
+ * attempt would get the same answer. Throws ModuleError MODULE_FETCH_FAILED,
+ * MODULE_TOO_LARGE or MODULE_HASH_MISMATCH; every message starts with the URL.
+ */
+export async function fetchModule(url: string, expectedSha256: string, options: FetchModuleOptions = {}): Promise<Buffer> {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_MODULE_BYTES;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
+  const retries = options.retries ?? DEFAULT_FETCH_RETRIES;
+  const backoffMs = options.backoffMs ?? DEFAULT_BACKOFF_MS;
+  const logger = options.logger ?? silentLogger;
+  checkRequest(url, expectedSha256);
+
+  for (let attempt = 1; ; attempt++) {
+    const result = await fetchOnce(url, expectedSha256, maxBytes, timeoutMs, options.signal);
+    if ("bytes" in result) {
+      logger.debug("module fetched", { url, sha256: expectedSha256, size: result.bytes.length, attempt });
+      return result.bytes;
+    }
+    if (!result.retry || attempt > retries) {
+      if (attempt === 1) throw result.error;
+      throw new ModuleError(result.error.code, `${result.error.message} (after ${attempt} attempts)`, {
+        cause: result.error.cause,
+      });
+    }
+    const delayMs = Math.round(Math.random() * Math.min(MAX_BACKOFF_MS, backoffMs * 2 ** (attempt - 1)));
+    logger.warn("module fetch failed; retrying", { url, attempt, delayMs, error: result.error.message });
+    try {
+      await sleep(delayMs, undefined, { signal: options.signal });
+    } catch (err) {
+      throw new ModuleError("MODULE_FETCH_FAILED", `${url}: aborted`, { cause: err });
+    }
+  }
+}
+
+/**
+ * Returns modules from the store when present, otherwise fetches, verifies
+ * and stores them. Content addressing makes the hash the whole cache key: a
+ * module already held under that sha256 is those bytes, whatever URL it came
+ * from. Concurrent requests for one module share one fetch.
+ */
+export class RemoteModuleResolver {
+  readonly #store: Pick<ModuleStore, "get" | "put">;
+  readonly #options: FetchModuleOptions;
+  readonly #inFlight = new Map<string, Promise<StoredModule>>();
+
+  constructor(store: Pick<ModuleStore, "get" | "put">, options: FetchModuleOptions = {}) {
+    this.#store = store;
+    this.#options = options;
+  }
+
+  async resolve(url: string, sha256: string): Promise<StoredModule> {
+    checkRequest(url, sha256);
+    const held = this.#store.get(sha256);
+    if (held !== undefined) return { sha256, size: held.length };
+
+    // Keyed by URL too, so a failure is reported against the URL that failed.
+    const key = `${sha256} ${url}`;
+    const running = this.#inFlight.get(key);
+    if (running !== undefined) return running;
+    const job = fetchModule(url, sha256, this.#options).then((bytes) => this.#store.put(bytes));
+    this.#inFlight.set(key, job);
+    try {
+      return await job;
+    } finally {
+      this.#inFlight.delete(key);
+    }
+  }
+}
+
+function checkRequest(url: string, sha256: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch (err) {
+    throw new ModuleError("MODULE_FETCH_FAILED", `${url}: not a valid URL`, { cause: err });
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+    throw new ModuleError("MODULE_FETCH_FAILED", `${url}: unsupported scheme "${parsed.protocol}"; expected http or https`);
+  }
+  if (!isSha256Hex(sha256)) {
+    // Envoy compares the hex digest as a plain string, so other spellings can never match.
+    throw new ModuleError("MODULE_INVALID", `${url}: sha256 must be 64 lowercase hex digits, got ${JSON.stringify(sha256)}`);
+  }
+}
+
+async function fetchOnce(
+  url: string,
+  expectedSha256: string,
+  maxBytes: number,
+  timeoutMs: number,
+  outer: AbortSignal | undefined,
+): Promise<Attempt> {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const signal = outer === undefined ? timeout : AbortSignal.any([outer, timeout]);
+  const interrupted = (err: unknown): Attempt => {
+    if (outer?.aborted) return fatal("MODULE_FETCH_FAILED", `${url}: aborted`, err);
+    if (timeout.aborted) return retryable(`${url}: timed out after ${timeoutMs} ms`, err);
+    return retryable(`${url}: ${networkMessage(err)}`, err);
+  };
+
+  let response: Response;
+  try {
+    // identity: hash the bytes exactly as sent, as Envoy (which asks for no
+    // encoding) would receive them.
+    response = await fetch(url, { signal, headers: { "accept-encoding": "identity" } });
+  } catch (err) {
+    return interrupted(err);
+  }
+
+  if (!response.ok) {
+    await response.body?.cancel().catch(() => {});
+    const status = `${response.status} ${response.statusText}`.trim();
+    const transient = response.status >= 500 || response.status === 408 || response.status === 429;
+    const error = new ModuleError("MODULE_FETCH_FAILED", `${url}: HTTP ${status}`);
+    return { error, retry: transient };
+  }
+
+  // Content-Length counts encoded bytes, so it only bounds the module when
+  // the body is not content-encoded.
+  const declared = response.headers.get("content-length");
+  const encoding = response.headers.get("content-encoding");
+  if (declared !== null && (encoding === null || encoding === "identity") && Number(declared) > maxBytes) {
+    await response.body?.cancel().catch(() => {});
+    return fatal("MODULE_TOO_LARGE", `${url}: module is ${declared} bytes, over the ${maxBytes}-byte limit`);
+  }
+
+  const hash = createHash("sha256");
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (response.body !== null) {
+    const reader = response.body.getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        size += value.byteLength;
+        if (size > maxBytes) {
+          await reader.cancel().catch(() => {});
+          return fatal("MODULE_TOO_LARGE", `${url}: module is over the ${maxBytes}-byte limit`);
+        }
+        hash.update(value);
+        chunks.push(value);
+      }
+    } catch (err) {
+      return interrupted(err);
+    }
+  }
+
+  const actual = hash.digest("hex");
+  if (actual !== expectedSha256) {
+    return fatal("MODULE_HASH_MISMATCH", `${url}: sha256 mismatch: expected ${expectedSha256}, got ${actual}`);
+  }
+  return { bytes: Buffer.concat(chunks, size) };
+}
+
+function fatal(code: "MODULE_FETCH_FAILED" | "MODULE_TOO_LARGE" | "MODULE_HASH_MISMATCH", message: string, cause?: unknown): Attempt {
+  return { error: new ModuleError(code, message, { cause }), retry: false };
+}
+
+function retryable(message: string, cause: unknown): Attempt {
+  return { error: new ModuleError("MODULE_FETCH_FAILED", message, { cause }), retry: true };
+}
+
+/** undici reports "fetch failed" and hides the useful part (ECONNREFUSED, DNS, TLS) in `cause`. */
+function networkMessage(err: unknown): string {
+  if (err instanceof Error && err.cause !== undefined) return errorMessage(err.cause);
+  return errorMessage(err);
+}

@@ -1,0 +1,76 @@
+/**
+ * The node an Envoy (or gRPC client) identifies itself as, reduced to what the
+ * control plane selects on: id, cluster, locality and metadata (as JSON).
+ */
+import type { Node__Output } from "../generated/envoy/config/core/v3/Node";
+import type { Struct__Output } from "../generated/google/protobuf/Struct";
+import type { Value__Output } from "../generated/google/protobuf/Value";
+
+export interface NodeInfo {
+  readonly id: string;
+  readonly cluster: string;
+  readonly locality: Readonly<{ region: string; zone: string; subZone: string }>;
+  readonly metadata: Readonly<Record<string, unknown>>;
+  readonly userAgent: string;
+}
+
+export function nodeInfoFrom(node: Node__Output): NodeInfo {
+  const agentVersion = node.user_agent_version ?? "";
+  return Object.freeze({
+    id: node.id,
+    cluster: node.cluster,
+    locality: Object.freeze({
+      region: node.locality?.region ?? "",
+      zone: node.locality?.zone ?? "",
+      subZone: node.locality?.sub_zone ?? "",
+    }),
+    metadata: Object.freeze(structToJson(node.metadata)),
+    userAgent: [node.user_agent_name, agentVersion].filter(Boolean).join("/"),
+  });
+}
+
+/**
+ * google.protobuf.Struct (decoded) to plain JSON. protobufjs defines the
+ * well-known Struct/Value types itself, with camelCase field names.
+ */
+export function structToJson(struct: Struct__Output | null | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(struct?.fields ?? {})) out[k] = valueToJson(v);
+  return out;
+}
+
+function valueToJson(v: Value__Output): unknown {
+  switch (v.kind) {
+    case "nullValue":
+      return null;
+    case "numberValue":
+      return v.numberValue;
+    case "stringValue":
+      return v.stringValue;
+    case "boolValue":
+      return v.boolValue;
+    case "structValue":
+      return structToJson(v.structValue);
+    case "listValue":
+      return (v.listValue?.values ?? []).map(valueToJson);
+    default:
+      return null;
+  }
+}
+
+/** Plain JSON to a google.protobuf.Struct input object. */
+export function jsonToStruct(obj: Record<string, unknown>): { fields: Record<string, unknown> } {
+  const fields: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) fields[k] = jsonToValue(v);
+  return { fields };
+}
+
+function jsonToValue(v: unknown): Record<string, unknown> {
+  if (v === null || v === undefined) return { nullValue: "NULL_VALUE" };
+  if (typeof v === "number") return { numberValue: v };
+  if (typeof v === "string") return { stringValue: v };
+  if (typeof v === "boolean") return { boolValue: v };
+  if (Array.isArray(v)) return { listValue: { values: v.map(jsonToValue) } };
+  if (typeof v === "object") return { structValue: jsonToStruct(v as Record<string, unknown>) };
+  return { stringValue: String(v) };
+}

@@ -1,0 +1,281 @@
+/**
+ * One state-of-the-world xDS stream (ADS, or a single-type service), free of
+ * any transport: requests come in decoded, responses go out as bytes.
+ *
+ * Protocol rules (xDS REST/gRPC protocol docs, "ACK/NACK and resource type
+ * instance version", "When to send an update"):
+ * - every response carries a fresh nonce; a request whose response_nonce is
+ *   not the last one sent for its type is stale and ignored;
+ * - a request with error_detail is a NACK of the version sent with that
+ *   nonce: it is recorded, and that version is not sent again on this stream
+ *   (go-control-plane #962 resends it forever); a different version is;
+ * - a node reconnecting with the version it already holds is not sent it again;
+ * - a response is sent only when what the stream subscribes to changed.
+ */
+import type { ResponseBody, Snapshot } from "../cache/snapshot";
+import type { SnapshotCache } from "../cache/snapshot-cache";
+import { stringField } from "../cache/resource";
+import type { DiscoveryRequest__Output } from "../generated/envoy/service/discovery/v3/DiscoveryRequest";
+import type { Logger } from "../logger";
+import { ADS_ORDER, SHORT_NAMES, type TypeUrl, WILDCARD_TYPES } from "../resources/type-urls";
+import type { NackRecord, XdsEvents } from "./events";
+import { type NodeInfo, nodeInfoFrom } from "./node";
+
+export interface StreamTransport {
+  send(response: Buffer): void;
+  /** Ends the stream with a gRPC status code and message. */
+  fail(code: number, details: string): void;
+}
+
+export interface StreamLimits {
+  /** Most resource names one request may carry. */
+  readonly maxResourceNames: number;
+  /** Longest resource name accepted. */
+  readonly maxNameLength: number;
+}
+
+export const DEFAULT_LIMITS: StreamLimits = Object.freeze({ maxResourceNames: 10_000, maxNameLength: 4096 });
+
+/** gRPC status codes used at the stream boundary. */
+export const GRPC_STATUS = { INVALID_ARGUMENT: 3, RESOURCE_EXHAUSTED: 8 } as const;
+
+interface SentRecord {
+  readonly version: string;
+  readonly nonce: string;
+  readonly namesKey: string;
+  readonly resourceNames: readonly string[];
+  readonly at: number;
+}
+
+export interface TypeStatus {
+  readonly typeUrl: string;
+  readonly wildcard: boolean;
+  readonly names: readonly string[];
+  readonly sent?: { version: string; nonce: string; at: number; resourceNames: readonly string[] };
+  readonly acked?: { version: string; at: number };
+  readonly nack?: NackRecord;
+}
+
+export interface StreamStatus {
+  readonly streamId: number;
+  readonly node?: NodeInfo;
+  readonly group?: string;
+  readonly connectedAt: number;
+  readonly types: readonly TypeStatus[];
+  readonly ignoredTypes: readonly string[];
+}
+
+class TypeState {
+  wildcard = false;
+  names = new Set<string>();
+  sent: SentRecord | undefined;
+  acked: { version: string; at: number } | undefined;
+  nack: NackRecord | undefined;
+  /** Recent nonce -> version, to attribute late NACKs. */
+  readonly recent = new Map<string, SentRecord>();
+
+  namesKey(): string {
+    return this.wildcard ? "*" : [...this.names].sort().join("\n");
+  }
+}
+
+let nextStreamId = 1;
+let nonceCounter = 0;
+
+export class SotwStream {
+  readonly id = nextStreamId++;
+  readonly connectedAt = Date.now();
+  private node: NodeInfo | undefined;
+  private group: string | undefined;
+  private unwatch: (() => void) | undefined;
+  private readonly types = new Map<string, TypeState>();
+  private readonly ignoredTypes = new Set<string>();
+  private closed = false;
+
+  constructor(
+    private readonly cache: SnapshotCache,
+    private readonly transport: StreamTransport,
+    private readonly events: XdsEvents,
+    private readonly logger: Logger,
+    /** For single-type services: the one type served (empty type_url means it). */
+    private readonly onlyType?: string,
+    private readonly limits: StreamLimits = DEFAULT_LIMITS,
+  ) {}
+
+  onRequest(req: DiscoveryRequest__Output): void {
+    if (this.closed) return;
+    if (!this.node) {
+      // Envoy sends node on the first request of a stream (set_node_on_first_message_only).
+      if (!req.node?.id) {
+        this.fail(GRPC_STATUS.INVALID_ARGUMENT, "the first DiscoveryRequest on a stream must carry node with a non-empty id");
+        return;
+      }
+      this.node = nodeInfoFrom(req.node);
+      this.group = this.cache.groupOf(this.node);
+      this.unwatch = this.cache.watch(this.group, (s) => this.onSnapshot(s));
+      this.events.emit({ kind: "connect", streamId: this.id, node: this.node, group: this.group });
+      this.logger.info("node connected", { stream: this.id, node: this.node.id, group: this.group });
+    }
+    const typeUrl = req.type_url || this.onlyType || "";
+    if (!this.acceptsType(typeUrl)) return;
+    if (req.resource_names.length > this.limits.maxResourceNames) {
+      this.fail(
+        GRPC_STATUS.RESOURCE_EXHAUSTED,
+        `${typeUrl}: resource_names has ${req.resource_names.length} entries, the limit is ${this.limits.maxResourceNames}`,
+      );
+      return;
+    }
+    const long = req.resource_names.find((n) => n.length > this.limits.maxNameLength);
+    if (long !== undefined) {
+      this.fail(GRPC_STATUS.INVALID_ARGUMENT, `${typeUrl}: a resource name is ${long.length} characters long, the limit is ${this.limits.maxNameLength}`);
+      return;
+    }
+    let state = this.types.get(typeUrl);
+    const firstForType = !state;
+    if (!state) {
+      state = new TypeState();
+      this.types.set(typeUrl, state);
+    }
+    const node = this.node;
+    if (state.sent && req.response_nonce && req.response_nonce !== state.sent.nonce) {
+      // Stale: answers an older response. A late NACK is still worth recording.
+      const old = state.recent.get(req.response_nonce);
+      if (req.error_detail && old) this.recordNack(state, typeUrl, req, old);
+      this.logger.debug("stale request ignored", { stream: this.id, type: typeUrl, nonce: req.response_nonce });
+      return;
+    }
+    if (state.sent && req.response_nonce === state.sent.nonce) {
+      if (req.error_detail) {
+        this.recordNack(state, typeUrl, req, state.sent);
+      } else {
+        state.acked = { version: req.version_info, at: Date.now() };
+        this.events.emit({
+          kind: "ack",
+          streamId: this.id,
+          node,
+          typeUrl,
+          version: req.version_info,
+          resourceNames: state.sent.resourceNames,
+        });
+      }
+    }
+    this.updateSubscription(state, typeUrl, req.resource_names, firstForType);
+    this.maybeSend(typeUrl, state, firstForType ? req.version_info : undefined);
+  }
+
+  onClose(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.unwatch?.();
+    if (this.node) {
+      this.events.emit({ kind: "disconnect", streamId: this.id, node: this.node, reason });
+      this.logger.info("node disconnected", { stream: this.id, node: this.node.id, reason });
+    }
+  }
+
+  status(): StreamStatus {
+    return {
+      streamId: this.id,
+      node: this.node,
+      group: this.group,
+      connectedAt: this.connectedAt,
+      ignoredTypes: [...this.ignoredTypes],
+      types: [...this.types.entries()].map(([typeUrl, s]) => ({
+        typeUrl,
+        wildcard: s.wildcard,
+        names: [...s.names],
+        sent: s.sent && { version: s.sent.version, nonce: s.sent.nonce, at: s.sent.at, resourceNames: s.sent.resourceNames },
+        acked: s.acked,
+        nack: s.nack,
+      })),
+    };
+  }
+
+  private acceptsType(typeUrl: string): boolean {
+    const known = this.onlyType ? typeUrl === this.onlyType : (ADS_ORDER as readonly string[]).includes(typeUrl);
+    if (known) return true;
+    // Envoy may subscribe to types this server does not serve (SDS, VHDS, ...):
+    // ignore them, so that the rest of the stream keeps working.
+    if (!this.ignoredTypes.has(typeUrl)) {
+      this.ignoredTypes.add(typeUrl);
+      this.logger.warn("ignoring subscription to a type this server does not serve", {
+        stream: this.id,
+        node: this.node?.id,
+        type: typeUrl || "(empty type_url)",
+      });
+    }
+    return false;
+  }
+
+  private updateSubscription(state: TypeState, typeUrl: string, names: readonly string[], first: boolean): void {
+    // Legacy wildcard: an empty first request for LDS/CDS; explicit wildcard: "*".
+    if (names.includes("*") || (WILDCARD_TYPES.has(typeUrl) && names.length === 0 && (first || state.wildcard))) {
+      state.wildcard = true;
+      state.names = new Set(names.filter((n) => n !== "*"));
+    } else {
+      state.wildcard = false;
+      state.names = new Set(names);
+    }
+  }
+
+  private onSnapshot(snapshot: Snapshot): void {
+    if (this.closed) return;
+    // Push changed types in make-before-break order (CDS, EDS, ECDS, LDS, RDS).
+    for (const typeUrl of ADS_ORDER) {
+      const state = this.types.get(typeUrl);
+      if (state) this.maybeSend(typeUrl, state, undefined, snapshot);
+    }
+  }
+
+  private maybeSend(typeUrl: string, state: TypeState, clientVersion?: string, given?: Snapshot): void {
+    if (!this.group) return;
+    const snapshot = given ?? this.cache.getSnapshot(this.group);
+    if (!snapshot) return;
+    if (!state.wildcard && state.names.size === 0) return;
+    const namesKey = state.namesKey();
+    const body: ResponseBody = snapshot.type(typeUrl).response(state.wildcard ? "*" : state.names);
+    if (state.sent && state.sent.version === body.version && state.sent.namesKey === namesKey) return;
+    if (!state.sent && clientVersion && clientVersion === body.version) {
+      // Reconnect: the node already holds exactly this version.
+      state.sent = { version: body.version, nonce: "", namesKey, resourceNames: body.resources.map((r) => r.name), at: Date.now() };
+      state.acked = { version: body.version, at: Date.now() };
+      return;
+    }
+    if (state.nack && state.nack.rejectedVersion === body.version && state.sent?.namesKey === namesKey) return;
+    const nonce = (++nonceCounter).toString(36);
+    const sent: SentRecord = { version: body.version, nonce, namesKey, resourceNames: body.resources.map((r) => r.name), at: Date.now() };
+    state.sent = sent;
+    state.recent.set(nonce, sent);
+    if (state.recent.size > 8) state.recent.delete(state.recent.keys().next().value as string);
+    this.transport.send(Buffer.concat([body.body, stringField(5, nonce)]));
+    if (this.node) {
+      this.events.emit({ kind: "push", streamId: this.id, node: this.node, typeUrl, version: body.version, nonce, resourceNames: sent.resourceNames });
+      this.logger.debug("pushed", { stream: this.id, node: this.node.id, type: SHORT_NAMES[typeUrl as TypeUrl] ?? typeUrl, version: body.version });
+    }
+  }
+
+  private recordNack(state: TypeState, typeUrl: string, req: DiscoveryRequest__Output, sent: SentRecord): void {
+    if (!this.node) return;
+    const nack: NackRecord = Object.freeze({
+      nodeId: this.node.id,
+      streamId: this.id,
+      typeUrl,
+      rejectedVersion: sent.version,
+      keptVersion: req.version_info,
+      nonce: sent.nonce,
+      message: req.error_detail?.message ?? "",
+      code: req.error_detail?.code ?? 0,
+      resourceNames: sent.resourceNames,
+      at: Date.now(),
+    });
+    state.nack = nack;
+    this.events.emit({ kind: "nack", node: this.node, nack });
+    this.logger.warn("NACK", { stream: this.id, node: this.node.id, type: typeUrl, version: sent.version, error: nack.message });
+  }
+
+  private fail(code: number, details: string): void {
+    this.logger.warn("closing stream on bad request", { stream: this.id, node: this.node?.id, code, details });
+    this.transport.fail(code, details);
+    this.onClose(details);
+  }
+}
