@@ -128,12 +128,12 @@ const WELL_KNOWN: Record<string, (json: Json, path: string) => unknown> = {
   },
   "google.protobuf.Struct": (json, path) => {
     if (json === null || typeof json !== "object" || Array.isArray(json)) throw new ProtoJsonError(`${path}: expected an object`);
-    return structOf(json as Record<string, unknown>);
+    return jsonToStruct(json as Record<string, unknown>);
   },
-  "google.protobuf.Value": (json) => valueOf(json),
+  "google.protobuf.Value": (json) => jsonToValue(json),
   "google.protobuf.ListValue": (json, path) => {
     if (!Array.isArray(json)) throw new ProtoJsonError(`${path}: expected a list`);
-    return { values: json.map(valueOf) };
+    return { values: json.map(jsonToValue) };
   },
   "google.protobuf.Empty": (json, path) => {
     if (json === null || typeof json !== "object" || Object.keys(json).length > 0) throw new ProtoJsonError(`${path}: expected {}`);
@@ -181,18 +181,19 @@ function parseDuration(json: Json, path: string): { seconds: number; nanos: numb
   return { seconds: sign * Number(m[2]), nanos: sign * Number((m[3] ?? "").padEnd(9, "0")) };
 }
 
-function structOf(obj: Record<string, unknown>): { fields: Record<string, unknown> } {
+export /** Plain JSON to a google.protobuf.Struct input object. */
+export function jsonToStruct(obj: Record<string, unknown>): { fields: Record<string, unknown> } {
   const fields: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(obj)) fields[k] = valueOf(v);
+  for (const [k, v] of Object.entries(obj)) fields[k] = jsonToValue(v);
   return { fields };
 }
 
-// protobufjs defines Struct/Value itself, with camelCase field names.
-function valueOf(v: unknown): Record<string, unknown> {
+/** Plain JSON to google.protobuf.Value (protobufjs defines Struct/Value itself, with camelCase field names). */
+export function jsonToValue(v: unknown): Record<string, unknown> {
   if (v === null || v === undefined) return { nullValue: "NULL_VALUE" };
   if (typeof v === "number") return { numberValue: v };
   if (typeof v === "string") return { stringValue: v };
   if (typeof v === "boolean") return { boolValue: v };
-  if (Array.isArray(v)) return { listValue: { values: v.map(valueOf) } };
-  return { structValue: structOf(v as Record<string, unknown>) };
+  if (Array.isArray(v)) return { listValue: { values: v.map(jsonToValue) } };
+  return { structValue: jsonToStruct(v as Record<string, unknown>) };
 }

@@ -57,20 +57,3 @@ function valueToJson(v: Value__Output): unknown {
       return null;
   }
 }
-
-/** Plain JSON to a google.protobuf.Struct input object. */
-export function jsonToStruct(obj: Record<string, unknown>): { fields: Record<string, unknown> } {
-  const fields: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(obj)) fields[k] = jsonToValue(v);
-  return { fields };
-}
-
-function jsonToValue(v: unknown): Record<string, unknown> {
-  if (v === null || v === undefined) return { nullValue: "NULL_VALUE" };
-  if (typeof v === "number") return { numberValue: v };
-  if (typeof v === "string") return { stringValue: v };
-  if (typeof v === "boolean") return { boolValue: v };
-  if (Array.isArray(v)) return { listValue: { values: v.map(jsonToValue) } };
-  if (typeof v === "object") return { structValue: jsonToStruct(v as Record<string, unknown>) };
-  return { stringValue: String(v) };
-}
