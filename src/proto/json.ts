@@ -181,7 +181,7 @@ function parseDuration(json: Json, path: string): { seconds: number; nanos: numb
   return { seconds: sign * Number(m[2]), nanos: sign * Number((m[3] ?? "").padEnd(9, "0")) };
 }
 
-export /** Plain JSON to a google.protobuf.Struct input object. */
+/** Plain JSON to a google.protobuf.Struct input object. */
 export function jsonToStruct(obj: Record<string, unknown>): { fields: Record<string, unknown> } {
   const fields: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(obj)) fields[k] = jsonToValue(v);
