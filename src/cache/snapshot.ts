@@ -4,6 +4,7 @@
  * snapshots when their bytes are unchanged; response bodies are built once
  * per (type version, subscription) and shared by every stream.
  */
+import { createHash } from "node:crypto";
 import { SnapshotError } from "../errors";
 import { ADS_ORDER } from "../resources/type-urls";
 import { type Resource, type ResourceInput, makeResource, stringField } from "./resource";
@@ -61,15 +62,20 @@ export class TypeSnapshot {
 
 export class Snapshot {
   private readonly types: ReadonlyMap<string, TypeSnapshot>;
-  /** Hash over every type's version: changes when anything changes. */
+  /** Hash over every type's version (16 hex): changes when anything changes. */
   readonly version: string;
 
   private constructor(types: Map<string, TypeSnapshot>) {
     this.types = types;
-    this.version = [...types.values()]
-      .map((t) => `${t.typeUrl}=${t.version}`)
-      .sort()
-      .join(",");
+    this.version = createHash("sha256")
+      .update(
+        [...types.values()]
+          .map((t) => `${t.typeUrl}=${t.version}`)
+          .sort()
+          .join(","),
+      )
+      .digest("hex")
+      .slice(0, 16);
     Object.freeze(this);
   }
 

@@ -1,0 +1,92 @@
+/**
+ * `wasmxds serve` and `wasmxds dev`: run the control plane on a config folder
+ * until SIGINT/SIGTERM (or the abort signal), then shut down cleanly.
+ */
+import { parseArgs } from "node:util";
+import { WasmxdsError } from "../errors";
+import type { LogLevel } from "../logger";
+import { DEFAULT_ADDRESSES, startWasmxds } from "../main";
+import { parseHostPort } from "../net/host-port";
+import type { Command } from "./main";
+import { cliLogger } from "./output";
+
+const LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "silent"];
+
+const OPTIONS = {
+  config: { type: "string", short: "c", default: "config" },
+  "xds-address": { type: "string", default: DEFAULT_ADDRESSES.xds },
+  "modules-address": { type: "string", default: DEFAULT_ADDRESSES.modules },
+  watch: { type: "boolean", default: false },
+  "log-level": { type: "string", default: "info" },
+  "log-format": { type: "string" },
+} as const;
+
+const USAGE = `Usage: wasmxds serve [options]
+
+Serves the Envoy configuration described by <config>/wasmxds.yaml over ADS.
+
+Options:
+  -c, --config DIR              config folder (default: config)
+      --xds-address HOST:PORT   gRPC ADS address (default: ${DEFAULT_ADDRESSES.xds})
+      --modules-address HOST:PORT
+                                module server address (default: ${DEFAULT_ADDRESSES.modules})
+      --watch                   reload when the YAML or a module changes
+      --log-level LEVEL         debug | info | warn | error | silent (default: info)
+      --log-format FORMAT       json | pretty (default: pretty on a terminal, else json)`;
+
+function parse(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, options: OPTIONS, allowPositionals: false, strict: true }).values;
+  } catch (err) {
+    throw new WasmxdsError("USAGE", (err as Error).message);
+  }
+}
+
+async function run(argv: string[], term: Parameters<Command["run"]>[1], signal: AbortSignal, dev: boolean): Promise<number> {
+  const v = parse(argv);
+  const level = v["log-level"] as LogLevel;
+  if (!LEVELS.includes(level)) throw new WasmxdsError("USAGE", `--log-level: expected one of ${LEVELS.join(", ")}, got "${level}"`);
+  const format = v["log-format"] ?? ((process.stderr as { isTTY?: boolean }).isTTY ? "pretty" : "json");
+  if (format !== "json" && format !== "pretty") throw new WasmxdsError("USAGE", `--log-format: expected json or pretty, got "${format}"`);
+  const logger = cliLogger(term, level, format);
+  const app = await startWasmxds({
+    configDir: v.config,
+    xdsAddress: parseHostPort(v["xds-address"], "--xds-address"),
+    modulesAddress: parseHostPort(v["modules-address"], "--modules-address"),
+    watch: dev || v.watch,
+    logger,
+    devOutput: dev ? term : undefined,
+  });
+  await waitForStop(signal);
+  logger.info("shutting down");
+  await app.close();
+  return 0;
+}
+
+function waitForStop(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      process.off("SIGINT", done);
+      process.off("SIGTERM", done);
+      resolve();
+    };
+    if (signal.aborted) return done();
+    signal.addEventListener("abort", done, { once: true });
+    process.once("SIGINT", done);
+    process.once("SIGTERM", done);
+  });
+}
+
+export const serveCommand: Command = {
+  name: "serve",
+  summary: "serve a config folder to Envoys over ADS",
+  usage: USAGE,
+  run: (argv, term, signal) => run(argv, term, signal, false),
+};
+
+export const devCommand: Command = {
+  name: "dev",
+  summary: "serve and watch a config folder, with one line per event",
+  usage: USAGE.replace("wasmxds serve", "wasmxds dev").replace("      --watch                   reload when the YAML or a module changes\n", ""),
+  run: (argv, term, signal) => run(argv, term, signal, true),
+};

@@ -1,0 +1,107 @@
+/**
+ * One entry of `filters:` in wasmxds.yaml (docs/CONFIG.md, "filters").
+ */
+import { z } from "zod";
+import { SHA256_HEX_PATTERN } from "../wasm/sha256";
+import { durationField, jsonTextField, nameField, parsedString } from "./fields";
+import type { FilterConfig, ModuleSource } from "./model";
+import { parseModulePath } from "./module-path";
+
+export const FAILURE_POLICIES = ["FAIL_CLOSED", "FAIL_OPEN", "FAIL_RELOAD"] as const;
+
+/**
+ * Envoy's BackoffStrategy wants base_interval >= 1ms and max_interval >=
+ * base_interval (envoy/config/core/v3/backoff.proto).
+ */
+const reloadBackoffSchema = z
+  .strictObject({ base: durationField(1), max: durationField(1).optional() })
+  .superRefine((b, ctx) => {
+    if (b.max !== undefined && b.max < b.base) {
+      ctx.addIssue({ code: "custom", path: ["max"], message: `expected at least base (${b.base}ms), got ${b.max}ms` });
+    }
+  });
+
+const urlField = z.string().transform((text, ctx): string => {
+  let ok = false;
+  try {
+    const url = new URL(text);
+    ok = url.protocol === "http:" || url.protocol === "https:";
+  } catch {
+    ok = false;
+  }
+  if (!ok) {
+    ctx.addIssue({ code: "custom", message: `expected an http:// or https:// URL, got ${JSON.stringify(text)}` });
+    return z.NEVER;
+  }
+  return text;
+});
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null;
+
+export const filterSchema = z
+  .strictObject({
+    name: nameField,
+    kind: z.enum(["http", "network"]),
+    module: parsedString(parseModulePath).optional(),
+    url: urlField.optional(),
+    sha256: z.string().regex(SHA256_HEX_PATTERN, "expected 64 lowercase hex characters").optional(),
+    rootId: z.string().optional(),
+    vmId: z.string().min(1, "expected a non-empty string").optional(),
+    configuration: jsonTextField.optional(),
+    vmConfiguration: jsonTextField.optional(),
+    // FAIL_CLOSED is also what Envoy does when failure_policy is unset or unknown
+    // to it (pre-1.33), so the default behaves the same on every Envoy.
+    failurePolicy: z.enum(FAILURE_POLICIES).default("FAIL_CLOSED"),
+    reloadBackoff: reloadBackoffSchema.optional(),
+    code: z.enum(["inline", "remote", "auto"]).default("auto"),
+    discovery: z.enum(["ecds", "listener"]).default("ecds"),
+  })
+  // Cross-field rules look only at which keys are present, so they are safe to
+  // run (and report) even when other fields of the same filter are invalid.
+  .superRefine(
+    (f, ctx) => {
+      if (f.module !== undefined && f.url !== undefined) {
+        ctx.addIssue({ code: "custom", path: ["url"], message: "expected either module or url, not both" });
+      } else if (f.module === undefined && f.url === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          message: "expected module (a .wasm file in the config folder) or url (with sha256)",
+        });
+      }
+      if (f.url !== undefined && f.sha256 === undefined) {
+        ctx.addIssue({ code: "custom", path: ["sha256"], message: "required with url: 64 lowercase hex characters" });
+      }
+      const policy: unknown = f.failurePolicy;
+      if (f.reloadBackoff !== undefined && typeof policy === "string" && policy !== "FAIL_RELOAD") {
+        if ((FAILURE_POLICIES as readonly string[]).includes(policy)) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["reloadBackoff"],
+            message: `only allowed with failurePolicy FAIL_RELOAD, not ${policy}`,
+          });
+        }
+      }
+    },
+    { when: (payload) => isObject(payload.value) },
+  )
+  .transform((f): FilterConfig => {
+    const module: ModuleSource =
+      f.url !== undefined
+        ? { type: "url", url: f.url, sha256: f.sha256 ?? "" }
+        : { type: "file", path: f.module ?? "", ...(f.sha256 !== undefined && { sha256: f.sha256 }) };
+    return {
+      name: f.name,
+      kind: f.kind,
+      module,
+      rootId: f.rootId ?? "",
+      ...(f.vmId !== undefined && { vmId: f.vmId }),
+      ...(f.configuration !== undefined && { configuration: f.configuration }),
+      ...(f.vmConfiguration !== undefined && { vmConfiguration: f.vmConfiguration }),
+      failurePolicy: f.failurePolicy,
+      ...(f.reloadBackoff !== undefined && {
+        reloadBackoff: { baseMs: f.reloadBackoff.base, ...(f.reloadBackoff.max !== undefined && { maxMs: f.reloadBackoff.max }) },
+      }),
+      code: f.code,
+      discovery: f.discovery,
+    };
+  });

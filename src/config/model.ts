@@ -1,0 +1,140 @@
+/**
+ * The validated configuration model: what `<config folder>/wasmxds.yaml`
+ * means once parsed, defaulted and cross-checked. Everything downstream (the
+ * resource builders, the watcher, the rollout controller) works with these
+ * types only, never with the YAML. Values are deeply frozen.
+ *
+ * The field-by-field reference for users is docs/CONFIG.md.
+ */
+
+/** `http` runs in an HttpConnectionManager, `network` in a TCP listener's filter chain. */
+export type FilterKind = "http" | "network";
+
+/**
+ * How the module's code reaches Envoy (docs/CONFIG.md, "Inline or remote code"):
+ * inline bytes are checked synchronously (a bad module is NACKed), remote code
+ * is fetched after the ACK (a bad module fails closed later).
+ */
+export type CodeDelivery = "inline" | "remote";
+export type CodeMode = CodeDelivery | "auto";
+
+/**
+ * Mirrors envoy.extensions.wasm.v3.FailurePolicy (Envoy 1.33+, ENVOY-NOTES
+ * "Wasm filter configuration"); UNSPECIFIED is not offered because it means
+ * FAIL_CLOSED anyway.
+ */
+export type FailurePolicy = "FAIL_CLOSED" | "FAIL_OPEN" | "FAIL_RELOAD";
+
+/** `ecds`: the filter config is its own TypedExtensionConfig resource; `listener`: written into the listener. */
+export type Discovery = "ecds" | "listener";
+
+/** `auto` sends modules up to this size inline and larger ones as remote code. */
+export const AUTO_INLINE_MAX_BYTES = 256 * 1024;
+
+/** The cluster added for Envoy to fetch remote modules from this server; users cannot declare it. */
+export const MODULE_CLUSTER_NAME = "wasmxds_modules";
+
+/** Where a filter's module comes from. */
+export type ModuleSource =
+  | {
+      readonly type: "file";
+      /** Relative to the config folder, `/`-separated, normalised (no `.` or `..` segments). */
+      readonly path: string;
+      /** Optional pin: the file's sha256 must equal it. */
+      readonly sha256?: string;
+    }
+  | {
+      readonly type: "url";
+      readonly url: string;
+      /** Required: the module server verifies the download against it. */
+      readonly sha256: string;
+    };
+
+export interface ReloadBackoff {
+  readonly baseMs: number;
+  /** Unset: Envoy's default (10 x base). */
+  readonly maxMs?: number;
+}
+
+export interface FilterConfig {
+  readonly name: string;
+  readonly kind: FilterKind;
+  readonly module: ModuleSource;
+  /** Empty string when not configured (Envoy's default root context). */
+  readonly rootId: string;
+  /** User-chosen VM id prefix; the module's short sha256 is always appended. */
+  readonly vmId?: string;
+  /** Plugin configuration as handed to on_configure (JSON text, or a string as written). */
+  readonly configuration?: string;
+  /** VM configuration as handed to on_vm_start. */
+  readonly vmConfiguration?: string;
+  readonly failurePolicy: FailurePolicy;
+  /** Only with FAIL_RELOAD. */
+  readonly reloadBackoff?: ReloadBackoff;
+  readonly code: CodeMode;
+  readonly discovery: Discovery;
+}
+
+/** A socket address: an IP literal (IPv6 without brackets) and a port. */
+export interface SocketAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+export type RouteMatch = { readonly prefix: string } | { readonly path: string };
+
+export type RouteConfig = RouteMatch & { readonly cluster: string };
+
+export interface HttpListenerConfig {
+  readonly kind: "http";
+  readonly name: string;
+  readonly address: SocketAddress;
+  readonly statPrefix: string;
+  /** Filter names, in the order they run. */
+  readonly filters: readonly string[];
+  /** First match wins. */
+  readonly routes: readonly RouteConfig[];
+}
+
+export interface TcpListenerConfig {
+  readonly kind: "tcp";
+  readonly name: string;
+  readonly address: SocketAddress;
+  readonly statPrefix: string;
+  readonly filters: readonly string[];
+  readonly cluster: string;
+}
+
+export type ListenerConfig = HttpListenerConfig | TcpListenerConfig;
+
+/** An upstream endpoint: host is an IP literal or a DNS name. */
+export interface Endpoint {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface ClusterConfig {
+  readonly name: string;
+  readonly endpoints: readonly Endpoint[];
+  readonly connectTimeoutMs: number;
+  readonly http2: boolean;
+}
+
+/** Where Envoy reaches the module server, when it differs from the address the server listens on. */
+export interface ModulesBaseUrl {
+  readonly host: string;
+  readonly port: number;
+  /** "" or a path starting with `/` and without a trailing `/`. */
+  readonly basePath: string;
+}
+
+export interface ServerConfig {
+  readonly modulesBaseUrl?: ModulesBaseUrl;
+}
+
+export interface WasmxdsConfig {
+  readonly server: ServerConfig;
+  readonly filters: readonly FilterConfig[];
+  readonly listeners: readonly ListenerConfig[];
+  readonly clusters: readonly ClusterConfig[];
+}

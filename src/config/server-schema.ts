@@ -1,0 +1,17 @@
+/**
+ * The optional `server:` section of wasmxds.yaml (docs/CONFIG.md, "server"):
+ * settings about how Envoy reaches this server rather than what it serves.
+ */
+import { z } from "zod";
+import { parseModulesBaseUrl } from "./address";
+import { parsedString } from "./fields";
+import type { ServerConfig } from "./model";
+
+export const serverSchema = z
+  .strictObject({
+    // When Envoy cannot reach the module server at the address it listens on
+    // (0.0.0.0, containers, a proxy in front), remote code URIs and the
+    // wasmxds_modules cluster use this URL instead.
+    modulesBaseUrl: parsedString(parseModulesBaseUrl).optional(),
+  })
+  .transform((s): ServerConfig => (s.modulesBaseUrl === undefined ? {} : { modulesBaseUrl: s.modulesBaseUrl }));

@@ -1,0 +1,157 @@
+/**
+ * The path from a config folder to what Envoys are served: load and validate
+ * the YAML, resolve every module (files, and `url:` modules fetched once into
+ * the store), check each new module version, build the resources, and
+ * publish one snapshot. Any failure leaves the running snapshot untouched: a
+ * control plane must never push what it has not validated.
+ */
+import { type LoadedConfig, loadConfig } from "../config";
+import { Snapshot } from "../cache/snapshot";
+import type { SnapshotCache } from "../cache/snapshot-cache";
+import { ConfigError, WasmxdsError, errorMessage } from "../errors";
+import type { Logger } from "../logger";
+import { type ModuleBytes, buildResources } from "../resources";
+import type { ModuleStore } from "../wasm/module-store";
+import type { RemoteModuleResolver } from "../wasm/remote-fetch";
+import type { FilterConfig } from "../config/model";
+
+/** Verdict of a module check (the pre-flight check in V8). */
+export type ModuleVerdict = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+
+/** Checks one filter's module before it may be published. */
+export type ModuleChecker = (filter: FilterConfig, module: ModuleBytes) => Promise<ModuleVerdict>;
+
+export interface PublisherOptions {
+  readonly configDir: string;
+  readonly cache: SnapshotCache;
+  readonly store: ModuleStore;
+  readonly resolver: RemoteModuleResolver;
+  /** Where the module server listens (for remote DataSource URLs). */
+  readonly moduleServer: { readonly host: string; readonly port: number };
+  readonly logger: Logger;
+  readonly checkModule?: ModuleChecker;
+}
+
+export type PublishResult =
+  | { readonly ok: true; readonly snapshot: Snapshot; readonly changedTypes: readonly string[]; readonly loaded: LoadedConfig }
+  | { readonly ok: false; readonly error: WasmxdsError | Error; readonly stage: "config" | "module" | "snapshot" };
+
+export class Publisher {
+  private current: { snapshot: Snapshot; loaded: LoadedConfig } | undefined;
+  private running: Promise<PublishResult> | undefined;
+  private again = false;
+
+  constructor(private readonly options: PublisherOptions) {}
+
+  /** The last published snapshot and the config it came from. */
+  get published(): { snapshot: Snapshot; loaded: LoadedConfig } | undefined {
+    return this.current;
+  }
+
+  /**
+   * Rebuilds from the folder and publishes. Calls made while a rebuild runs
+   * are coalesced into one more rebuild after it.
+   */
+  async reload(): Promise<PublishResult> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      let result: PublishResult;
+      do {
+        this.again = false;
+        result = await this.rebuild();
+      } while (this.again);
+      return result;
+    })();
+    try {
+      return await this.running;
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  private async rebuild(): Promise<PublishResult> {
+    const { logger } = this.options;
+    let loaded: LoadedConfig;
+    try {
+      loaded = await loadConfig(this.options.configDir);
+    } catch (err) {
+      return this.fail("config", err);
+    }
+    for (const w of loaded.warnings) logger.warn(w);
+    let modules: Map<string, ModuleBytes>;
+    try {
+      modules = await this.resolveModules(loaded);
+    } catch (err) {
+      return this.fail("module", err);
+    }
+    let snapshot: Snapshot;
+    try {
+      const resources = buildResources({ config: loaded.config, modules, moduleServer: this.options.moduleServer });
+      snapshot = Snapshot.create(resources, this.current?.snapshot);
+      this.options.cache.setDefaultSnapshot(snapshot);
+    } catch (err) {
+      return this.fail("snapshot", err);
+    }
+    const changedTypes = snapshot.changedTypes(this.current?.snapshot);
+    const previous = this.current;
+    this.current = { snapshot, loaded };
+    await this.collectModules(modules, previous ? [...previous.loaded.modules.values()] : []);
+    if (changedTypes.length > 0) {
+      logger.info("published configuration", { version: snapshot.version, changed: changedTypes.map(shortType) });
+    }
+    return { ok: true, snapshot, changedTypes, loaded };
+  }
+
+  /** Every filter's module: files from the folder, `url:` modules via the store. All are checked. */
+  private async resolveModules(loaded: LoadedConfig): Promise<Map<string, ModuleBytes>> {
+    const out = new Map<string, ModuleBytes>();
+    for (const filter of loaded.config.filters) {
+      let mod: ModuleBytes;
+      const file = loaded.modules.get(filter.name);
+      if (file) {
+        mod = { sha256: file.sha256, bytes: file.bytes };
+      } else if (filter.module.type === "url") {
+        const stored = await this.options.resolver.resolve(filter.module.url, filter.module.sha256);
+        const bytes = this.options.store.get(stored.sha256);
+        if (!bytes) throw new WasmxdsError("MODULE_FETCH_FAILED", `filter "${filter.name}": module ${stored.sha256} vanished from the store`);
+        mod = { sha256: stored.sha256, bytes };
+      } else {
+        throw new WasmxdsError("MODULE_INVALID", `filter "${filter.name}": module was not loaded`);
+      }
+      if (this.options.checkModule) {
+        const verdict = await this.options.checkModule(filter, mod);
+        if (!verdict.ok) {
+          throw new WasmxdsError("MODULE_REJECTED", `filter "${filter.name}": module ${mod.sha256.slice(0, 8)} rejected: ${verdict.reason}`);
+        }
+      }
+      await this.options.store.put(mod.bytes);
+      out.set(filter.name, mod);
+    }
+    return out;
+  }
+
+  /** Keeps the modules of the current and the previous config (Envoys may still fetch those); drops the rest. */
+  private async collectModules(current: Map<string, ModuleBytes>, previous: readonly { sha256: string }[]): Promise<void> {
+    const keep = new Set([...[...current.values()].map((m) => m.sha256), ...previous.map((m) => m.sha256)]);
+    const removed = await this.options.store.retainOnly(keep);
+    if (removed.length > 0) this.options.logger.debug("dropped unused modules", { modules: removed });
+  }
+
+  private fail(stage: "config" | "module" | "snapshot", err: unknown): PublishResult {
+    const error = err instanceof Error ? err : new Error(String(err));
+    const kept = this.current ? `keeping version ${this.current.snapshot.version}` : "nothing is served yet";
+    if (err instanceof ConfigError) {
+      this.options.logger.error(`configuration rejected (${kept})`, { errors: err.issues });
+    } else {
+      this.options.logger.error(`${stage} rejected (${kept}): ${errorMessage(err)}`);
+    }
+    return { ok: false, error, stage };
+  }
+}
+
+function shortType(typeUrl: string): string {
+  return typeUrl.slice(typeUrl.lastIndexOf(".") + 1);
+}

@@ -1,0 +1,76 @@
+/** Runs `wasmxds` as a child process (as a user would) and reads its JSON log lines. */
+import { type ChildProcess, spawn } from "node:child_process";
+import { join } from "node:path";
+
+export const BIN = join(import.meta.dirname, "../../bin/wasmxds.js");
+
+export interface CliProcess {
+  readonly child: ChildProcess;
+  readonly lines: Array<Record<string, unknown>>;
+  /** Resolves with the first log line matching. */
+  waitFor(pred: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** Sends SIGTERM and resolves with the exit code. */
+  stop(): Promise<number | null>;
+  readonly exited: Promise<number | null>;
+  stderrText(): string;
+}
+
+export function startCli(args: string[], env: Record<string, string> = {}): CliProcess {
+  const child = spawn(process.execPath, [BIN, ...args, "--log-format", "json"], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const lines: Array<Record<string, unknown>> = [];
+  let raw = "";
+  let buf = "";
+  const waiters = new Set<() => void>();
+  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
+    raw += chunk;
+    buf += chunk;
+    let i = buf.indexOf("\n");
+    while (i >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      try {
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        lines.push({ raw: line });
+      }
+      i = buf.indexOf("\n");
+    }
+    for (const w of waiters) w();
+  });
+  child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
+    raw += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return {
+    child,
+    lines,
+    exited,
+    stderrText: () => raw,
+    waitFor(pred, timeoutMs = 15_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const hit = lines.find(pred);
+          if (hit) {
+            waiters.delete(check);
+            clearTimeout(timer);
+            resolve(hit);
+          }
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`no matching log line within ${timeoutMs} ms; output:\n${raw}`));
+        }, timeoutMs);
+        waiters.add(check);
+        exited.then(() => setTimeout(check, 10));
+        check();
+      });
+    },
+    async stop() {
+      if (child.exitCode === null) child.kill("SIGTERM");
+      return exited;
+    },
+  };
+}
