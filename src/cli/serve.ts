@@ -16,8 +16,9 @@ const OPTIONS = {
   config: { type: "string", short: "c", default: "config" },
   "xds-address": { type: "string", default: DEFAULT_ADDRESSES.xds },
   "modules-address": { type: "string", default: DEFAULT_ADDRESSES.modules },
+  "admin-address": { type: "string", default: DEFAULT_ADDRESSES.admin },
   watch: { type: "boolean", default: false },
-  "log-level": { type: "string", default: "info" },
+  "log-level": { type: "string" },
   "log-format": { type: "string" },
 } as const;
 
@@ -30,8 +31,10 @@ Options:
       --xds-address HOST:PORT   gRPC ADS address (default: ${DEFAULT_ADDRESSES.xds})
       --modules-address HOST:PORT
                                 module server address (default: ${DEFAULT_ADDRESSES.modules})
+      --admin-address HOST:PORT admin HTTP API address, or "off" (default: ${DEFAULT_ADDRESSES.admin})
       --watch                   reload when the YAML or a module changes
-      --log-level LEVEL         debug | info | warn | error | silent (default: info)
+      --log-level LEVEL         debug | info | warn | error | silent
+                                (default: info; silent for dev, which prints event lines)
       --log-format FORMAT       json | pretty (default: pretty on a terminal, else json)`;
 
 function parse(argv: string[]) {
@@ -44,7 +47,8 @@ function parse(argv: string[]) {
 
 async function run(argv: string[], term: Parameters<Command["run"]>[1], signal: AbortSignal, dev: boolean): Promise<number> {
   const v = parse(argv);
-  const level = v["log-level"] as LogLevel;
+  // `dev` prints its own event lines; its log is off unless asked for.
+  const level = (v["log-level"] ?? (dev ? "silent" : "info")) as LogLevel;
   if (!LEVELS.includes(level)) throw new WasmxdsError("USAGE", `--log-level: expected one of ${LEVELS.join(", ")}, got "${level}"`);
   const format = v["log-format"] ?? ((process.stderr as { isTTY?: boolean }).isTTY ? "pretty" : "json");
   if (format !== "json" && format !== "pretty") throw new WasmxdsError("USAGE", `--log-format: expected json or pretty, got "${format}"`);
@@ -53,6 +57,7 @@ async function run(argv: string[], term: Parameters<Command["run"]>[1], signal: 
     configDir: v.config,
     xdsAddress: parseHostPort(v["xds-address"], "--xds-address"),
     modulesAddress: parseHostPort(v["modules-address"], "--modules-address"),
+    adminAddress: v["admin-address"] === "off" ? null : parseHostPort(v["admin-address"], "--admin-address"),
     watch: dev || v.watch,
     logger,
     devOutput: dev ? term : undefined,

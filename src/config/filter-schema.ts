@@ -55,6 +55,8 @@ export const filterSchema = z
     reloadBackoff: reloadBackoffSchema.optional(),
     code: z.enum(["inline", "remote", "auto"]).default("auto"),
     discovery: z.enum(["ecds", "listener"]).default("ecds"),
+    // Pre-flight smoke request; unset means the mode's default (on in `wasmxds dev`).
+    smokeTest: z.boolean().optional(),
   })
   // Cross-field rules look only at which keys are present, so they are safe to
   // run (and report) even when other fields of the same filter are invalid.
@@ -103,5 +105,6 @@ export const filterSchema = z
       }),
       code: f.code,
       discovery: f.discovery,
+      ...(f.smokeTest !== undefined && { smokeTest: f.smokeTest }),
     };
   });

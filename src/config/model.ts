@@ -73,6 +73,11 @@ export interface FilterConfig {
   readonly reloadBackoff?: ReloadBackoff;
   readonly code: CodeMode;
   readonly discovery: Discovery;
+  /**
+   * Drive one request (or connection) through the module in the pre-flight
+   * check. Unset: on in `wasmxds dev`, off in `wasmxds serve`.
+   */
+  readonly smokeTest?: boolean;
 }
 
 /** A socket address: an IP literal (IPv6 without brackets) and a port. */

@@ -14,6 +14,7 @@ import { type ModuleBytes, buildResources } from "../resources";
 import type { ModuleStore } from "../wasm/module-store";
 import type { RemoteModuleResolver } from "../wasm/remote-fetch";
 import type { FilterConfig } from "../config/model";
+import { Emitter } from "../emitter";
 
 /** Verdict of a module check (the pre-flight check in V8). */
 export type ModuleVerdict = { readonly ok: true } | { readonly ok: false; readonly reason: string };
@@ -32,19 +33,40 @@ export interface PublisherOptions {
   readonly checkModule?: ModuleChecker;
 }
 
+export type PublisherEvent =
+  | { readonly kind: "module-changed"; readonly filter: string; readonly from?: string; readonly to: string }
+  | { readonly kind: "warning"; readonly message: string }
+  | {
+      readonly kind: "published";
+      readonly version: string;
+      readonly changedTypes: readonly string[];
+      readonly modules: ReadonlyMap<string, string>;
+    }
+  | { readonly kind: "rejected"; readonly stage: "config" | "module" | "snapshot"; readonly message: string; readonly keptVersion?: string };
+
 export type PublishResult =
   | { readonly ok: true; readonly snapshot: Snapshot; readonly changedTypes: readonly string[]; readonly loaded: LoadedConfig }
   | { readonly ok: false; readonly error: WasmxdsError | Error; readonly stage: "config" | "module" | "snapshot" };
 
+export interface PublishedState {
+  readonly snapshot: Snapshot;
+  readonly loaded: LoadedConfig;
+  /** Module sha256 per filter name. */
+  readonly modules: ReadonlyMap<string, string>;
+}
+
 export class Publisher {
-  private current: { snapshot: Snapshot; loaded: LoadedConfig } | undefined;
+  readonly events = new Emitter<PublisherEvent>();
+  private current: PublishedState | undefined;
   private running: Promise<PublishResult> | undefined;
+  /** The module sha256 last seen per filter (published or not), to report changes once. */
+  private lastSeen = new Map<string, string>();
   private again = false;
 
   constructor(private readonly options: PublisherOptions) {}
 
-  /** The last published snapshot and the config it came from. */
-  get published(): { snapshot: Snapshot; loaded: LoadedConfig } | undefined {
+  /** The last published snapshot, the config it came from and each filter's module sha256. */
+  get published(): PublishedState | undefined {
     return this.current;
   }
 
@@ -80,7 +102,10 @@ export class Publisher {
     } catch (err) {
       return this.fail("config", err);
     }
-    for (const w of loaded.warnings) logger.warn(w);
+    for (const w of loaded.warnings) {
+      logger.warn(w);
+      this.events.emit({ kind: "warning", message: w });
+    }
     let modules: Map<string, ModuleBytes>;
     try {
       modules = await this.resolveModules(loaded);
@@ -97,7 +122,9 @@ export class Publisher {
     }
     const changedTypes = snapshot.changedTypes(this.current?.snapshot);
     const previous = this.current;
-    this.current = { snapshot, loaded };
+    const shas = new Map([...modules].map(([name, m]) => [name, m.sha256]));
+    if (changedTypes.length > 0) this.events.emit({ kind: "published", version: snapshot.version, changedTypes, modules: shas });
+    this.current = { snapshot, loaded, modules: shas };
     await this.collectModules(modules, previous ? [...previous.loaded.modules.values()] : []);
     if (changedTypes.length > 0) {
       logger.info("published configuration", { version: snapshot.version, changed: changedTypes.map(shortType) });
@@ -108,6 +135,8 @@ export class Publisher {
   /** Every filter's module: files from the folder, `url:` modules via the store. All are checked. */
   private async resolveModules(loaded: LoadedConfig): Promise<Map<string, ModuleBytes>> {
     const out = new Map<string, ModuleBytes>();
+    const before = this.lastSeen;
+    this.lastSeen = new Map(before);
     for (const filter of loaded.config.filters) {
       let mod: ModuleBytes;
       const file = loaded.modules.get(filter.name);
@@ -120,6 +149,11 @@ export class Publisher {
         mod = { sha256: stored.sha256, bytes };
       } else {
         throw new WasmxdsError("MODULE_INVALID", `filter "${filter.name}": module was not loaded`);
+      }
+      const seen = before.get(filter.name);
+      if (seen !== mod.sha256) {
+        this.lastSeen.set(filter.name, mod.sha256);
+        this.events.emit({ kind: "module-changed", filter: filter.name, ...(seen !== undefined && { from: seen }), to: mod.sha256 });
       }
       if (this.options.checkModule) {
         const verdict = await this.options.checkModule(filter, mod);
@@ -142,6 +176,12 @@ export class Publisher {
 
   private fail(stage: "config" | "module" | "snapshot", err: unknown): PublishResult {
     const error = err instanceof Error ? err : new Error(String(err));
+    this.events.emit({
+      kind: "rejected",
+      stage,
+      message: err instanceof ConfigError ? err.issues.join("\n") : errorMessage(err),
+      ...(this.current && { keptVersion: this.current.snapshot.version }),
+    });
     const kept = this.current ? `keeping version ${this.current.snapshot.version}` : "nothing is served yet";
     if (err instanceof ConfigError) {
       this.options.logger.error(`configuration rejected (${kept})`, { errors: err.issues });

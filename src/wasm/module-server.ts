@@ -9,11 +9,11 @@
  * else. Modules are immutable, so responses carry a strong ETag and a
  * year-long immutable Cache-Control.
  */
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
-import type { AddressInfo } from "node:net";
-import { ModuleError, WasmxdsError, errorMessage } from "../errors";
+import { type IncomingMessage, type ServerResponse, createServer } from "node:http";
+import { ModuleError, errorMessage } from "../errors";
 import type { Logger } from "../logger";
 import { type HostPort, formatHostPort, parseHostPort } from "../net/host-port";
+import { listenHttp } from "../net/http-listen";
 import type { ModuleStore } from "./module-store";
 import { isSha256Hex } from "./sha256";
 
@@ -59,15 +59,9 @@ export async function startModuleServer(options: ModuleServerOptions): Promise<M
     logger.debug("module request", { method: req.method, url: req.url, status: res.statusCode });
   });
 
-  await listen(server, host, port);
-  // After start-up a server error would otherwise be an unhandled 'error' event.
-  server.on("error", (err) => logger.error("module server error", { error: errorMessage(err) }));
-  const info = server.address() as AddressInfo;
-  const address: HostPort = Object.freeze({ host: info.address, port: info.port });
+  const listening = await listenHttp(server, "module server", { host, port }, logger);
+  const address = listening.address;
   const base = `http://${formatHostPort(address)}`;
-  logger.info("module server listening", { address: formatHostPort(address) });
-
-  let closing: Promise<void> | undefined;
   return {
     address,
     url(sha256: string): string {
@@ -76,15 +70,7 @@ export async function startModuleServer(options: ModuleServerOptions): Promise<M
       }
       return `${base}/modules/${sha256}.wasm`;
     },
-    close(): Promise<void> {
-      closing ??= new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        // server.close only stops accepting; Envoy keeps connections alive,
-        // so without this close would wait for them to time out.
-        server.closeAllConnections();
-      });
-      return closing;
-    },
+    close: () => listening.close(),
   };
 }
 
@@ -217,19 +203,3 @@ function parseRange(header: string | undefined, size: number): ByteRange | "unsa
   return { start, end };
 }
 
-function listen(server: Server, host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error) => {
-      reject(
-        new WasmxdsError("ADDRESS_INVALID", `module server: cannot listen on ${formatHostPort({ host, port })}: ${err.message}`, {
-          cause: err,
-        }),
-      );
-    };
-    server.once("error", onError);
-    server.listen(port, host, () => {
-      server.off("error", onError);
-      resolve();
-    });
-  });
-}

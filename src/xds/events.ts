@@ -3,6 +3,7 @@
  * disconnects. Health tracking, the admin API and the dev output subscribe;
  * listeners are called asynchronously so none of them can re-enter a stream.
  */
+import { Emitter } from "../emitter";
 import type { NodeInfo } from "./node";
 
 export interface NackRecord {
@@ -45,18 +46,4 @@ export type XdsEvent =
 
 export type XdsEventListener = (event: XdsEvent) => void;
 
-export class XdsEvents {
-  private readonly listeners = new Set<XdsEventListener>();
-
-  on(listener: XdsEventListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  emit(event: XdsEvent): void {
-    if (this.listeners.size === 0) return;
-    queueMicrotask(() => {
-      for (const l of this.listeners) l(event);
-    });
-  }
-}
+export class XdsEvents extends Emitter<XdsEvent> {}

@@ -19,13 +19,15 @@ describe("wasmxds serve on the bundled example", () => {
   let cli: CliProcess;
   let port: number;
   let modulesPort: number;
+  let adminPort: number;
   let client: AdsClient;
 
   beforeAll(async () => {
-    cli = startCli(["serve", "--config", CONFIG, "--xds-address", "127.0.0.1:0", "--modules-address", "127.0.0.1:0"]);
+    cli = startCli(["serve", "--config", CONFIG, "--xds-address", "127.0.0.1:0", "--modules-address", "127.0.0.1:0", "--admin-address", "127.0.0.1:0"]);
     const ready = await cli.waitFor((l) => l.msg === "wasmxds ready");
     port = Number(String(ready.xds).split(":").pop());
     modulesPort = Number(String(ready.modules).split(":").pop());
+    adminPort = Number(String(ready.admin).split(":").pop());
     client = new AdsClient(port, { id: "envoy-e2e", cluster: "edge" });
   });
 
@@ -78,6 +80,20 @@ describe("wasmxds serve on the bundled example", () => {
     // Envoy compares lowercase hex of the raw body with RemoteDataSource.sha256.
     expect(createHash("sha256").update(body).digest("hex")).toBe(remote.sha256);
     expect(body.subarray(0, 4)).toEqual(Buffer.from("\0asm", "latin1"));
+  });
+
+  it("shows the node and the filters on the admin API", async () => {
+    const nodes = (await (await fetch(`http://127.0.0.1:${adminPort}/v1/nodes`)).json()) as { nodes: Array<{ id: string; cluster: string; types: Record<string, { acked?: string }> }> };
+    const node = nodes.nodes.find((n) => n.id === "envoy-e2e")!;
+    expect(node.cluster).toBe("edge");
+    expect(node.types.LDS?.acked).toMatch(/^[0-9a-f]{16}$/);
+    const filters = (await (await fetch(`http://127.0.0.1:${adminPort}/v1/filters`)).json()) as { filters: Array<{ name: string; current: { plugin: string } }> };
+    expect(filters.filters.map((f) => f.name).sort()).toEqual(["add-header", "conn-guard"]);
+    expect(filters.filters[0]!.current.plugin).toMatch(/^add-header@[0-9a-f]{8}$/);
+    const events = (await (await fetch(`http://127.0.0.1:${adminPort}/v1/events?type=node-connected`)).json()) as { events: Array<{ message: string }> };
+    expect(events.events.map((e) => e.message)).toContain("envoy-e2e connected");
+    const missing = await fetch(`http://127.0.0.1:${adminPort}/v1/nope`);
+    expect(missing.status).toBe(404);
   });
 
   it("exits 0 on SIGTERM", async () => {

@@ -1,0 +1,39 @@
+/**
+ * The admin routes every deployment has: nodes, filters, events, health.
+ */
+import type { EventLog } from "../control/event-log";
+import type { ModuleChecks } from "../control/module-checks";
+import type { Publisher } from "../control/publisher";
+import type { XdsServer } from "../xds/xds-server";
+import { AdminHttpError, type AdminRouter } from "./admin-server";
+import { filterViews, nodeViews } from "./views";
+
+export interface CoreRouteDeps {
+  readonly xds: XdsServer;
+  readonly publisher: Publisher;
+  readonly checks: ModuleChecks;
+  readonly events: EventLog;
+}
+
+export function addCoreRoutes(router: AdminRouter, deps: CoreRouteDeps): AdminRouter {
+  return router
+    .add("GET", "/healthz", () => ({ text: "ok\n" }))
+    .add("GET", "/v1", () => ({ json: { paths: router.paths() } }))
+    .add("GET", "/v1/nodes", () => ({ json: { nodes: nodeViews(deps.xds) } }))
+    .add("GET", "/v1/filters", () => ({
+      json: { version: deps.publisher.published?.snapshot.version ?? null, filters: filterViews(deps.publisher, deps.checks) },
+    }))
+    .add("GET", "/v1/filters/:name", (req) => {
+      const f = filterViews(deps.publisher, deps.checks).find((x) => x.name === req.params.name);
+      if (!f) throw new AdminHttpError(404, `no filter named "${req.params.name}"`);
+      return { json: f };
+    })
+    .add("GET", "/v1/events", (req) => {
+      const after = Number(req.query.get("after") ?? "0");
+      const limit = req.query.get("limit");
+      if (!Number.isInteger(after) || after < 0) throw new AdminHttpError(400, "after: expected a non-negative integer");
+      if (limit !== null && !/^\d+$/.test(limit)) throw new AdminHttpError(400, "limit: expected a positive integer");
+      const types = req.query.getAll("type").flatMap((t) => t.split(","));
+      return { json: { events: deps.events.list({ afterSeq: after, types, ...(limit !== null && { limit: Number(limit) }) }) } };
+    });
+}

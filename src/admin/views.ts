@@ -1,0 +1,77 @@
+/**
+ * JSON views of the control plane's state for the admin API and
+ * `wasmxds status`: connected nodes and filters.
+ */
+import type { ModuleChecks } from "../control/module-checks";
+import type { Publisher } from "../control/publisher";
+import { SHORT_NAMES, type TypeUrl } from "../resources/type-urls";
+import type { XdsServer } from "../xds/xds-server";
+
+export interface NodeView {
+  readonly id: string;
+  readonly cluster: string;
+  readonly locality: { region: string; zone: string; subZone: string };
+  readonly metadata: Readonly<Record<string, unknown>>;
+  readonly userAgent: string;
+  readonly group: string;
+  readonly streamId: number;
+  readonly connectedAt: string;
+  /** Per type (CDS, EDS, ECDS, LDS, RDS): what was sent, ACKed and rejected. */
+  readonly types: Record<string, { sent?: string; acked?: string; ackedAt?: string; names: readonly string[]; rejected?: { version: string; message: string; at: string } }>;
+}
+
+export function nodeViews(xds: XdsServer): NodeView[] {
+  const out: NodeView[] = [];
+  for (const s of xds.streamStatuses()) {
+    if (!s.node) continue;
+    const types: NodeView["types"] = {};
+    for (const t of s.types) {
+      types[SHORT_NAMES[t.typeUrl as TypeUrl] ?? t.typeUrl] = {
+        ...(t.sent && { sent: t.sent.version }),
+        ...(t.acked && { acked: t.acked.version, ackedAt: new Date(t.acked.at).toISOString() }),
+        names: t.wildcard ? ["*"] : t.names,
+        ...(t.nack && { rejected: { version: t.nack.rejectedVersion, message: t.nack.message, at: new Date(t.nack.at).toISOString() } }),
+      };
+    }
+    out.push({
+      id: s.node.id,
+      cluster: s.node.cluster,
+      locality: s.node.locality,
+      metadata: s.node.metadata,
+      userAgent: s.node.userAgent,
+      group: s.group ?? "",
+      streamId: s.streamId,
+      connectedAt: new Date(s.connectedAt).toISOString(),
+      types,
+    });
+  }
+  return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.streamId - b.streamId));
+}
+
+export interface FilterView {
+  readonly name: string;
+  readonly kind: string;
+  readonly failurePolicy: string;
+  /** The version being served: module sha256 and Envoy plugin name. */
+  readonly current?: { sha256: string; plugin: string };
+  /** Versions the pre-flight check rejected, newest first. */
+  readonly rejected: ReadonlyArray<{ sha256: string; stage?: string; reason?: string; at: string }>;
+}
+
+export function filterViews(publisher: Publisher, checks: ModuleChecks): FilterView[] {
+  const published = publisher.published;
+  if (!published) return [];
+  return published.loaded.config.filters.map((f) => {
+    const sha = published.modules.get(f.name);
+    return {
+      name: f.name,
+      kind: f.kind,
+      failurePolicy: f.failurePolicy,
+      ...(sha && { current: { sha256: sha, plugin: `${f.name}@${sha.slice(0, 8)}` } }),
+      rejected: checks
+        .history(f.name)
+        .filter((r) => !r.ok)
+        .map((r) => ({ sha256: r.sha256, stage: r.stage, reason: r.reason, at: new Date(r.at).toISOString() })),
+    };
+  });
+}

@@ -1,0 +1,124 @@
+/**
+ * Runs the pre-flight check on each module version before it may be
+ * published, and remembers verdicts: a version (module bytes plus the
+ * settings it runs with) is checked once. Re-saving the same bad bytes
+ * therefore does not retry; new bytes (or new settings) do.
+ */
+import { createHash } from "node:crypto";
+import type { FilterConfig } from "../config/model";
+import type { Logger } from "../logger";
+import type { ModuleBytes } from "../resources";
+import { preflight } from "../wasm/preflight";
+import type { PreflightResult } from "../wasm/preflight";
+import type { ModuleChecker, ModuleVerdict } from "./publisher";
+
+export interface CheckRecord {
+  readonly filter: string;
+  readonly sha256: string;
+  readonly ok: boolean;
+  readonly stage?: string;
+  readonly reason?: string;
+  /** The module's own log lines during the check. */
+  readonly logs: readonly string[];
+  readonly durationMs: number;
+  readonly smoke: boolean;
+  readonly at: number;
+}
+
+export interface ModuleChecksOptions {
+  /** Smoke-test modules whose filter leaves smokeTest unset (on in dev mode). */
+  readonly defaultSmoke: boolean;
+  readonly timeoutMs?: number;
+  readonly logger: Logger;
+  /** Called after every check that actually ran (not for remembered verdicts). */
+  readonly onCheck?: (record: CheckRecord, cached: boolean) => void;
+  /** The check itself (the V8 pre-flight by default). */
+  readonly run?: typeof preflight;
+}
+
+const MAX_REMEMBERED = 512;
+
+export class ModuleChecks {
+  private readonly verdicts = new Map<string, CheckRecord>();
+  private readonly inFlight = new Map<string, Promise<CheckRecord>>();
+
+  constructor(private readonly options: ModuleChecksOptions) {}
+
+  /** The checker to hand the Publisher. */
+  readonly check: ModuleChecker = async (filter, module) => {
+    const smoke = filter.smokeTest ?? this.options.defaultSmoke;
+    const key = versionKey(filter, module.sha256, smoke);
+    const known = this.verdicts.get(key);
+    if (known) {
+      this.options.onCheck?.(known, true);
+      return verdictOf(known);
+    }
+    let running = this.inFlight.get(key);
+    if (!running) {
+      running = this.runCheck(filter, module, smoke);
+      this.inFlight.set(key, running);
+    }
+    try {
+      const record = await running;
+      this.remember(key, record);
+      return verdictOf(record);
+    } finally {
+      this.inFlight.delete(key);
+    }
+  };
+
+  /** Rejected versions, newest first. */
+  rejected(): CheckRecord[] {
+    return [...this.verdicts.values()].filter((r) => !r.ok).sort((a, b) => b.at - a.at);
+  }
+
+  /** Every remembered verdict for a filter, newest first. */
+  history(filter: string): CheckRecord[] {
+    return [...this.verdicts.values()].filter((r) => r.filter === filter).sort((a, b) => b.at - a.at);
+  }
+
+  private async runCheck(filter: FilterConfig, module: ModuleBytes, smoke: boolean): Promise<CheckRecord> {
+    const run = this.options.run ?? preflight;
+    const started = performance.now();
+    const result: PreflightResult = await run(module.bytes, {
+      kind: filter.kind,
+      rootId: filter.rootId,
+      pluginConfiguration: filter.configuration,
+      vmConfiguration: filter.vmConfiguration,
+      smoke,
+      timeoutMs: this.options.timeoutMs,
+    });
+    const record: CheckRecord = Object.freeze({
+      filter: filter.name,
+      sha256: module.sha256,
+      ok: result.ok,
+      ...(!result.ok && { stage: result.stage, reason: result.reason }),
+      logs: result.logs.map((l) => `[${l.level}] ${l.message}`),
+      durationMs: Math.round((performance.now() - started) * 10) / 10,
+      smoke,
+      at: Date.now(),
+    });
+    const fields = { filter: filter.name, module: module.sha256.slice(0, 8), ms: record.durationMs, smoke };
+    if (record.ok) this.options.logger.info("pre-flight passed", fields);
+    else this.options.logger.error("pre-flight failed", { ...fields, stage: record.stage, reason: record.reason, moduleLogs: record.logs });
+    this.options.onCheck?.(record, false);
+    return record;
+  }
+
+  private remember(key: string, record: CheckRecord): void {
+    this.verdicts.delete(key);
+    this.verdicts.set(key, record);
+    if (this.verdicts.size > MAX_REMEMBERED) this.verdicts.delete(this.verdicts.keys().next().value as string);
+  }
+}
+
+function verdictOf(r: CheckRecord): ModuleVerdict {
+  return r.ok ? { ok: true } : { ok: false, reason: `pre-flight ${r.stage}: ${r.reason}` };
+}
+
+/** What makes a module version: bytes and every setting the check depends on. */
+function versionKey(filter: FilterConfig, sha256: string, smoke: boolean): string {
+  return createHash("sha256")
+    .update(JSON.stringify([sha256, filter.kind, filter.rootId, filter.configuration ?? null, filter.vmConfiguration ?? null, smoke]))
+    .digest("hex");
+}
