@@ -1,0 +1,14 @@
+export { type CompiledProxyWasm, compileProxyWasm, compileProxyWasmSync, declaredAbiVersion, fromModule } from "./compiled";
+export type { ContextKind, LocalResponse, SideCall } from "./context-state";
+export { VmFailedError, WasmExitError, WasmTrapError } from "./errors";
+export { type HeaderInput, HeaderMap } from "./header-map";
+export type { LogSource } from "./host-env";
+export { HttpContext } from "./http-context";
+export { type MetricSnapshot, MetricRegistry } from "./metrics";
+export { NetworkContext } from "./network-context";
+export { decodePairs, encodePairs, type HeaderPair } from "./pairs";
+export { encodePropertyValue, type PropertyValue } from "./properties";
+export { SharedState } from "./shared-state";
+export { ProxyWasmVm } from "./vm";
+export type { ModuleLogLine, ProxyWasmVmOptions } from "./vm-options";
+export { isWasmModule, type WasmModule } from "./wasm-api";

@@ -1,0 +1,13 @@
+export { type AbiCheck, checkAbi } from "./abi-check";
+export { type LifecycleOptions, type LifecycleOutcome, type LifecycleStage, runLifecycle } from "./lifecycle";
+export { preflight } from "./preflight";
+export type {
+  PreflightExport,
+  PreflightFailure,
+  PreflightImport,
+  PreflightOk,
+  PreflightOptions,
+  PreflightResult,
+  PreflightStage,
+} from "./types";
+export { PREFLIGHT_DEFAULTS } from "./types";

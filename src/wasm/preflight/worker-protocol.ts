@@ -1,0 +1,23 @@
+/**
+ * Messages between the pre-flight check and its worker thread. The worker
+ * streams log lines and step changes as they happen, so a module that
+ * never returns still leaves its logs and its last step behind when the
+ * worker is terminated.
+ */
+import type { CompiledProxyWasm } from "../host/compiled";
+import type { ModuleLogLine } from "../host/vm-options";
+import type { LifecycleOptions, LifecycleStage } from "./lifecycle";
+
+export interface WorkerJob {
+  readonly compiled: CompiledProxyWasm;
+  readonly rootId: string;
+  readonly vmConfiguration: Uint8Array;
+  readonly pluginConfiguration: Uint8Array;
+  readonly lifecycle: LifecycleOptions;
+}
+
+export type WorkerMessage =
+  | { readonly type: "log"; readonly line: ModuleLogLine }
+  | { readonly type: "step"; readonly stage: LifecycleStage; readonly step: string }
+  | { readonly type: "done"; readonly ok: true }
+  | { readonly type: "done"; readonly ok: false; readonly stage: LifecycleStage; readonly reason: string };
