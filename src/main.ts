@@ -11,7 +11,8 @@ import { DevOutput } from "./cli/dev-output";
 import { EventLog } from "./control/event-log";
 import { ModuleChecks } from "./control/module-checks";
 import { Publisher, type ModuleChecker, type PublishResult } from "./control/publisher";
-import { FolderWatcher } from "./watch/folder-watcher";
+import { type ChangeBatch, FolderWatcher } from "./watch/folder-watcher";
+import { warmPreflightWorker } from "./wasm/preflight";
 import type { Logger } from "./logger";
 import type { Terminal } from "./cli/output";
 import { bindGrpcServer, GRPC_SERVER_OPTIONS } from "./net/grpc-server";
@@ -44,6 +45,8 @@ export interface WasmxdsOptions {
   readonly checkModule?: ModuleChecker;
   /** Watcher tuning (tests and benchmarks). */
   readonly watchTiming?: { readonly stabilityMs?: number; readonly debounceMs?: number };
+  /** Called with every settled batch of file changes (benchmarks measure from it). */
+  readonly onWatchBatch?: (batch: ChangeBatch) => void;
 }
 
 /** The state folder inside the config folder; never watched. */
@@ -116,6 +119,8 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
     if (!first.ok) throw first.error;
     let watcher: FolderWatcher | undefined;
     if (options.watch) {
+      // The first check after a change should not pay for starting the worker.
+      if (!options.checkModule) warmPreflightWorker();
       watcher = new FolderWatcher({
         dir: options.configDir,
         logger,
@@ -123,6 +128,7 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
         ...options.watchTiming,
         onBatch: (batch) => {
           logger.debug("files changed", { files: [...batch.changes].map(([p, e]) => `${e} ${p}`) });
+          options.onWatchBatch?.(batch);
           void publisher.reload();
         },
       });

@@ -11,3 +11,4 @@ export type {
   PreflightStage,
 } from "./types";
 export { PREFLIGHT_DEFAULTS } from "./types";
+export { warmPreflightWorker } from "./run-in-worker";

@@ -2,8 +2,12 @@
  * Runs the pre-flight lifecycle in a worker thread so that a module that
  * loops forever, or exhausts the worker's heap, can be stopped: the time
  * budget is enforced with worker.terminate(), the heap with resourceLimits.
- * The budget starts with the first module step, so the worker's own start-up
- * (loading the TypeScript sources) does not count against the module.
+ *
+ * Starting a worker (and loading the TypeScript sources into it) costs a
+ * few hundred milliseconds, far more than checking a module, so one worker
+ * is kept warm and reused; it is replaced only after it had to be killed.
+ * Jobs run one at a time. The budget starts with the first module step, so
+ * the worker's own start-up does not count against the module.
  */
 import { Worker } from "node:worker_threads";
 import { errorMessage } from "../../errors";
@@ -17,71 +21,162 @@ const WORKER_URL = new URL("./worker-entry.mjs", import.meta.url);
 /** Generous bound on loading the worker itself, before the module runs. */
 const STARTUP_BUDGET_MS = 15_000;
 
+interface Job {
+  readonly id: number;
+  readonly job: WorkerJob;
+  readonly timeoutMs: number;
+  readonly onLog: (line: ModuleLogLine) => void;
+  readonly resolve: (outcome: WorkerOutcome) => void;
+}
+
 function isWorkerMessage(m: unknown): m is WorkerMessage {
   return typeof m === "object" && m !== null && typeof (m as { type?: unknown }).type === "string";
 }
 
-export function runInWorker(
-  job: WorkerJob,
-  timeoutMs: number,
-  onLog: (line: ModuleLogLine) => void,
-): Promise<WorkerOutcome> {
-  return new Promise((resolve) => {
+class WarmWorker {
+  private worker: Worker | undefined;
+  private ready: Promise<void> | undefined;
+  private readonly queue: Job[] = [];
+  private running: Job | undefined;
+  private nextId = 1;
+
+  run(job: WorkerJob, timeoutMs: number, onLog: (line: ModuleLogLine) => void): Promise<WorkerOutcome> {
+    return new Promise((resolve) => {
+      this.queue.push({ id: this.nextId++, job, timeoutMs, onLog, resolve });
+      this.pump();
+    });
+  }
+
+  /** Starts the worker ahead of the first job (optional). */
+  warm(): void {
+    this.spawn();
+  }
+
+  private spawn(): Worker {
+    if (this.worker) return this.worker;
     const worker = new Worker(WORKER_URL, {
-      workerData: job,
-      // Not the parent's flags: some (e.g. --input-type from \`node -e\`) make the worker fail to
-      // start, and the TypeScript loader the worker needs is registered by the worker itself.
-      execArgv: [],
       resourceLimits: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 32, stackSizeMb: 4 },
+      // The parent's flags (e.g. --input-type under `node -e`) can break the entry.
+      execArgv: [],
       stdout: true,
       stderr: true,
     });
     // Keep the worker's console output (if any) out of ours.
     worker.stdout.resume();
     worker.stderr.resume();
-
-    let stage: LifecycleStage = "start";
-    let step = "worker start-up";
-    let settled = false;
-    let timer: NodeJS.Timeout | undefined;
-
-    const finish = (outcome: WorkerOutcome): void => {
-      if (settled) return;
-      settled = true;
-      if (timer) clearTimeout(timer);
-      void worker.terminate();
-      resolve(outcome);
-    };
-    const arm = (ms: number, reason: () => string): void => {
-      if (timer) clearTimeout(timer);
-      timer = setTimeout(() => finish({ ok: false, stage: "timeout", reason: reason() }), ms);
-    };
-
-    arm(STARTUP_BUDGET_MS, () => `the pre-flight worker did not start within ${STARTUP_BUDGET_MS} ms`);
-    let moduleClockStarted = false;
-
-    worker.on("message", (m: unknown) => {
-      if (!isWorkerMessage(m)) return;
-      if (m.type === "log") {
-        onLog(m.line);
-      } else if (m.type === "step") {
-        stage = m.stage;
-        step = m.step;
-        if (!moduleClockStarted) {
-          moduleClockStarted = true;
-          arm(timeoutMs, () => `timed out after ${timeoutMs} ms in ${step} (${stage} stage)`);
+    worker.unref();
+    this.worker = worker;
+    this.ready = new Promise<void>((resolve) => {
+      const onMessage = (m: unknown) => {
+        if (isWorkerMessage(m) && m.type === "ready") {
+          worker.off("message", onMessage);
+          resolve();
         }
-      } else if (m.ok) {
-        finish({ ok: true });
-      } else {
-        finish({ ok: false, stage: m.stage, reason: m.reason });
+      };
+      worker.on("message", onMessage);
+      worker.once("exit", () => resolve());
+    });
+    worker.on("exit", () => {
+      if (this.worker === worker) {
+        this.worker = undefined;
+        this.ready = undefined;
       }
     });
-    worker.on("error", (err) => {
-      finish({ ok: false, stage, reason: `pre-flight worker failed in ${step}: ${errorMessage(err)}` });
+    return worker;
+  }
+
+  /** Forgets a worker at once (the next job gets a fresh one) and stops it. */
+  private discard(worker: Worker): void {
+    if (this.worker === worker) {
+      this.worker = undefined;
+      this.ready = undefined;
+    }
+    void worker.terminate();
+  }
+
+  private pump(): void {
+    if (this.running) return;
+    const next = this.queue.shift();
+    if (!next) return;
+    this.running = next;
+    void this.execute(next).then((outcome) => {
+      this.running = undefined;
+      next.resolve(outcome);
+      this.pump();
     });
-    worker.on("exit", (code) => {
-      finish({ ok: false, stage, reason: `pre-flight worker exited with code ${code} in ${step}` });
+  }
+
+  private execute(j: Job): Promise<WorkerOutcome> {
+    const worker = this.spawn();
+    const ready = this.ready;
+    worker.ref();
+    return new Promise<WorkerOutcome>((resolve) => {
+      let stage: LifecycleStage = "start";
+      let step = "worker start-up";
+      let settled = false;
+      let timer: NodeJS.Timeout | undefined;
+      let moduleClockStarted = false;
+
+      const finish = (outcome: WorkerOutcome, kill: boolean): void => {
+        if (settled) return;
+        settled = true;
+        if (timer) clearTimeout(timer);
+        worker.off("message", onMessage);
+        worker.off("error", onError);
+        worker.off("exit", onExit);
+        if (kill) this.discard(worker);
+        else worker.unref();
+        resolve(outcome);
+      };
+      const arm = (ms: number, reason: () => string): void => {
+        if (timer) clearTimeout(timer);
+        timer = setTimeout(() => finish({ ok: false, stage: "timeout", reason: reason() }, true), ms);
+      };
+      const onMessage = (m: unknown): void => {
+        if (!isWorkerMessage(m) || m.type === "ready" || m.jobId !== j.id) return;
+        if (m.type === "log") {
+          j.onLog(m.line);
+        } else if (m.type === "step") {
+          stage = m.stage;
+          step = m.step;
+          if (!moduleClockStarted) {
+            moduleClockStarted = true;
+            arm(j.timeoutMs, () => `timed out after ${j.timeoutMs} ms in ${step} (${stage} stage)`);
+          }
+        } else if (m.ok) {
+          finish({ ok: true }, false);
+        } else {
+          finish({ ok: false, stage: m.stage, reason: m.reason }, false);
+        }
+      };
+      const onError = (err: Error): void => {
+        finish({ ok: false, stage, reason: `pre-flight worker failed in ${step}: ${errorMessage(err)}` }, true);
+      };
+      const onExit = (code: number): void => {
+        finish({ ok: false, stage, reason: `pre-flight worker exited with code ${code} in ${step}` }, true);
+      };
+      worker.on("message", onMessage);
+      worker.on("error", onError);
+      worker.on("exit", onExit);
+      arm(STARTUP_BUDGET_MS, () => `the pre-flight worker did not start within ${STARTUP_BUDGET_MS} ms`);
+      void ready?.then(() => {
+        if (!settled) worker.postMessage({ jobId: j.id, job: j.job });
+      });
     });
-  });
+  }
+}
+
+const shared = new WarmWorker();
+
+export function runInWorker(
+  job: WorkerJob,
+  timeoutMs: number,
+  onLog: (line: ModuleLogLine) => void,
+): Promise<WorkerOutcome> {
+  return shared.run(job, timeoutMs, onLog);
+}
+
+/** Starts the pre-flight worker now, so the first check does not pay for it. */
+export function warmPreflightWorker(): void {
+  shared.warm();
 }
