@@ -16,7 +16,8 @@ const VERSION = "0.1.0";
 
 async function loadCommands(): Promise<Command[]> {
   const { serveCommand, devCommand } = await import("./serve");
-  return [serveCommand, devCommand];
+  const { simCommand } = await import("./sim");
+  return [serveCommand, devCommand, simCommand];
 }
 
 export async function main(argv: string[], term: Terminal = processTerminal(), signal?: AbortSignal): Promise<number> {

@@ -9,10 +9,12 @@ export interface CliProcess {
   readonly lines: Array<Record<string, unknown>>;
   /** Resolves with the first log line matching. */
   waitFor(pred: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** Resolves once everything printed so far (stdout and stderr) matches. */
+  waitForOutput(re: RegExp, timeoutMs?: number): Promise<void>;
   /** Sends SIGTERM and resolves with the exit code. */
   stop(): Promise<number | null>;
   readonly exited: Promise<number | null>;
-  stderrText(): string;
+  outputText(): string;
 }
 
 export function startCli(args: string[], env: Record<string, string> = {}): CliProcess {
@@ -48,7 +50,7 @@ export function startCli(args: string[], env: Record<string, string> = {}): CliP
     child,
     lines,
     exited,
-    stderrText: () => raw,
+    outputText: () => raw,
     waitFor(pred, timeoutMs = 15_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
@@ -67,6 +69,13 @@ export function startCli(args: string[], env: Record<string, string> = {}): CliP
         exited.then(() => setTimeout(check, 10));
         check();
       });
+    },
+    async waitForOutput(re, timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!re.test(raw)) {
+        if (Date.now() > deadline) throw new Error(`output did not match ${re} within ${timeoutMs} ms:\n${raw}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
     },
     async stop() {
       if (child.exitCode === null) child.kill("SIGTERM");

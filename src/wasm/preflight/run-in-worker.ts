@@ -58,12 +58,10 @@ class WarmWorker {
       resourceLimits: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 32, stackSizeMb: 4 },
       // The parent's flags (e.g. --input-type under `node -e`) can break the entry.
       execArgv: [],
-      stdout: true,
-      stderr: true,
     });
-    // Keep the worker's console output (if any) out of ours.
-    worker.stdout.resume();
-    worker.stderr.resume();
+    // Nothing in the worker prints: module output arrives as log messages.
+    // (Piping the worker's stdout/stderr would keep the process alive even
+    // with the worker unref'd.)
     worker.unref();
     this.worker = worker;
     this.ready = new Promise<void>((resolve) => {

@@ -1,0 +1,20 @@
+/** The Envoy fleet simulator as a library (docs/SIMULATOR.md). */
+export { JitteredExponentialBackOff, JitteredLowerBoundBackOff, type Random } from "./backoff";
+export { type Clock, every, realClock, type TimerHandle } from "./clock";
+export type { ServerState } from "./config/node-config";
+export type { ListenerStatus } from "./config/listener-manager";
+export { FakeClock } from "./fake-clock";
+export type { NackSent, SimNodeEvent } from "./node-events";
+export { type NodeIdentity, type NodeLocality, nodeMessage } from "./node-identity";
+export { DEFAULT_NODE_CLUSTER, DEFAULT_XDS_ADDRESS, type SimNodeOptions } from "./node-options";
+export { SimFleet, type SimFleetOptions } from "./sim-fleet";
+export { type NodeSummary, SimNode } from "./sim-node";
+export { DEFAULT_FLUSH_INTERVAL_MS, METRICS_SERVICE_PATH, type MetricsServiceOptions } from "./stats/metrics-service-sink";
+export { prometheusName } from "./stats/stats-render";
+export { type Stat, StatsStore, type StatType } from "./stats/stats-store";
+export { type FleetSummary, formatSummary, summarize } from "./summary";
+export type { HttpOutcome, HttpRequestInput } from "./traffic/http-stream";
+export type { TcpCloseReason, TcpConnectionInput, TcpOutcome } from "./traffic/tcp-connection";
+export type { TrafficOptions } from "./traffic/traffic-driver";
+export type { FilterGate, WasmPlugin } from "./wasm/wasm-plugin";
+export { ADS_PATH, NACK_CODE, type SentRequest } from "./xds/xds-client";

@@ -1,0 +1,80 @@
+/** `wasmxds sim` in-process: options, the summary lines and the final report, and usage errors. */
+import { Writable } from "node:stream";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Snapshot } from "../../src/cache/snapshot";
+import { main } from "../../src/cli/main";
+import type { Terminal } from "../../src/cli/output";
+import { startHarness, type Harness } from "../helpers/xds-harness";
+import { waitFor } from "./helpers/wait";
+import { ecds, httpListener, moduleBytes, type Res, routeConfig, staticCluster, TYPE_URLS, wasmAny } from "./helpers/fixtures";
+
+const T = TYPE_URLS;
+const input = (list: Res[]) => list.map((r) => ({ name: r.name, message: r.message }));
+
+function terminal(): Terminal & { text: () => { out: string; err: string } } {
+  const chunks = { out: "", err: "" };
+  const sink = (k: "out" | "err") =>
+    new Writable({
+      write(chunk, _enc, cb) {
+        chunks[k] += String(chunk);
+        cb();
+      },
+    });
+  return { out: sink("out"), err: sink("err"), color: false, text: () => chunks };
+}
+
+describe("wasmxds sim", () => {
+  let harness: Harness;
+
+  beforeAll(async () => {
+    harness = await startHarness();
+    harness.cache.setDefaultSnapshot(
+      Snapshot.create({
+        [T.cluster]: input([staticCluster("backend", 8080)]),
+        [T.extensionConfig]: input([ecds("f1", wasmAny("http", { plugin: "f1@1", rootId: "good_http", code: { inline: moduleBytes("good_http") } }))]),
+        [T.listener]: input([httpListener("ingress", 10000, [{ ecds: "f1" }])]),
+        [T.route]: input([routeConfig("ingress", "backend")]),
+      }),
+    );
+  });
+
+  afterAll(async () => {
+    await harness.close();
+  });
+
+  it("runs N nodes for --duration, printing a summary line per interval and a final one", async () => {
+    const term = terminal();
+    const args = ["sim", "--nodes", "3", "--xds-address", `127.0.0.1:${harness.port}`, "--rps", "20", "--duration", "800ms", "--interval", "200ms"];
+    const code = await main([...args, "--metadata", "ring=canary", "--zone", "z1", "--cluster", "edge", "--id-prefix", "cli-", "--log-level", "silent"], term);
+    const { out, err } = term.text();
+    expect(err).toBe("");
+    expect(code).toBe(0);
+    const lines = out.trim().split("\n");
+    expect(lines.length).toBeGreaterThanOrEqual(3);
+    expect(lines.at(-2)).toMatch(/^3 nodes: 3 connected, 3 live \| CDS [0-9a-f]{8}…×3 \| LDS .* \| NACKs 0 \| requests \d+ ok, 0 failed$/);
+    const final = lines.at(-1) as string;
+    expect(final).toMatch(/^final: 3 nodes: 3 connected, 3 live .* requests [1-9]\d* ok, 0 failed$/);
+    // Stopping closes every stream.
+    await waitFor("streams closed", () => harness.xds.streamStatuses().length === 0);
+    const nodes = harness.logger.records.filter((r) => r.msg === "node connected").map((r) => r.fields.node);
+    expect(nodes.sort()).toEqual(["cli-0", "cli-1", "cli-2"]);
+  });
+
+  it("rejects bad options with a usage error (exit 2)", async () => {
+    for (const args of [["--nodes", "0"], ["--metadata", "novalue"], ["--rps", "fast"], ["--duration", "soon"], ["--bogus"]]) {
+      const term = terminal();
+      const code = await main(["sim", ...args], term);
+      expect({ args, code }).toEqual({ args, code: 2 });
+      expect(term.text().err).toContain("error [USAGE]");
+    }
+    const term = terminal();
+    expect(await main(["sim", "--xds-address", "nope"], term)).toBe(1);
+    expect(term.text().err).toContain('error [ADDRESS_INVALID]: --xds-address: expected HOST:PORT, got "nope"');
+  });
+
+  it("prints its usage with --help", async () => {
+    const term = terminal();
+    expect(await main(["sim", "--help"], term)).toBe(0);
+    expect(term.text().out).toContain("--admin-base-port P");
+  });
+});
