@@ -2,6 +2,7 @@
  * `wasmxds serve` and `wasmxds dev`: run the control plane on a config folder
  * until SIGINT/SIGTERM (or the abort signal), then shut down cleanly.
  */
+import { waitForStop } from "./wait-for-stop";
 import { parseArgs } from "node:util";
 import { WasmxdsError } from "../errors";
 import type { LogLevel } from "../logger";
@@ -68,19 +69,6 @@ async function run(argv: string[], term: Parameters<Command["run"]>[1], signal: 
   return 0;
 }
 
-function waitForStop(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      process.off("SIGINT", done);
-      process.off("SIGTERM", done);
-      resolve();
-    };
-    if (signal.aborted) return done();
-    signal.addEventListener("abort", done, { once: true });
-    process.once("SIGINT", done);
-    process.once("SIGTERM", done);
-  });
-}
 
 export const serveCommand: Command = {
   name: "serve",

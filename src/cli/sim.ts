@@ -3,6 +3,7 @@
  * prints a live summary (redrawn in place on a terminal, one line per
  * interval otherwise), then a final one. See docs/SIMULATOR.md.
  */
+import { waitForStop } from "./wait-for-stop";
 import { parseArgs } from "node:util";
 import { parseDuration } from "../config/duration";
 import { WasmxdsError } from "../errors";
@@ -96,22 +97,6 @@ function metadata(entries: readonly string[]): Record<string, string> {
   return out;
 }
 
-function waitForStop(signal: AbortSignal, ms: number | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = ms === undefined ? undefined : setTimeout(() => done(), ms);
-    const done = () => {
-      if (timer) clearTimeout(timer);
-      process.off("SIGINT", done);
-      process.off("SIGTERM", done);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    if (signal.aborted) return done();
-    signal.addEventListener("abort", done, { once: true });
-    process.once("SIGINT", done);
-    process.once("SIGTERM", done);
-  });
-}
 
 function finalReport(term: Terminal, s: FleetSummary, fleet: SimFleet): string {
   const messages = new Map<string, number>();

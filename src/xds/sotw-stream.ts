@@ -163,6 +163,27 @@ export class SotwStream {
     this.maybeSend(typeUrl, state, firstForType ? req.version_info : undefined);
   }
 
+  /**
+   * Re-evaluates the node's group (the group function's answer can change,
+   * e.g. when a rollout step adds the node) and pushes whatever differs in
+   * the new group's snapshot.
+   */
+  regroup(): void {
+    if (!this.node || this.closed) return;
+    const group = this.cache.groupOf(this.node);
+    if (group === this.group) return;
+    this.unwatch?.();
+    this.group = group;
+    this.unwatch = this.cache.watch(group, (s) => this.onSnapshot(s));
+    const snapshot = this.cache.getSnapshot(group);
+    if (snapshot) this.onSnapshot(snapshot);
+  }
+
+  /** The node, once the first request named it. */
+  get nodeInfo(): NodeInfo | undefined {
+    return this.node;
+  }
+
   onClose(reason: string): void {
     if (this.closed) return;
     this.closed = true;

@@ -8,6 +8,7 @@ import type { SnapshotCache } from "../cache/snapshot-cache";
 import type { DiscoveryRequest__Output } from "../generated/envoy/service/discovery/v3/DiscoveryRequest";
 import { type Logger, silentLogger } from "../logger";
 import { type NackRecord, XdsEvents } from "./events";
+import type { NodeInfo } from "./node";
 import { ADS_SERVICE, SINGLE_TYPE_SERVICES } from "./service-definitions";
 import { DEFAULT_LIMITS, SotwStream, type StreamLimits, type StreamStatus } from "./sotw-stream";
 
@@ -60,6 +61,17 @@ export class XdsServer {
     return this.nackLog.filter(
       (n) => (!filter?.nodeId || n.nodeId === filter.nodeId) && (!filter?.typeUrl || n.typeUrl === filter.typeUrl),
     );
+  }
+
+  /**
+   * Re-evaluates the group of every stream (or those whose node matches),
+   * after the answer of the cache's group function changed for them.
+   */
+  regroup(which?: (node: NodeInfo) => boolean): void {
+    for (const { stream } of this.streams.values()) {
+      const node = stream.nodeInfo;
+      if (node && (!which || which(node))) stream.regroup();
+    }
   }
 
   /** Ends every stream cleanly (status OK), e.g. on shutdown. */

@@ -285,3 +285,25 @@ describe("endpoints change", () => {
     expect(JSON.stringify(resourcesOf(eds)[0]!.message)).toContain("7777");
   });
 });
+
+describe("regrouping", () => {
+  it("moves a live stream to its new group and pushes only what differs", async () => {
+    const canaries = new Set<string>();
+    await h.close();
+    h = await startHarness({ groupOf: (n) => (canaries.has(n.id) ? "canary" : "stable") });
+    h.cache.setSnapshot("stable", Snapshot.create(basicInput({ header: "v1" })));
+    h.cache.setSnapshot("canary", Snapshot.create(basicInput({ header: "v2" })));
+    const c = connect("n1");
+    const other = connect("n2");
+    const first = await subscribeAll(c);
+    await subscribeAll(other);
+    canaries.add("n1");
+    h.xds.regroup((n) => n.id === "n1");
+    const pushed = await c.next(undefined, 3000);
+    expect(pushed.type_url).toBe(T.extensionConfig);
+    expect(pushed.version_info).not.toBe(first.ecds.version_info);
+    expect(await c.drain(200)).toEqual([]);
+    expect(await other.drain(100)).toEqual([]);
+    expect(h.xds.streamStatuses().find((s) => s.node?.id === "n1")?.group).toBe("canary");
+  });
+});
