@@ -1,25 +1,35 @@
 /**
  * The one place where the parts are wired together: snapshot cache, ADS
- * server, module store and server, and the publisher that turns the config
- * folder into snapshots.
+ * server, module store and server, the publisher that turns the config
+ * folder into snapshots, the pre-flight check, the watcher, the health
+ * monitor with its persisted state, and the admin API.
  */
+import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
-import { SnapshotCache } from "./cache/snapshot-cache";
 import { AdminRouter, startAdminServer } from "./admin/admin-server";
 import { addCoreRoutes } from "./admin/core-routes";
+import { addHealthRoutes } from "./admin/health-routes";
+import { SnapshotCache } from "./cache/snapshot-cache";
 import { DevOutput } from "./cli/dev-output";
-import { EventLog } from "./control/event-log";
-import { ModuleChecks } from "./control/module-checks";
-import { Publisher, type ModuleChecker, type PublishResult } from "./control/publisher";
-import { type ChangeBatch, FolderWatcher } from "./watch/folder-watcher";
-import { warmPreflightWorker } from "./wasm/preflight";
-import type { Logger } from "./logger";
 import type { Terminal } from "./cli/output";
+import { EventLog } from "./control/event-log";
+import { recordCheck, recordPublisherEvents, recordXdsEvents } from "./control/event-recording";
+import { ModuleChecks } from "./control/module-checks";
+import { type ModuleChecker, type PublishResult, Publisher } from "./control/publisher";
+import { WasmxdsError } from "./errors";
+import { FilterVersions } from "./health/filter-versions";
+import { HealthMonitor } from "./health/monitor";
+import { SignalHub } from "./health/signal";
+import { StateStore } from "./health/state-store";
+import type { Logger } from "./logger";
 import { bindGrpcServer, GRPC_SERVER_OPTIONS } from "./net/grpc-server";
+import { type HostPort, formatHostPort } from "./net/host-port";
 import type { ListeningHttp } from "./net/http-listen";
-import { formatHostPort, type HostPort } from "./net/host-port";
+import type { ChangeBatch } from "./watch/folder-watcher";
+import { FolderWatcher } from "./watch/folder-watcher";
 import { type ModuleServer, startModuleServer } from "./wasm/module-server";
 import { ModuleStore } from "./wasm/module-store";
+import { warmPreflightWorker } from "./wasm/preflight";
 import { RemoteModuleResolver } from "./wasm/remote-fetch";
 import { XdsServer } from "./xds/xds-server";
 
@@ -29,12 +39,17 @@ export const DEFAULT_ADDRESSES = {
   admin: "127.0.0.1:18003",
 } as const;
 
+/** The state folder inside the config folder (default `--state-dir`); never watched. */
+export const STATE_DIR_NAME = ".wasmxds";
+
 export interface WasmxdsOptions {
   readonly configDir: string;
   readonly xdsAddress: HostPort;
   readonly modulesAddress: HostPort;
   /** Admin HTTP API; null disables it. */
   readonly adminAddress: HostPort | null;
+  /** Where last-good versions, quarantines and modules persist; default `<config>/.wasmxds`; null keeps them in memory. */
+  readonly stateDir?: string | null;
   readonly watch: boolean;
   readonly logger: Logger;
   /** Set by `wasmxds dev`: human-readable event lines on this terminal. */
@@ -47,10 +62,9 @@ export interface WasmxdsOptions {
   readonly watchTiming?: { readonly stabilityMs?: number; readonly debounceMs?: number };
   /** Called with every settled batch of file changes (benchmarks measure from it). */
   readonly onWatchBatch?: (batch: ChangeBatch) => void;
+  /** Health monitor clock and evaluation period (tests). */
+  readonly healthTiming?: { readonly now?: () => number; readonly evaluateEveryMs?: number };
 }
-
-/** The state folder inside the config folder; never watched. */
-export const STATE_DIR_NAME = ".wasmxds";
 
 export interface RunningWasmxds {
   readonly xdsAddress: HostPort;
@@ -62,6 +76,10 @@ export interface RunningWasmxds {
   readonly store: ModuleStore;
   readonly publisher: Publisher;
   readonly checks: ModuleChecks;
+  readonly state: StateStore;
+  readonly versions: FilterVersions;
+  readonly monitor: HealthMonitor;
+  readonly signals: SignalHub;
   /** Rebuilds from the config folder now. */
   reload(): Promise<PublishResult>;
   close(): Promise<void>;
@@ -69,55 +87,83 @@ export interface RunningWasmxds {
 
 export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasmxds> {
   const { logger } = options;
+  const stateDir = options.stateDir === null ? undefined : (options.stateDir ?? join(options.configDir, STATE_DIR_NAME));
+  const state = stateDir ? await StateStore.open(stateDir) : StateStore.inMemory();
+  const store = stateDir ? await ModuleStore.open({ dir: join(stateDir, "modules"), logger }) : new ModuleStore({ logger });
+  const versions = new FilterVersions(state, logger);
   const cache = new SnapshotCache({ logger: logger.child({ component: "cache" }) });
   const xds = new XdsServer({ cache, logger: logger.child({ component: "xds" }) });
-  const store = new ModuleStore({ logger });
-  const resolver = new RemoteModuleResolver(store, { logger });
-  const dev = options.devOutput ? new DevOutput(options.devOutput) : undefined;
   const events = new EventLog();
+  const dev = options.devOutput ? new DevOutput(options.devOutput) : undefined;
   const checks = new ModuleChecks({
     defaultSmoke: options.smokeByDefault ?? Boolean(dev),
     logger: logger.child({ component: "preflight" }),
     onCheck: (r, cached) => {
       dev?.onCheck(r, cached);
-      if (cached) return;
-      events.add(r.ok ? "preflight-passed" : "preflight-failed", "preflight", r.ok ? `${r.filter} ${r.sha256.slice(0, 8)} passed` : `${r.filter} ${r.sha256.slice(0, 8)} failed at ${r.stage}: ${r.reason}`, {
-        filter: r.filter,
-        sha256: r.sha256,
-        durationMs: r.durationMs,
-        ...(!r.ok && { moduleLogs: r.logs }),
-      });
+      if (!cached) recordCheck(events, r);
     },
   });
-  if (dev) xds.events.on((e) => dev.onXds(e));
   recordXdsEvents(events, xds);
+  if (dev) xds.events.on((e) => dev.onXds(e));
 
   const grpcServer = new grpc.Server(GRPC_SERVER_OPTIONS);
   xds.register(grpcServer);
   let modules: ModuleServer | undefined;
   let admin: ListeningHttp | undefined;
-  let bound: Awaited<ReturnType<typeof bindGrpcServer>> | undefined;
+  let watcher: FolderWatcher | undefined;
+  let monitor: HealthMonitor | undefined;
   try {
     modules = await startModuleServer({ store, host: options.modulesAddress.host, port: options.modulesAddress.port, logger });
     const publisher = new Publisher({
       configDir: options.configDir,
       cache,
       store,
-      resolver,
+      resolver: new RemoteModuleResolver(store, { logger }),
       moduleServer: modules.address,
       logger,
       checkModule: options.checkModule ?? checks.check,
+      selectVersion: (filter, candidate) => {
+        const pick = versions.select(filter.name, candidate.sha256);
+        if (pick.kind === "candidate") return candidate;
+        if (pick.kind === "blocked") {
+          throw new WasmxdsError(
+            "MODULE_REJECTED",
+            `filter "${filter.name}": version ${pick.quarantined.slice(0, 8)} is quarantined and there is no known-good version to serve instead; fix the module or clear the quarantine (POST /v1/filters/${filter.name}/quarantine/clear)`,
+          );
+        }
+        const bytes = store.get(pick.sha256);
+        if (!bytes) throw new WasmxdsError("MODULE_REJECTED", `filter "${filter.name}": known-good version ${pick.sha256.slice(0, 8)} is not in the module store`);
+        return { sha256: pick.sha256, bytes };
+      },
+      pinnedModules: () => versions.pinned(),
     });
+    recordPublisherEvents(events, publisher);
     if (dev) publisher.events.on((e) => dev.onPublisher(e));
-    publisher.events.on((e) => {
-      if (e.kind === "published") events.add("published", "config", `published version ${e.version}`, { changed: e.changedTypes, modules: Object.fromEntries(e.modules) });
-      else if (e.kind === "rejected") events.add("rejected", "config", e.message, { stage: e.stage, keptVersion: e.keptVersion });
-      else if (e.kind === "module-changed") events.add("module-changed", "watcher", `filter ${e.filter} module ${e.to.slice(0, 8)}`, { filter: e.filter, from: e.from, to: e.to });
+
+    const health = new HealthMonitor({
+      versions,
+      policyOf: (name) => publisher.published?.loaded.config.filters.find((f) => f.name === name)?.health,
+      nodeVersions: () => publisher.published?.modules ?? new Map(),
+      republish: () => publisher.reload(),
+      events,
+      logger: logger.child({ component: "health" }),
+      ...(options.healthTiming?.now && { now: options.healthTiming.now }),
     });
+    monitor = health;
+    const signals = new SignalHub();
+    signals.on((s) => health.onSignal(s));
+    xds.events.on((e) => health.onXds(e));
+    publisher.events.on((e) => {
+      if (e.kind === "published") health.served(e.modules);
+    });
+
     // Publish before accepting Envoys, so the first one gets the config at once.
     const first = await publisher.reload();
     if (!first.ok) throw first.error;
-    let watcher: FolderWatcher | undefined;
+    health.served(publisher.published!.modules);
+    await adoptBaseline(versions, publisher.published!.modules);
+    health.start(options.healthTiming?.evaluateEveryMs);
+
     if (options.watch) {
       // The first check after a change should not pay for starting the worker.
       if (!options.checkModule) warmPreflightWorker();
@@ -135,23 +181,25 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
       await watcher.start();
     }
     if (options.adminAddress) {
-      const router = addCoreRoutes(new AdminRouter(), { xds, publisher, checks, events });
+      const router = addCoreRoutes(new AdminRouter(), { xds, publisher, checks, events, versions, monitor: health });
+      addHealthRoutes(router, { publisher, versions, events });
       admin = await startAdminServer(router, options.adminAddress, logger);
     }
-    bound = await bindGrpcServer(grpcServer, options.xdsAddress.host, options.xdsAddress.port);
+    const bound = await bindGrpcServer(grpcServer, options.xdsAddress.host, options.xdsAddress.port);
     const xdsAddress = { host: bound.host, port: bound.port };
     logger.info("wasmxds ready", {
       xds: formatHostPort(xdsAddress),
       modules: formatHostPort(modules.address),
       admin: admin ? formatHostPort(admin.address) : "off",
       config: options.configDir,
+      state: stateDir ?? "memory",
       version: first.snapshot.version,
       watch: options.watch,
     });
     dev?.line("▶", "cyan", `serving ${options.configDir} on xDS ${formatHostPort(xdsAddress)}, modules ${formatHostPort(modules.address)}${options.watch ? "; watching for changes" : ""}`);
     const ms = modules;
-    const b = bound;
     const adm = admin;
+    const w = watcher;
     return {
       xdsAddress,
       modulesAddress: ms.address,
@@ -162,14 +210,21 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
       store,
       publisher,
       checks,
+      state,
+      versions,
+      monitor: health,
+      signals,
       reload: () => publisher.reload(),
       close: async () => {
-        await watcher?.close();
+        health.stop();
+        await w?.close();
         xds.closeAllStreams();
-        await Promise.all([b.close(), ms.close(), adm?.close()]);
+        await Promise.all([bound.close(), ms.close(), adm?.close()]);
       },
     };
   } catch (err) {
+    monitor?.stop();
+    await watcher?.close();
     await modules?.close();
     await admin?.close();
     grpcServer.forceShutdown();
@@ -177,18 +232,14 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
   }
 }
 
-/** What goes in the event log from the xDS side. */
-function recordXdsEvents(events: EventLog, xds: XdsServer): void {
-  xds.events.on((e) => {
-    if (e.kind === "connect") events.add("node-connected", `node ${e.node.id}`, `${e.node.id} connected`, { group: e.group, cluster: e.node.cluster });
-    else if (e.kind === "disconnect") events.add("node-disconnected", `node ${e.node.id}`, `${e.node.id} disconnected: ${e.reason}`);
-    else if (e.kind === "nack") {
-      events.add("nack", `node ${e.nack.nodeId}`, e.nack.message, {
-        type: e.nack.typeUrl,
-        rejectedVersion: e.nack.rejectedVersion,
-        keptVersion: e.nack.keptVersion,
-        resources: e.nack.resourceNames,
-      });
-    }
-  });
+/**
+ * With no state yet, the versions served first are the baseline: they are
+ * what the operator deployed, they passed the pre-flight check, and there
+ * is nothing better to fall back to. Later versions earn known-good status
+ * by being served without a breach (docs/CONFIG.md, "health").
+ */
+async function adoptBaseline(versions: FilterVersions, served: ReadonlyMap<string, string>): Promise<void> {
+  for (const [filter, sha] of served) {
+    if (!versions.lastGood(filter) && !versions.isQuarantined(filter, sha)) await versions.markGood(filter, sha);
+  }
 }

@@ -4,6 +4,8 @@
 import type { EventLog } from "../control/event-log";
 import type { ModuleChecks } from "../control/module-checks";
 import type { Publisher } from "../control/publisher";
+import type { FilterVersions } from "../health/filter-versions";
+import type { HealthMonitor } from "../health/monitor";
 import type { XdsServer } from "../xds/xds-server";
 import { AdminHttpError, type AdminRouter } from "./admin-server";
 import { filterViews, nodeViews } from "./views";
@@ -13,6 +15,8 @@ export interface CoreRouteDeps {
   readonly publisher: Publisher;
   readonly checks: ModuleChecks;
   readonly events: EventLog;
+  readonly versions: FilterVersions;
+  readonly monitor: HealthMonitor;
 }
 
 export function addCoreRoutes(router: AdminRouter, deps: CoreRouteDeps): AdminRouter {
@@ -21,10 +25,10 @@ export function addCoreRoutes(router: AdminRouter, deps: CoreRouteDeps): AdminRo
     .add("GET", "/v1", () => ({ json: { paths: router.paths() } }))
     .add("GET", "/v1/nodes", () => ({ json: { nodes: nodeViews(deps.xds) } }))
     .add("GET", "/v1/filters", () => ({
-      json: { version: deps.publisher.published?.snapshot.version ?? null, filters: filterViews(deps.publisher, deps.checks) },
+      json: { version: deps.publisher.published?.snapshot.version ?? null, filters: filterViews(deps.publisher, deps.checks, deps.versions, deps.monitor) },
     }))
     .add("GET", "/v1/filters/:name", (req) => {
-      const f = filterViews(deps.publisher, deps.checks).find((x) => x.name === req.params.name);
+      const f = filterViews(deps.publisher, deps.checks, deps.versions, deps.monitor).find((x) => x.name === req.params.name);
       if (!f) throw new AdminHttpError(404, `no filter named "${req.params.name}"`);
       return { json: f };
     })

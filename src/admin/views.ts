@@ -3,6 +3,8 @@
  * `wasmxds status`: connected nodes and filters.
  */
 import type { ModuleChecks } from "../control/module-checks";
+import type { FilterVersions } from "../health/filter-versions";
+import type { HealthMonitor } from "../health/monitor";
 import type { Publisher } from "../control/publisher";
 import { SHORT_NAMES, type TypeUrl } from "../resources/type-urls";
 import type { XdsServer } from "../xds/xds-server";
@@ -52,22 +54,42 @@ export interface FilterView {
   readonly name: string;
   readonly kind: string;
   readonly failurePolicy: string;
-  /** The version being served: module sha256 and Envoy plugin name. */
-  readonly current?: { sha256: string; plugin: string };
+  /** The version being served: module sha256, Envoy plugin name, health status. */
+  readonly current?: { sha256: string; plugin: string; status: string; ackedBy: number; crashSignals: number; nacks: number };
+  /** The version the config folder names, when it differs (it is quarantined). */
+  readonly desired?: { sha256: string; plugin: string };
+  readonly lastGood?: { sha256: string; since: string };
+  /** Versions rolled back and never pushed again until cleared. */
+  readonly quarantined: ReadonlyArray<{ sha256: string; reason: string; at: string; nodes: readonly string[] }>;
   /** Versions the pre-flight check rejected, newest first. */
   readonly rejected: ReadonlyArray<{ sha256: string; stage?: string; reason?: string; at: string }>;
 }
 
-export function filterViews(publisher: Publisher, checks: ModuleChecks): FilterView[] {
+export function filterViews(publisher: Publisher, checks: ModuleChecks, versions: FilterVersions, monitor: HealthMonitor): FilterView[] {
   const published = publisher.published;
   if (!published) return [];
   return published.loaded.config.filters.map((f) => {
     const sha = published.modules.get(f.name);
+    const desired = published.loaded.modules.get(f.name)?.sha256;
+    const tracked = monitor.versionsOf(f.name).find((v) => v.sha256 === sha);
+    const lastGood = versions.lastGoodRecord(f.name);
     return {
       name: f.name,
       kind: f.kind,
       failurePolicy: f.failurePolicy,
-      ...(sha && { current: { sha256: sha, plugin: `${f.name}@${sha.slice(0, 8)}` } }),
+      ...(sha && {
+        current: {
+          sha256: sha,
+          plugin: `${f.name}@${sha.slice(0, 8)}`,
+          status: tracked?.status ?? "unknown",
+          ackedBy: tracked?.acked.size ?? 0,
+          crashSignals: tracked?.crashes.reduce((n, c) => n + c.count, 0) ?? 0,
+          nacks: tracked?.nacks.length ?? 0,
+        },
+      }),
+      ...(desired && desired !== sha && { desired: { sha256: desired, plugin: `${f.name}@${desired.slice(0, 8)}` } }),
+      ...(lastGood && { lastGood }),
+      quarantined: versions.quarantined(f.name).map((q) => ({ sha256: q.sha256, reason: q.reason, at: q.at, nodes: q.nodes })),
       rejected: checks
         .history(f.name)
         .filter((r) => !r.ok)
@@ -75,3 +97,4 @@ export function filterViews(publisher: Publisher, checks: ModuleChecks): FilterV
     };
   });
 }
+

@@ -29,6 +29,9 @@ export class DevOutput {
       case "module-changed":
         this.line("●", "blue", `${paint(this.term, "bold", e.filter)} module changed ${e.from ? `${e.from.slice(0, 8)} → ` : ""}${e.to.slice(0, 8)}`);
         break;
+      case "fallback":
+        this.line("↺", "yellow", `${paint(this.term, "bold", e.filter)} ${e.quarantined.slice(0, 8)} is quarantined; serving last known-good ${e.serving.slice(0, 8)}`);
+        break;
       case "warning":
         this.line("!", "yellow", e.message);
         break;

@@ -18,6 +18,7 @@ const OPTIONS = {
   "xds-address": { type: "string", default: DEFAULT_ADDRESSES.xds },
   "modules-address": { type: "string", default: DEFAULT_ADDRESSES.modules },
   "admin-address": { type: "string", default: DEFAULT_ADDRESSES.admin },
+  "state-dir": { type: "string" },
   watch: { type: "boolean", default: false },
   "log-level": { type: "string" },
   "log-format": { type: "string" },
@@ -33,6 +34,8 @@ Options:
       --modules-address HOST:PORT
                                 module server address (default: ${DEFAULT_ADDRESSES.modules})
       --admin-address HOST:PORT admin HTTP API address, or "off" (default: ${DEFAULT_ADDRESSES.admin})
+      --state-dir DIR           where known-good versions, quarantines and modules
+                                persist, or "off" (default: <config>/.wasmxds)
       --watch                   reload when the YAML or a module changes
       --log-level LEVEL         debug | info | warn | error | silent
                                 (default: info; silent for dev, which prints event lines)
@@ -59,6 +62,7 @@ async function run(argv: string[], term: Parameters<Command["run"]>[1], signal: 
     xdsAddress: parseHostPort(v["xds-address"], "--xds-address"),
     modulesAddress: parseHostPort(v["modules-address"], "--modules-address"),
     adminAddress: v["admin-address"] === "off" ? null : parseHostPort(v["admin-address"], "--admin-address"),
+    stateDir: v["state-dir"] === "off" ? null : v["state-dir"],
     watch: dev || v.watch,
     logger,
     devOutput: dev ? term : undefined,

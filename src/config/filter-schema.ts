@@ -4,7 +4,7 @@
 import { z } from "zod";
 import { SHA256_HEX_PATTERN } from "../wasm/sha256";
 import { durationField, jsonTextField, nameField, parsedString } from "./fields";
-import type { FilterConfig, ModuleSource } from "./model";
+import { DEFAULT_HEALTH, type FilterConfig, type ModuleSource } from "./model";
 import { parseModulePath } from "./module-path";
 
 export const FAILURE_POLICIES = ["FAIL_CLOSED", "FAIL_OPEN", "FAIL_RELOAD"] as const;
@@ -36,6 +36,15 @@ const urlField = z.string().transform((text, ctx): string => {
   return text;
 });
 
+/** When a version counts as sick, and when as known-good (docs/CONFIG.md, "health"). */
+const healthSchema = z.strictObject({
+  maxNacks: z.number().int().min(0).default(DEFAULT_HEALTH.maxNacks),
+  maxCrashes: z.number().int().min(0).default(DEFAULT_HEALTH.maxCrashes),
+  window: durationField(1000).default(DEFAULT_HEALTH.windowMs),
+  goodAfter: durationField(0).default(DEFAULT_HEALTH.goodAfterMs),
+  rollback: z.boolean().default(DEFAULT_HEALTH.rollback),
+});
+
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null;
 
 export const filterSchema = z
@@ -57,6 +66,9 @@ export const filterSchema = z
     discovery: z.enum(["ecds", "listener"]).default("ecds"),
     // Pre-flight smoke request; unset means the mode's default (on in `wasmxds dev`).
     smokeTest: z.boolean().optional(),
+    // The pre-flight check itself; off only for modules that need Envoy-only host features.
+    preflight: z.boolean().default(true),
+    health: healthSchema.optional(),
   })
   // Cross-field rules look only at which keys are present, so they are safe to
   // run (and report) even when other fields of the same filter are invalid.
@@ -106,5 +118,9 @@ export const filterSchema = z
       code: f.code,
       discovery: f.discovery,
       ...(f.smokeTest !== undefined && { smokeTest: f.smokeTest }),
+      preflight: f.preflight,
+      health: f.health
+        ? { maxNacks: f.health.maxNacks, maxCrashes: f.health.maxCrashes, windowMs: f.health.window, goodAfterMs: f.health.goodAfter, rollback: f.health.rollback }
+        : DEFAULT_HEALTH,
     };
   });

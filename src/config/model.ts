@@ -78,7 +78,34 @@ export interface FilterConfig {
    * check. Unset: on in `wasmxds dev`, off in `wasmxds serve`.
    */
   readonly smokeTest?: boolean;
+  /** Run the pre-flight check (default true). */
+  readonly preflight: boolean;
+  readonly health: HealthPolicy;
 }
+
+/**
+ * When a filter version is rolled back, and when it becomes the last
+ * known-good one (docs/CONFIG.md, "health").
+ */
+export interface HealthPolicy {
+  /** NACKs of the version tolerated; one more rolls it back. */
+  readonly maxNacks: number;
+  /** Crash signals tolerated within `windowMs`; one more rolls it back. */
+  readonly maxCrashes: number;
+  readonly windowMs: number;
+  /** A version served this long, ACKed and without a breach, becomes last known-good. */
+  readonly goodAfterMs: number;
+  /** Roll back automatically on a breach (otherwise only record it). */
+  readonly rollback: boolean;
+}
+
+export const DEFAULT_HEALTH: HealthPolicy = Object.freeze({
+  maxNacks: 0,
+  maxCrashes: 0,
+  windowMs: 60_000,
+  goodAfterMs: 30_000,
+  rollback: true,
+});
 
 /** A socket address: an IP literal (IPv6 without brackets) and a port. */
 export interface SocketAddress {

@@ -22,6 +22,13 @@ export type ModuleVerdict = { readonly ok: true } | { readonly ok: false; readon
 /** Checks one filter's module before it may be published. */
 export type ModuleChecker = (filter: FilterConfig, module: ModuleBytes) => Promise<ModuleVerdict>;
 
+/**
+ * Chooses the module a filter serves, given the one the folder names (the
+ * health state may substitute the last known-good version for a
+ * quarantined one). Throws a WasmxdsError to refuse publishing.
+ */
+export type VersionSelector = (filter: FilterConfig, candidate: ModuleBytes) => ModuleBytes;
+
 export interface PublisherOptions {
   readonly configDir: string;
   readonly cache: SnapshotCache;
@@ -31,11 +38,15 @@ export interface PublisherOptions {
   readonly moduleServer: { readonly host: string; readonly port: number };
   readonly logger: Logger;
   readonly checkModule?: ModuleChecker;
+  readonly selectVersion?: VersionSelector;
+  /** Modules to keep in the store even when unused (known-good versions). */
+  readonly pinnedModules?: () => Iterable<string>;
 }
 
 export type PublisherEvent =
   | { readonly kind: "module-changed"; readonly filter: string; readonly from?: string; readonly to: string }
   | { readonly kind: "warning"; readonly message: string }
+  | { readonly kind: "fallback"; readonly filter: string; readonly quarantined: string; readonly serving: string }
   | {
       readonly kind: "published";
       readonly version: string;
@@ -125,7 +136,8 @@ export class Publisher {
     const shas = new Map([...modules].map(([name, m]) => [name, m.sha256]));
     if (changedTypes.length > 0) this.events.emit({ kind: "published", version: snapshot.version, changedTypes, modules: shas });
     this.current = { snapshot, loaded, modules: shas };
-    await this.collectModules(modules, previous ? [...previous.loaded.modules.values()] : []);
+    const before = previous ? [...previous.loaded.modules.values(), ...[...previous.modules.values()].map((sha256) => ({ sha256 }))] : [];
+    await this.collectModules(modules, before);
     if (changedTypes.length > 0) {
       logger.info("published configuration", { version: snapshot.version, changed: changedTypes.map(shortType) });
     }
@@ -155,7 +167,12 @@ export class Publisher {
         this.lastSeen.set(filter.name, mod.sha256);
         this.events.emit({ kind: "module-changed", filter: filter.name, ...(seen !== undefined && { from: seen }), to: mod.sha256 });
       }
-      if (this.options.checkModule) {
+      const candidate = mod;
+      if (this.options.selectVersion) mod = this.options.selectVersion(filter, candidate);
+      if (mod.sha256 !== candidate.sha256) {
+        this.events.emit({ kind: "fallback", filter: filter.name, quarantined: candidate.sha256, serving: mod.sha256 });
+      }
+      if (this.options.checkModule && filter.preflight) {
         const verdict = await this.options.checkModule(filter, mod);
         if (!verdict.ok) {
           throw new WasmxdsError("MODULE_REJECTED", `filter "${filter.name}": module ${mod.sha256.slice(0, 8)} rejected: ${verdict.reason}`);
@@ -169,7 +186,11 @@ export class Publisher {
 
   /** Keeps the modules of the current and the previous config (Envoys may still fetch those); drops the rest. */
   private async collectModules(current: Map<string, ModuleBytes>, previous: readonly { sha256: string }[]): Promise<void> {
-    const keep = new Set([...[...current.values()].map((m) => m.sha256), ...previous.map((m) => m.sha256)]);
+    const keep = new Set([
+      ...[...current.values()].map((m) => m.sha256),
+      ...previous.map((m) => m.sha256),
+      ...(this.options.pinnedModules?.() ?? []),
+    ]);
     const removed = await this.options.store.retainOnly(keep);
     if (removed.length > 0) this.options.logger.debug("dropped unused modules", { modules: removed });
   }

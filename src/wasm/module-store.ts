@@ -8,8 +8,8 @@
  * loaded back on open, so a restarted control plane can keep serving the
  * modules its Envoys were told about without fetching them again.
  */
-import { randomBytes } from "node:crypto";
-import { mkdir, open, readFile, readdir, rename, rm } from "node:fs/promises";
+import { mkdir, readFile, readdir, rm } from "node:fs/promises";
+import { writeFileAtomic } from "../fs/atomic-write";
 import { join } from "node:path";
 import { errorMessage } from "../errors";
 import { type Logger, silentLogger } from "../logger";
@@ -31,6 +31,7 @@ export interface ModuleStoreOptions {
 const MODULE_FILE = /^([0-9a-f]{64})\.wasm$/;
 // Leftovers of a write interrupted by a crash; the leading dot keeps them
 // from ever matching MODULE_FILE.
+// Temporary files of writeFileAtomic: `.<sha256>.wasm.<pid>.<random>.tmp`.
 const TEMP_FILE = /^\.[0-9a-f]{64}\.wasm\.[0-9]+\.[0-9a-f]+\.tmp$/;
 
 export class ModuleStore {
@@ -124,25 +125,8 @@ export class ModuleStore {
   }
 
   async #persist(sha256: string, bytes: Buffer): Promise<void> {
-    const dir = this.#dir;
-    if (dir === undefined) return;
-    const tmp = join(dir, `.${sha256}.wasm.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
-    try {
-      // The fsync before rename makes sure a crash leaves either no file or the
-      // whole module under its final name, never a truncated one.
-      const file = await open(tmp, "wx", 0o644);
-      try {
-        await file.writeFile(bytes);
-        await file.sync();
-      } finally {
-        await file.close();
-      }
-      await rename(tmp, join(dir, `${sha256}.wasm`));
-    } catch (err) {
-      await rm(tmp, { force: true });
-      throw err;
-    }
-    await syncDirectory(dir);
+    if (this.#dir === undefined) return;
+    await writeFileAtomic(join(this.#dir, `${sha256}.wasm`), bytes);
   }
 
   async #load(): Promise<void> {
@@ -183,21 +167,4 @@ export class ModuleStore {
 
 function describe(sha256: string, bytes: Buffer): StoredModule {
   return Object.freeze({ sha256, size: bytes.length });
-}
-
-/**
- * fsync the directory so the rename itself survives a power loss (POSIX only
- * promises that once the directory entry is synced). Some platforms cannot
- * open or sync a directory; there the rename is as durable as it gets.
- */
-async function syncDirectory(dir: string): Promise<void> {
-  let handle: Awaited<ReturnType<typeof open>> | undefined;
-  try {
-    handle = await open(dir, "r");
-    await handle.sync();
-  } catch {
-    // Not supported here (e.g. Windows: EPERM/EISDIR); nothing better to do.
-  } finally {
-    await handle?.close();
-  }
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { DEFAULT_HEALTH } from "../../src/config/model";
 import { parseConfig } from "../../src/config/parse";
 import { issues, withFilter } from "./helpers";
 
@@ -55,6 +56,8 @@ describe("parseConfig", () => {
       failurePolicy: "FAIL_CLOSED",
       code: "auto",
       discovery: "ecds",
+      preflight: true,
+      health: DEFAULT_HEALTH,
     });
     expect(config.filters[1]).toEqual({
       name: "conn-guard",
@@ -67,6 +70,8 @@ describe("parseConfig", () => {
       reloadBackoff: { baseMs: 250, maxMs: 90_000 },
       code: "remote",
       discovery: "listener",
+      preflight: true,
+      health: DEFAULT_HEALTH,
     });
     expect(config.listeners).toEqual([
       {
@@ -133,6 +138,28 @@ describe("parseConfig", () => {
     expect(config.server).toEqual({ modulesBaseUrl: { host: "wasmxds.internal", port: 8080, basePath: "/base" } });
     expect(issues("server: { modulesBaseUrl: 'https://x' }\n")).toEqual([
       'wasmxds.yaml: server.modulesBaseUrl: expected an http:// URL like http://wasmxds.internal:18002, got "https://x" (only http is supported)',
+    ]);
+  });
+});
+
+describe("health and preflight settings", () => {
+  it("parses a filter's health policy with durations and defaults the rest", () => {
+    const config = parseConfig(`
+filters:
+  - name: f
+    kind: http
+    module: m.wasm
+    preflight: false
+    health: { maxCrashes: 3, window: 2m, goodAfter: 10s }
+`);
+    expect(config.filters[0]!.preflight).toBe(false);
+    expect(config.filters[0]!.health).toEqual({ maxNacks: 0, maxCrashes: 3, windowMs: 120_000, goodAfterMs: 10_000, rollback: true });
+  });
+
+  it("names the field of a bad health setting", () => {
+    expect(issues(withFilter("module: m.wasm\nhealth: { maxCrashes: -1, window: soon }"))).toEqual([
+      "wasmxds.yaml: filters[0].health.maxCrashes: expected at least 0",
+      expect.stringMatching(/^wasmxds\.yaml: filters\[0\]\.health\.window: /),
     ]);
   });
 });

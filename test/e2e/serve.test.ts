@@ -23,7 +23,7 @@ describe("wasmxds serve on the bundled example", () => {
   let client: AdsClient;
 
   beforeAll(async () => {
-    cli = startCli(["serve", "--config", CONFIG, "--xds-address", "127.0.0.1:0", "--modules-address", "127.0.0.1:0", "--admin-address", "127.0.0.1:0"]);
+    cli = startCli(["serve", "--config", CONFIG, "--xds-address", "127.0.0.1:0", "--modules-address", "127.0.0.1:0", "--admin-address", "127.0.0.1:0", "--state-dir", "off"]);
     const ready = await cli.waitFor((l) => l.msg === "wasmxds ready");
     port = Number(String(ready.xds).split(":").pop());
     modulesPort = Number(String(ready.modules).split(":").pop());

@@ -1,0 +1,169 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { DEFAULT_HEALTH, type HealthPolicy } from "../../src/config/model";
+import { EventLog } from "../../src/control/event-log";
+import { FilterVersions } from "../../src/health/filter-versions";
+import { HealthMonitor } from "../../src/health/monitor";
+import type { HealthSignal } from "../../src/health/signal";
+import { StateStore } from "../../src/health/state-store";
+import { silentLogger } from "../../src/logger";
+import { TYPE_URLS } from "../../src/resources/type-urls";
+import type { NodeInfo } from "../../src/xds/node";
+
+const GOOD = "a".repeat(64);
+const BAD = "b".repeat(64);
+const node = (id: string): NodeInfo => ({ id, cluster: "edge", locality: { region: "", zone: "", subZone: "" }, metadata: {}, userAgent: "" });
+const flush = () => new Promise((r) => setTimeout(r, 10));
+
+describe("HealthMonitor", () => {
+  let now: number;
+  let served: Map<string, string>;
+  let policy: HealthPolicy;
+  let versions: FilterVersions;
+  let events: EventLog;
+  let republished: number;
+  let monitor: HealthMonitor;
+
+  beforeEach(async () => {
+    now = 1_000_000;
+    served = new Map([["guard", GOOD]]);
+    policy = { ...DEFAULT_HEALTH, goodAfterMs: 5000 };
+    versions = new FilterVersions(StateStore.inMemory(), silentLogger);
+    await versions.markGood("guard", GOOD);
+    events = new EventLog();
+    republished = 0;
+    monitor = new HealthMonitor({
+      versions,
+      policyOf: () => policy,
+      nodeVersions: () => served,
+      republish: async () => {
+        republished++;
+        served = new Map([["guard", versions.select("guard", served.get("guard")!).kind === "candidate" ? served.get("guard")! : GOOD]]);
+      },
+      events,
+      logger: silentLogger,
+      now: () => now,
+    });
+    monitor.served(served);
+    served = new Map([["guard", BAD]]);
+    monitor.served(served);
+  });
+
+  const crash = (nodeId: string, extra: Partial<HealthSignal> = {}): HealthSignal => ({
+    nodeId,
+    kind: "vm_reload_success",
+    count: 1,
+    plugin: `guard@${BAD.slice(0, 8)}`,
+    evidence: `wasm.guard@${BAD.slice(0, 8)}.vm_reload_success`,
+    source: "metrics-service",
+    at: now,
+    ...extra,
+  });
+
+  it("rolls a crashing version back to the last known-good one and records why", async () => {
+    monitor.onSignal(crash("n1"));
+    await flush();
+    expect(versions.isQuarantined("guard", BAD)).toBe(true);
+    expect(versions.select("guard", BAD)).toEqual({ kind: "fallback", sha256: GOOD, quarantined: BAD });
+    expect(republished).toBe(1);
+    const rollback = events.list({ types: ["rollback"] })[0]!;
+    expect(rollback.message).toMatch(/^guard@bbbbbbbb rolled back to guard@aaaaaaaa: 1 crash signal\(s\) \(vm_reload_success\) from n1/);
+    expect(rollback.details).toMatchObject({ nodes: ["n1"] });
+    const q = versions.quarantined("guard")[0]!;
+    expect(q.signals[0]).toMatchObject({ kind: "vm_reload_success", node: "n1", count: 1 });
+  });
+
+  it("tolerates crashes up to maxCrashes within the window", async () => {
+    policy = { ...policy, maxCrashes: 2, windowMs: 10_000 };
+    monitor.onSignal(crash("n1"));
+    now += 20_000; // the first one leaves the window
+    monitor.onSignal(crash("n1"));
+    monitor.onSignal(crash("n2"));
+    await flush();
+    expect(versions.isQuarantined("guard", BAD)).toBe(false);
+    monitor.onSignal(crash("n3"));
+    await flush();
+    expect(versions.isQuarantined("guard", BAD)).toBe(true);
+  });
+
+  it("attributes a NACK by the plugin name in Envoy's message", async () => {
+    monitor.onXds({
+      kind: "nack",
+      node: node("n1"),
+      nack: {
+        nodeId: "n1",
+        streamId: 1,
+        typeUrl: TYPE_URLS.extensionConfig,
+        rejectedVersion: "v2",
+        keptVersion: "v1",
+        nonce: "x",
+        message: `Unable to create Wasm plugin guard@${BAD.slice(0, 8)}`,
+        code: 13,
+        resourceNames: ["guard"],
+        at: now,
+      },
+    });
+    await flush();
+    expect(versions.isQuarantined("guard", BAD)).toBe(true);
+    expect(events.list({ types: ["rollback"] })[0]!.message).toMatch(/1 NACK\(s\) from n1/);
+  });
+
+  it("pins signals without a plugin on the versions on trial, ignoring VM creations right after a push", async () => {
+    monitor.onXds({ kind: "push", streamId: 1, node: node("n1"), typeUrl: TYPE_URLS.extensionConfig, version: "v", nonce: "1", resourceNames: ["guard"] });
+    monitor.onSignal(crash("n1", { kind: "vm_created", plugin: undefined, evidence: "wasm.envoy.wasm.runtime.v8.created" }));
+    await flush();
+    expect(versions.isQuarantined("guard", BAD)).toBe(false);
+    now += 60_000;
+    monitor.onSignal(crash("n1", { kind: "wasm_fail_stream", plugin: undefined, source: "access-log", evidence: "503 wasm_fail_stream" }));
+    await flush();
+    expect(versions.isQuarantined("guard", BAD)).toBe(true);
+  });
+
+  it("promotes a version served long enough, ACKed and without a breach", async () => {
+    monitor.onXds({ kind: "ack", streamId: 1, node: node("n1"), typeUrl: TYPE_URLS.extensionConfig, version: "v", resourceNames: ["guard"] });
+    await monitor.evaluate();
+    expect(versions.lastGood("guard")).toBe(GOOD);
+    now += 5000;
+    await monitor.evaluate();
+    expect(versions.lastGood("guard")).toBe(BAD);
+    expect(events.list({ types: ["known-good"] })[0]!.message).toMatch(/guard@bbbbbbbb is known-good/);
+  });
+
+  it("only records a breach when rollback is disabled", async () => {
+    policy = { ...policy, rollback: false };
+    monitor.onSignal(crash("n1"));
+    await flush();
+    expect(versions.isQuarantined("guard", BAD)).toBe(false);
+    expect(republished).toBe(0);
+    expect(events.list({ types: ["breach"] })).toHaveLength(1);
+  });
+});
+
+describe("StateStore", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "wasmxds-state-"));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("persists quarantines and known-good versions across reopen", async () => {
+    const a = new FilterVersions(await StateStore.open(dir), silentLogger);
+    await a.markGood("guard", GOOD);
+    await a.quarantine("guard", { sha256: BAD, reason: "crashed", at: new Date().toISOString(), nodes: ["n1"], signals: [] });
+    const b = new FilterVersions(await StateStore.open(dir), silentLogger);
+    expect(b.lastGood("guard")).toBe(GOOD);
+    expect(b.isQuarantined("guard", BAD)).toBe(true);
+    expect(JSON.parse(readFileSync(join(dir, "state.json"), "utf8")).version).toBe(1);
+    expect(await b.clearQuarantine("guard", BAD.slice(0, 8))).toEqual([BAD]);
+    const c = new FilterVersions(await StateStore.open(dir), silentLogger);
+    expect(c.isQuarantined("guard", BAD)).toBe(false);
+  });
+
+  it("refuses a corrupt state file, naming it", async () => {
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(join(dir, "state.json"), "{ nope");
+    await expect(StateStore.open(dir)).rejects.toThrow(/state\.json: not valid JSON/);
+  });
+});
