@@ -15,7 +15,8 @@ import type { Terminal } from "./cli/output";
 import { EventLog } from "./control/event-log";
 import { recordCheck, recordPublisherEvents, recordXdsEvents } from "./control/event-recording";
 import { ModuleChecks } from "./control/module-checks";
-import { type ModuleChecker, type PublishResult, Publisher } from "./control/publisher";
+import { settingsOf } from "./control/filter-version";
+import { type ModuleChecker, type PublishResult, Publisher, type ServedFilter } from "./control/publisher";
 import { WasmxdsError } from "./errors";
 import { FilterVersions } from "./health/filter-versions";
 import { HealthMonitor } from "./health/monitor";
@@ -122,18 +123,20 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
       moduleServer: modules.address,
       logger,
       checkModule: options.checkModule ?? checks.check,
-      selectVersion: (filter, candidate) => {
-        const pick = versions.select(filter.name, candidate.sha256);
+      selectVersion: (candidate) => {
+        const name = candidate.filter.name;
+        const pick = versions.select(candidate);
         if (pick.kind === "candidate") return candidate;
         if (pick.kind === "blocked") {
           throw new WasmxdsError(
             "MODULE_REJECTED",
-            `filter "${filter.name}": version ${pick.quarantined.slice(0, 8)} is quarantined and there is no known-good version to serve instead; fix the module or clear the quarantine (POST /v1/filters/${filter.name}/quarantine/clear)`,
+            `filter "${name}": version ${candidate.module.sha256.slice(0, 8)} is quarantined and there is no known-good version to serve instead; fix the module or clear the quarantine (POST /v1/filters/${name}/quarantine/clear)`,
           );
         }
-        const bytes = store.get(pick.sha256);
-        if (!bytes) throw new WasmxdsError("MODULE_REJECTED", `filter "${filter.name}": known-good version ${pick.sha256.slice(0, 8)} is not in the module store`);
-        return { sha256: pick.sha256, bytes };
+        const bytes = store.get(pick.good.sha256);
+        if (!bytes) throw new WasmxdsError("MODULE_REJECTED", `filter "${name}": known-good version ${pick.good.sha256.slice(0, 8)} is not in the module store`);
+        // The known-good module with the settings it was good with; health and pre-flight policy stay current.
+        return { filter: { ...candidate.filter, ...pick.good.settings }, module: { sha256: pick.good.sha256, bytes }, key: pick.good.key };
       },
       pinnedModules: () => versions.pinned(),
     });
@@ -143,7 +146,8 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
     const health = new HealthMonitor({
       versions,
       policyOf: (name) => publisher.published?.loaded.config.filters.find((f) => f.name === name)?.health,
-      nodeVersions: () => publisher.published?.modules ?? new Map(),
+      discoveryOf: (name) => publisher.published?.loaded.config.filters.find((f) => f.name === name)?.discovery,
+      nodeVersions: () => new Map([...(publisher.published?.served ?? [])].map(([name, s]) => [name, s.key])),
       republish: () => publisher.reload(),
       events,
       logger: logger.child({ component: "health" }),
@@ -154,14 +158,14 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
     signals.on((s) => health.onSignal(s));
     xds.events.on((e) => health.onXds(e));
     publisher.events.on((e) => {
-      if (e.kind === "published") health.served(e.modules);
+      if (e.kind === "published" && publisher.published) health.served(publisher.published.served);
     });
 
     // Publish before accepting Envoys, so the first one gets the config at once.
     const first = await publisher.reload();
     if (!first.ok) throw first.error;
-    health.served(publisher.published!.modules);
-    await adoptBaseline(versions, publisher.published!.modules);
+    health.served(publisher.published!.served);
+    await adoptBaseline(versions, publisher.published!.served);
     health.start(options.healthTiming?.evaluateEveryMs);
 
     if (options.watch) {
@@ -238,8 +242,10 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
  * is nothing better to fall back to. Later versions earn known-good status
  * by being served without a breach (docs/CONFIG.md, "health").
  */
-async function adoptBaseline(versions: FilterVersions, served: ReadonlyMap<string, string>): Promise<void> {
-  for (const [filter, sha] of served) {
-    if (!versions.lastGood(filter) && !versions.isQuarantined(filter, sha)) await versions.markGood(filter, sha);
+async function adoptBaseline(versions: FilterVersions, served: ReadonlyMap<string, ServedFilter>): Promise<void> {
+  for (const [name, s] of served) {
+    if (!versions.lastGood(name) && !versions.isQuarantined(name, s.key)) {
+      await versions.markGood(name, { sha256: s.module.sha256, key: s.key, settings: settingsOf(s.filter) });
+    }
   }
 }

@@ -58,7 +58,7 @@ export interface FilterView {
   readonly current?: { sha256: string; plugin: string; status: string; ackedBy: number; crashSignals: number; nacks: number };
   /** The version the config folder names, when it differs (it is quarantined). */
   readonly desired?: { sha256: string; plugin: string };
-  readonly lastGood?: { sha256: string; since: string };
+  readonly lastGood?: { sha256: string; since: string; settings: unknown };
   /** Versions rolled back and never pushed again until cleared. */
   readonly quarantined: ReadonlyArray<{ sha256: string; reason: string; at: string; nodes: readonly string[] }>;
   /** Versions the pre-flight check rejected, newest first. */
@@ -71,8 +71,10 @@ export function filterViews(publisher: Publisher, checks: ModuleChecks, versions
   return published.loaded.config.filters.map((f) => {
     const sha = published.modules.get(f.name);
     const desired = published.loaded.modules.get(f.name)?.sha256;
-    const tracked = monitor.versionsOf(f.name).find((v) => v.sha256 === sha);
-    const lastGood = versions.lastGoodRecord(f.name);
+    const key = published.served.get(f.name)?.key;
+    const tracked = monitor.versionsOf(f.name).find((v) => v.key === key);
+    const good = versions.lastGood(f.name);
+    const lastGood = good && { sha256: good.sha256, since: good.since, settings: good.settings };
     return {
       name: f.name,
       kind: f.kind,

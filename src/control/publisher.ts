@@ -15,6 +15,7 @@ import type { ModuleStore } from "../wasm/module-store";
 import type { RemoteModuleResolver } from "../wasm/remote-fetch";
 import type { FilterConfig } from "../config/model";
 import { Emitter } from "../emitter";
+import { settingsOf, versionKey } from "./filter-version";
 
 /** Verdict of a module check (the pre-flight check in V8). */
 export type ModuleVerdict = { readonly ok: true } | { readonly ok: false; readonly reason: string };
@@ -22,12 +23,21 @@ export type ModuleVerdict = { readonly ok: true } | { readonly ok: false; readon
 /** Checks one filter's module before it may be published. */
 export type ModuleChecker = (filter: FilterConfig, module: ModuleBytes) => Promise<ModuleVerdict>;
 
+/** What a filter serves: its settings and module. */
+export interface ServedFilter {
+  readonly filter: FilterConfig;
+  readonly module: ModuleBytes;
+  /** versionKey(module sha256, settings). */
+  readonly key: string;
+}
+
 /**
- * Chooses the module a filter serves, given the one the folder names (the
- * health state may substitute the last known-good version for a
- * quarantined one). Throws a WasmxdsError to refuse publishing.
+ * Chooses the version a filter serves, given the one the folder names (the
+ * health state may substitute the last known-good version, module and
+ * settings, for a quarantined one). Throws a WasmxdsError to refuse
+ * publishing.
  */
-export type VersionSelector = (filter: FilterConfig, candidate: ModuleBytes) => ModuleBytes;
+export type VersionSelector = (candidate: ServedFilter) => ServedFilter;
 
 export interface PublisherOptions {
   readonly configDir: string;
@@ -62,8 +72,10 @@ export type PublishResult =
 export interface PublishedState {
   readonly snapshot: Snapshot;
   readonly loaded: LoadedConfig;
-  /** Module sha256 per filter name. */
+  /** Module sha256 per filter name, as served. */
   readonly modules: ReadonlyMap<string, string>;
+  /** What each filter serves (module and settings, after any fallback). */
+  readonly served: ReadonlyMap<string, ServedFilter>;
 }
 
 export class Publisher {
@@ -117,15 +129,18 @@ export class Publisher {
       logger.warn(w);
       this.events.emit({ kind: "warning", message: w });
     }
-    let modules: Map<string, ModuleBytes>;
+    let served: Map<string, ServedFilter>;
     try {
-      modules = await this.resolveModules(loaded);
+      served = await this.resolveModules(loaded);
     } catch (err) {
       return this.fail("module", err);
     }
+    const modules = new Map([...served].map(([name, s]) => [name, s.module]));
+    // Fallbacks may serve older settings than the folder's.
+    const config = { ...loaded.config, filters: loaded.config.filters.map((f) => served.get(f.name)?.filter ?? f) };
     let snapshot: Snapshot;
     try {
-      const resources = buildResources({ config: loaded.config, modules, moduleServer: this.options.moduleServer });
+      const resources = buildResources({ config, modules, moduleServer: this.options.moduleServer });
       snapshot = Snapshot.create(resources, this.current?.snapshot);
       this.options.cache.setDefaultSnapshot(snapshot);
     } catch (err) {
@@ -135,7 +150,7 @@ export class Publisher {
     const previous = this.current;
     const shas = new Map([...modules].map(([name, m]) => [name, m.sha256]));
     if (changedTypes.length > 0) this.events.emit({ kind: "published", version: snapshot.version, changedTypes, modules: shas });
-    this.current = { snapshot, loaded, modules: shas };
+    this.current = { snapshot, loaded, modules: shas, served };
     const before = previous ? [...previous.loaded.modules.values(), ...[...previous.modules.values()].map((sha256) => ({ sha256 }))] : [];
     await this.collectModules(modules, before);
     if (changedTypes.length > 0) {
@@ -145,8 +160,8 @@ export class Publisher {
   }
 
   /** Every filter's module: files from the folder, `url:` modules via the store. All are checked. */
-  private async resolveModules(loaded: LoadedConfig): Promise<Map<string, ModuleBytes>> {
-    const out = new Map<string, ModuleBytes>();
+  private async resolveModules(loaded: LoadedConfig): Promise<Map<string, ServedFilter>> {
+    const out = new Map<string, ServedFilter>();
     const before = this.lastSeen;
     this.lastSeen = new Map(before);
     for (const filter of loaded.config.filters) {
@@ -167,19 +182,19 @@ export class Publisher {
         this.lastSeen.set(filter.name, mod.sha256);
         this.events.emit({ kind: "module-changed", filter: filter.name, ...(seen !== undefined && { from: seen }), to: mod.sha256 });
       }
-      const candidate = mod;
-      if (this.options.selectVersion) mod = this.options.selectVersion(filter, candidate);
-      if (mod.sha256 !== candidate.sha256) {
-        this.events.emit({ kind: "fallback", filter: filter.name, quarantined: candidate.sha256, serving: mod.sha256 });
+      const candidate: ServedFilter = { filter, module: mod, key: versionKey(mod.sha256, settingsOf(filter)) };
+      const chosen = this.options.selectVersion ? this.options.selectVersion(candidate) : candidate;
+      if (chosen.key !== candidate.key) {
+        this.events.emit({ kind: "fallback", filter: filter.name, quarantined: candidate.module.sha256, serving: chosen.module.sha256 });
       }
       if (this.options.checkModule && filter.preflight) {
-        const verdict = await this.options.checkModule(filter, mod);
+        const verdict = await this.options.checkModule(chosen.filter, chosen.module);
         if (!verdict.ok) {
-          throw new WasmxdsError("MODULE_REJECTED", `filter "${filter.name}": module ${mod.sha256.slice(0, 8)} rejected: ${verdict.reason}`);
+          throw new WasmxdsError("MODULE_REJECTED", `filter "${filter.name}": module ${chosen.module.sha256.slice(0, 8)} rejected: ${verdict.reason}`);
         }
       }
-      await this.options.store.put(mod.bytes);
-      out.set(filter.name, mod);
+      await this.options.store.put(chosen.module.bytes);
+      out.set(filter.name, chosen);
     }
     return out;
   }

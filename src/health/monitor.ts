@@ -14,6 +14,8 @@
  */
 import type { HealthPolicy } from "../config/model";
 import type { EventLog } from "../control/event-log";
+import { settingsOf } from "../control/filter-version";
+import type { ServedFilter } from "../control/publisher";
 import type { Logger } from "../logger";
 import { TYPE_URLS } from "../resources/type-urls";
 import type { XdsEvent } from "../xds/events";
@@ -21,12 +23,14 @@ import type { FilterVersions } from "./filter-versions";
 import { type HealthSignal, parsePluginName } from "./signal";
 import { VersionHealth } from "./version-health";
 
-/** What a node runs: filter name -> module sha256. */
+/** What a node runs: filter name -> version key (module sha256 and settings hash). */
 export type NodeVersions = (nodeId: string) => ReadonlyMap<string, string>;
 
 export interface MonitorOptions {
   readonly versions: FilterVersions;
   readonly policyOf: (filter: string) => HealthPolicy | undefined;
+  /** How the filter reaches Envoy: its config rides in ECDS resources or in listeners. */
+  readonly discoveryOf?: (filter: string) => "ecds" | "listener" | undefined;
   readonly nodeVersions: NodeVersions;
   /** Rebuild and publish (after a quarantine changed what may be served). */
   readonly republish: () => Promise<unknown>;
@@ -42,6 +46,8 @@ const PLUGIN_IN_TEXT = /([A-Za-z0-9][A-Za-z0-9._-]{0,99}@[0-9a-f]{8})/g;
 export class HealthMonitor {
   private readonly tracked = new Map<string, VersionHealth>();
   private readonly lastPush = new Map<string, number>();
+  /** Per node: what each pushed (type, version) carried, so an ACK proves exactly those versions. */
+  private readonly pushed = new Map<string, Map<string, ReadonlyArray<readonly [string, string]>>>();
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
   unattributed = 0;
@@ -60,13 +66,13 @@ export class HealthMonitor {
   }
 
   /** Starts tracking the versions now being served (call after every publish). */
-  served(filters: ReadonlyMap<string, string>): void {
-    for (const [filter, sha] of filters) {
-      const key = `${filter}@${sha}`;
-      if (this.tracked.has(key)) continue;
-      const v = new VersionHealth(filter, sha, this.now());
-      if (this.o.versions.lastGood(filter) === sha) v.status = "good";
-      this.tracked.set(key, v);
+  served(filters: ReadonlyMap<string, ServedFilter>): void {
+    for (const [name, s] of filters) {
+      const id = `${name}|${s.key}`;
+      if (this.tracked.has(id)) continue;
+      const v = new VersionHealth(name, s.key, s.module.sha256, settingsOf(s.filter), this.now());
+      if (this.o.versions.lastGood(name)?.key === s.key) v.status = "good";
+      this.tracked.set(id, v);
     }
   }
 
@@ -76,10 +82,16 @@ export class HealthMonitor {
   }
 
   onXds(e: XdsEvent): void {
-    if (e.kind === "push" && (e.typeUrl === TYPE_URLS.extensionConfig || e.typeUrl === TYPE_URLS.listener)) {
+    const carriesFilters = (e.kind === "push" || e.kind === "ack") && (e.typeUrl === TYPE_URLS.extensionConfig || e.typeUrl === TYPE_URLS.listener);
+    if (e.kind === "push" && carriesFilters) {
       this.lastPush.set(e.node.id, this.now());
-    } else if (e.kind === "ack" && (e.typeUrl === TYPE_URLS.extensionConfig || e.typeUrl === TYPE_URLS.listener)) {
-      for (const [filter, sha] of this.o.nodeVersions(e.node.id)) this.tracked.get(`${filter}@${sha}`)?.acked.add(e.node.id);
+      this.rememberPush(e.node.id, e.typeUrl, e.version, e.resourceNames);
+    } else if (e.kind === "ack" && carriesFilters) {
+      for (const [filter, key] of this.pushed.get(e.node.id)?.get(`${e.typeUrl} ${e.version}`) ?? []) {
+        this.tracked.get(`${filter}|${key}`)?.acked.add(e.node.id);
+      }
+    } else if (e.kind === "disconnect") {
+      this.pushed.delete(e.node.id);
     } else if (e.kind === "nack") {
       const signal: HealthSignal = {
         nodeId: e.nack.nodeId,
@@ -107,7 +119,7 @@ export class HealthMonitor {
     if (signal.kind === "vm_created" && this.now() - (this.lastPush.get(signal.nodeId) ?? 0) < (this.o.pushGraceMs ?? 10_000)) return;
     // No plugin named: suspect the versions on trial on that node.
     const suspects = [...this.o.nodeVersions(signal.nodeId)]
-      .map(([f, sha]) => this.tracked.get(`${f}@${sha}`))
+      .map(([f, key]) => this.tracked.get(`${f}|${key}`))
       .filter((v): v is VersionHealth => v?.status === "probation");
     this.attribute(signal, suspects);
   }
@@ -119,7 +131,7 @@ export class HealthMonitor {
       const policy = this.o.policyOf(v.filter);
       if (!policy || !v.provenGood(policy, now)) continue;
       v.status = "good";
-      if (await this.o.versions.markGood(v.filter, v.sha256)) {
+      if (await this.o.versions.markGood(v.filter, { sha256: v.sha256, key: v.key, settings: v.settings })) {
         this.o.events.add("known-good", "health", `${v.plugin} is known-good (served ${Math.round((now - v.servedSince) / 1000)}s, ACKed by ${v.acked.size} node(s), no breach)`, {
           filter: v.filter,
           sha256: v.sha256,
@@ -128,18 +140,37 @@ export class HealthMonitor {
     }
   }
 
+  /** The filter versions a response carried: ECDS resources by name; listeners carry listener-discovery filters. */
+  private rememberPush(nodeId: string, typeUrl: string, version: string, names: readonly string[]): void {
+    const running = this.o.nodeVersions(nodeId);
+    const carried = [...running].filter(([filter]) => {
+      const discovery = this.o.discoveryOf?.(filter) ?? "ecds";
+      return typeUrl === TYPE_URLS.extensionConfig ? discovery === "ecds" && names.includes(filter) : discovery === "listener";
+    });
+    let perNode = this.pushed.get(nodeId);
+    if (!perNode) {
+      perNode = new Map();
+      this.pushed.set(nodeId, perNode);
+    }
+    perNode.set(`${typeUrl} ${version}`, carried);
+    // Only recent pushes can still be ACKed.
+    if (perNode.size > 16) perNode.delete(perNode.keys().next().value as string);
+  }
+
   private byPlugin(plugin: string): VersionHealth[] {
     const p = parsePluginName(plugin);
     if (!p) return [];
-    return [...this.tracked.values()].filter((v) => v.filter === p.filter && v.sha256.startsWith(p.sha8));
+    const running = [...this.tracked.values()].filter((v) => v.filter === p.filter && v.sha256.startsWith(p.sha8) && v.status !== "quarantined");
+    // Several settings may have run the same module; blame the newest.
+    return running.slice(-1);
   }
 
   private byResources(nodeId: string, typeUrl: string, names: readonly string[]): VersionHealth[] {
     if (typeUrl !== TYPE_URLS.extensionConfig) return [];
     const running = this.o.nodeVersions(nodeId);
     return names.flatMap((f) => {
-      const sha = running.get(f);
-      const v = sha ? this.tracked.get(`${f}@${sha}`) : undefined;
+      const key = running.get(f);
+      const v = key ? this.tracked.get(`${f}|${key}`) : undefined;
       return v ? [v] : [];
     });
   }
@@ -173,20 +204,21 @@ export class HealthMonitor {
     const good = this.o.versions.lastGood(v.filter);
     await this.o.versions.quarantine(v.filter, {
       sha256: v.sha256,
+      key: v.key,
       reason: why,
       at: new Date(this.now()).toISOString(),
       nodes,
       signals: evidence.slice(-50).map((e) => ({ kind: e.kind, node: e.node, count: e.count, evidence: e.evidence, at: new Date(e.at).toISOString() })),
     });
-    const target = good && good !== v.sha256 ? `rolled back to ${v.filter}@${good.slice(0, 8)}` : "quarantined, but there is no known-good version to roll back to";
+    const target = good && good.key !== v.key ? `rolled back to ${v.filter}@${good.sha256.slice(0, 8)}` : "quarantined, but there is no known-good version to roll back to";
     this.o.events.add("rollback", "health", `${v.plugin} ${target}: ${why}`, {
       filter: v.filter,
       sha256: v.sha256,
-      lastGood: good ?? null,
+      lastGood: good?.sha256 ?? null,
       nodes,
       signals: evidence.slice(-20),
     });
-    this.o.logger.error("filter version rolled back", { filter: v.filter, version: v.sha256.slice(0, 8), to: good?.slice(0, 8), reason: why });
+    this.o.logger.error("filter version rolled back", { filter: v.filter, version: v.sha256.slice(0, 8), to: good?.sha256.slice(0, 8), reason: why });
     await this.o.republish();
   }
 }

@@ -9,18 +9,29 @@ import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { WasmxdsError, errorMessage } from "../errors";
 import { deepFreeze } from "../config/freeze";
+import type { FilterSettings } from "../control/filter-version";
 import { writeFileAtomic } from "../fs/atomic-write";
 
 export interface QuarantineRecord {
   readonly sha256: string;
+  /** The filter version: module sha256 plus a hash of its settings (control/filter-version.ts). */
+  readonly key: string;
   readonly reason: string;
   readonly at: string;
   readonly nodes: readonly string[];
   readonly signals: ReadonlyArray<{ readonly kind: string; readonly node: string; readonly count: number; readonly evidence: string; readonly at: string }>;
 }
 
+export interface KnownGood {
+  readonly sha256: string;
+  readonly key: string;
+  /** The settings the module was good with; a rollback restores them too. */
+  readonly settings: FilterSettings;
+  readonly since: string;
+}
+
 export interface FilterState {
-  readonly lastGood?: { readonly sha256: string; readonly since: string };
+  readonly lastGood?: KnownGood;
   readonly quarantined: readonly QuarantineRecord[];
 }
 

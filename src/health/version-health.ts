@@ -4,6 +4,7 @@
  * monitor decides what it means against the filter's HealthPolicy.
  */
 import type { HealthPolicy } from "../config/model";
+import type { FilterSettings } from "../control/filter-version";
 import type { HealthSignal } from "./signal";
 
 export type VersionStatus = "probation" | "good" | "quarantined";
@@ -24,7 +25,10 @@ export class VersionHealth {
 
   constructor(
     readonly filter: string,
+    /** The filter version (module sha256 and settings hash). */
+    readonly key: string,
     readonly sha256: string,
+    readonly settings: FilterSettings,
     readonly servedSince: number,
   ) {}
 
@@ -61,7 +65,13 @@ export class VersionHealth {
 
   /** Served long enough, ACKed somewhere and without a breach. */
   provenGood(policy: HealthPolicy, now: number): boolean {
-    return this.status === "probation" && this.acked.size > 0 && now - this.servedSince >= policy.goodAfterMs && !this.breach(policy, now);
+    return (
+      this.status === "probation" &&
+      this.acked.size > 0 &&
+      this.nacks.length === 0 &&
+      now - this.servedSince >= policy.goodAfterMs &&
+      !this.breach(policy, now)
+    );
   }
 
   /** Nodes and evidence for the quarantine record. */

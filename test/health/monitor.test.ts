@@ -2,7 +2,9 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { DEFAULT_HEALTH, type HealthPolicy } from "../../src/config/model";
+import { DEFAULT_HEALTH, type FilterConfig, type HealthPolicy } from "../../src/config/model";
+import { settingsOf, versionKey } from "../../src/control/filter-version";
+import type { ServedFilter } from "../../src/control/publisher";
 import { EventLog } from "../../src/control/event-log";
 import { FilterVersions } from "../../src/health/filter-versions";
 import { HealthMonitor } from "../../src/health/monitor";
@@ -17,9 +19,28 @@ const BAD = "b".repeat(64);
 const node = (id: string): NodeInfo => ({ id, cluster: "edge", locality: { region: "", zone: "", subZone: "" }, metadata: {}, userAgent: "" });
 const flush = () => new Promise((r) => setTimeout(r, 10));
 
+const FILTER: FilterConfig = {
+  name: "guard",
+  kind: "http",
+  module: { type: "file", path: "m.wasm" },
+  rootId: "",
+  failurePolicy: "FAIL_RELOAD",
+  code: "inline",
+  discovery: "ecds",
+  preflight: true,
+  health: DEFAULT_HEALTH,
+};
+const servedFilter = (sha256: string): ServedFilter => ({
+  filter: FILTER,
+  module: { sha256, bytes: new Uint8Array() },
+  key: versionKey(sha256, settingsOf(FILTER)),
+});
+const GOOD_V = servedFilter(GOOD);
+const BAD_V = servedFilter(BAD);
+
 describe("HealthMonitor", () => {
   let now: number;
-  let served: Map<string, string>;
+  let served: Map<string, ServedFilter>;
   let policy: HealthPolicy;
   let versions: FilterVersions;
   let events: EventLog;
@@ -28,26 +49,26 @@ describe("HealthMonitor", () => {
 
   beforeEach(async () => {
     now = 1_000_000;
-    served = new Map([["guard", GOOD]]);
+    served = new Map([["guard", GOOD_V]]);
     policy = { ...DEFAULT_HEALTH, goodAfterMs: 5000 };
     versions = new FilterVersions(StateStore.inMemory(), silentLogger);
-    await versions.markGood("guard", GOOD);
+    await versions.markGood("guard", { sha256: GOOD, key: GOOD_V.key, settings: settingsOf(FILTER) });
     events = new EventLog();
     republished = 0;
     monitor = new HealthMonitor({
       versions,
       policyOf: () => policy,
-      nodeVersions: () => served,
+      nodeVersions: () => new Map([...served].map(([n, v]) => [n, v.key])),
       republish: async () => {
         republished++;
-        served = new Map([["guard", versions.select("guard", served.get("guard")!).kind === "candidate" ? served.get("guard")! : GOOD]]);
+        if (versions.select(served.get("guard")!).kind !== "candidate") served = new Map([["guard", GOOD_V]]);
       },
       events,
       logger: silentLogger,
       now: () => now,
     });
     monitor.served(served);
-    served = new Map([["guard", BAD]]);
+    served = new Map([["guard", BAD_V]]);
     monitor.served(served);
   });
 
@@ -65,8 +86,8 @@ describe("HealthMonitor", () => {
   it("rolls a crashing version back to the last known-good one and records why", async () => {
     monitor.onSignal(crash("n1"));
     await flush();
-    expect(versions.isQuarantined("guard", BAD)).toBe(true);
-    expect(versions.select("guard", BAD)).toEqual({ kind: "fallback", sha256: GOOD, quarantined: BAD });
+    expect(versions.isQuarantined("guard", BAD_V.key)).toBe(true);
+    expect(versions.select(BAD_V)).toMatchObject({ kind: "fallback", good: { sha256: GOOD, key: GOOD_V.key } });
     expect(republished).toBe(1);
     const rollback = events.list({ types: ["rollback"] })[0]!;
     expect(rollback.message).toMatch(/^guard@bbbbbbbb rolled back to guard@aaaaaaaa: 1 crash signal\(s\) \(vm_reload_success\) from n1/);
@@ -82,10 +103,10 @@ describe("HealthMonitor", () => {
     monitor.onSignal(crash("n1"));
     monitor.onSignal(crash("n2"));
     await flush();
-    expect(versions.isQuarantined("guard", BAD)).toBe(false);
+    expect(versions.isQuarantined("guard", BAD_V.key)).toBe(false);
     monitor.onSignal(crash("n3"));
     await flush();
-    expect(versions.isQuarantined("guard", BAD)).toBe(true);
+    expect(versions.isQuarantined("guard", BAD_V.key)).toBe(true);
   });
 
   it("attributes a NACK by the plugin name in Envoy's message", async () => {
@@ -106,7 +127,7 @@ describe("HealthMonitor", () => {
       },
     });
     await flush();
-    expect(versions.isQuarantined("guard", BAD)).toBe(true);
+    expect(versions.isQuarantined("guard", BAD_V.key)).toBe(true);
     expect(events.list({ types: ["rollback"] })[0]!.message).toMatch(/1 NACK\(s\) from n1/);
   });
 
@@ -114,20 +135,23 @@ describe("HealthMonitor", () => {
     monitor.onXds({ kind: "push", streamId: 1, node: node("n1"), typeUrl: TYPE_URLS.extensionConfig, version: "v", nonce: "1", resourceNames: ["guard"] });
     monitor.onSignal(crash("n1", { kind: "vm_created", plugin: undefined, evidence: "wasm.envoy.wasm.runtime.v8.created" }));
     await flush();
-    expect(versions.isQuarantined("guard", BAD)).toBe(false);
+    expect(versions.isQuarantined("guard", BAD_V.key)).toBe(false);
     now += 60_000;
     monitor.onSignal(crash("n1", { kind: "wasm_fail_stream", plugin: undefined, source: "access-log", evidence: "503 wasm_fail_stream" }));
     await flush();
-    expect(versions.isQuarantined("guard", BAD)).toBe(true);
+    expect(versions.isQuarantined("guard", BAD_V.key)).toBe(true);
   });
 
   it("promotes a version served long enough, ACKed and without a breach", async () => {
-    monitor.onXds({ kind: "ack", streamId: 1, node: node("n1"), typeUrl: TYPE_URLS.extensionConfig, version: "v", resourceNames: ["guard"] });
-    await monitor.evaluate();
-    expect(versions.lastGood("guard")).toBe(GOOD);
+    // An ACK of something else proves nothing about this version.
+    monitor.onXds({ kind: "ack", streamId: 1, node: node("n1"), typeUrl: TYPE_URLS.extensionConfig, version: "other", resourceNames: ["guard"] });
     now += 5000;
     await monitor.evaluate();
-    expect(versions.lastGood("guard")).toBe(BAD);
+    expect(versions.lastGood("guard")?.sha256).toBe(GOOD);
+    monitor.onXds({ kind: "push", streamId: 1, node: node("n1"), typeUrl: TYPE_URLS.extensionConfig, version: "v", nonce: "2", resourceNames: ["guard"] });
+    monitor.onXds({ kind: "ack", streamId: 1, node: node("n1"), typeUrl: TYPE_URLS.extensionConfig, version: "v", resourceNames: ["guard"] });
+    await monitor.evaluate();
+    expect(versions.lastGood("guard")?.sha256).toBe(BAD);
     expect(events.list({ types: ["known-good"] })[0]!.message).toMatch(/guard@bbbbbbbb is known-good/);
   });
 
@@ -135,7 +159,7 @@ describe("HealthMonitor", () => {
     policy = { ...policy, rollback: false };
     monitor.onSignal(crash("n1"));
     await flush();
-    expect(versions.isQuarantined("guard", BAD)).toBe(false);
+    expect(versions.isQuarantined("guard", BAD_V.key)).toBe(false);
     expect(republished).toBe(0);
     expect(events.list({ types: ["breach"] })).toHaveLength(1);
   });
@@ -150,15 +174,15 @@ describe("StateStore", () => {
 
   it("persists quarantines and known-good versions across reopen", async () => {
     const a = new FilterVersions(await StateStore.open(dir), silentLogger);
-    await a.markGood("guard", GOOD);
-    await a.quarantine("guard", { sha256: BAD, reason: "crashed", at: new Date().toISOString(), nodes: ["n1"], signals: [] });
+    await a.markGood("guard", { sha256: GOOD, key: GOOD_V.key, settings: settingsOf(FILTER) });
+    await a.quarantine("guard", { sha256: BAD, key: BAD_V.key, reason: "crashed", at: new Date().toISOString(), nodes: ["n1"], signals: [] });
     const b = new FilterVersions(await StateStore.open(dir), silentLogger);
-    expect(b.lastGood("guard")).toBe(GOOD);
-    expect(b.isQuarantined("guard", BAD)).toBe(true);
+    expect(b.lastGood("guard")).toMatchObject({ sha256: GOOD, key: GOOD_V.key, settings: settingsOf(FILTER) });
+    expect(b.isQuarantined("guard", BAD_V.key)).toBe(true);
     expect(JSON.parse(readFileSync(join(dir, "state.json"), "utf8")).version).toBe(1);
-    expect(await b.clearQuarantine("guard", BAD.slice(0, 8))).toEqual([BAD]);
+    expect(await b.clearQuarantine("guard", BAD.slice(0, 8))).toEqual([BAD_V.key]);
     const c = new FilterVersions(await StateStore.open(dir), silentLogger);
-    expect(c.isQuarantined("guard", BAD)).toBe(false);
+    expect(c.isQuarantined("guard", BAD_V.key)).toBe(false);
   });
 
   it("refuses a corrupt state file, naming it", async () => {
