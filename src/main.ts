@@ -9,6 +9,7 @@ import * as grpc from "@grpc/grpc-js";
 import { AdminRouter, startAdminServer } from "./admin/admin-server";
 import { addCoreRoutes } from "./admin/core-routes";
 import { addHealthRoutes } from "./admin/health-routes";
+import { createMetricsRegistry } from "./admin/metrics";
 import { SnapshotCache } from "./cache/snapshot-cache";
 import { DevOutput } from "./cli/dev-output";
 import type { Terminal } from "./cli/output";
@@ -141,6 +142,9 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
       pinnedModules: () => versions.pinned(),
     });
     recordPublisherEvents(events, publisher);
+    const signals = new SignalHub();
+    // Created before the first publish, so it counts it.
+    const metrics = createMetricsRegistry({ xds, publisher, versions, signals, events });
     if (dev) publisher.events.on((e) => dev.onPublisher(e));
 
     const health = new HealthMonitor({
@@ -154,7 +158,6 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
       ...(options.healthTiming?.now && { now: options.healthTiming.now }),
     });
     monitor = health;
-    const signals = new SignalHub();
     signals.on((s) => health.onSignal(s));
     xds.events.on((e) => health.onXds(e));
     publisher.events.on((e) => {
@@ -164,8 +167,9 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
     // Publish before accepting Envoys, so the first one gets the config at once.
     const first = await publisher.reload();
     if (!first.ok) throw first.error;
-    health.served(publisher.published!.served);
     await adoptBaseline(versions, publisher.published!.served);
+    health.served(publisher.published!.served);
+    await health.evaluate();
     health.start(options.healthTiming?.evaluateEveryMs);
 
     if (options.watch) {
@@ -185,7 +189,7 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
       await watcher.start();
     }
     if (options.adminAddress) {
-      const router = addCoreRoutes(new AdminRouter(), { xds, publisher, checks, events, versions, monitor: health });
+      const router = addCoreRoutes(new AdminRouter(), { xds, publisher, checks, events, versions, monitor: health, metrics });
       addHealthRoutes(router, { publisher, versions, events });
       admin = await startAdminServer(router, options.adminAddress, logger);
     }

@@ -1,6 +1,7 @@
 /**
  * The admin routes every deployment has: nodes, filters, events, health.
  */
+import type { Registry } from "prom-client";
 import type { EventLog } from "../control/event-log";
 import type { ModuleChecks } from "../control/module-checks";
 import type { Publisher } from "../control/publisher";
@@ -17,12 +18,14 @@ export interface CoreRouteDeps {
   readonly events: EventLog;
   readonly versions: FilterVersions;
   readonly monitor: HealthMonitor;
+  readonly metrics: Registry;
 }
 
 export function addCoreRoutes(router: AdminRouter, deps: CoreRouteDeps): AdminRouter {
   return router
     .add("GET", "/healthz", () => ({ text: "ok\n" }))
     .add("GET", "/v1", () => ({ json: { paths: router.paths() } }))
+    .add("GET", "/metrics", async () => ({ text: await deps.metrics.metrics(), contentType: deps.metrics.contentType }))
     .add("GET", "/v1/nodes", () => ({ json: { nodes: nodeViews(deps.xds) } }))
     .add("GET", "/v1/filters", () => ({
       json: { version: deps.publisher.published?.snapshot.version ?? null, filters: filterViews(deps.publisher, deps.checks, deps.versions, deps.monitor) },

@@ -17,7 +17,8 @@ const VERSION = "0.1.0";
 async function loadCommands(): Promise<Command[]> {
   const { serveCommand, devCommand } = await import("./serve");
   const { simCommand } = await import("./sim");
-  return [serveCommand, devCommand, simCommand];
+  const { statusCommand } = await import("./status");
+  return [serveCommand, devCommand, simCommand, statusCommand];
 }
 
 export async function main(argv: string[], term: Terminal = processTerminal(), signal?: AbortSignal): Promise<number> {

@@ -3,6 +3,8 @@
  * versions, NACKs, connects, rollbacks), newest last, bounded in memory.
  * The admin API serves it at GET /v1/events.
  */
+import { Emitter } from "../emitter";
+
 export interface LoggedEvent {
   readonly seq: number;
   readonly at: string;
@@ -13,11 +15,13 @@ export interface LoggedEvent {
   readonly details?: Readonly<Record<string, unknown>>;
 }
 
-export class EventLog {
+export class EventLog extends Emitter<LoggedEvent> {
   private readonly events: LoggedEvent[] = [];
   private seq = 0;
 
-  constructor(private readonly capacity = 5000) {}
+  constructor(private readonly capacity = 5000) {
+    super();
+  }
 
   add(type: string, cause: string, message: string, details?: Record<string, unknown>): LoggedEvent {
     const event: LoggedEvent = Object.freeze({
@@ -30,6 +34,7 @@ export class EventLog {
     });
     this.events.push(event);
     if (this.events.length > this.capacity) this.events.shift();
+    this.emit(event);
     return event;
   }
 

@@ -128,6 +128,8 @@ export class HealthMonitor {
   async evaluate(): Promise<void> {
     const now = this.now();
     for (const v of this.tracked.values()) {
+      // Known-good from elsewhere (the baseline, or state from an earlier run).
+      if (v.status === "probation" && this.o.versions.lastGood(v.filter)?.key === v.key) v.status = "good";
       const policy = this.o.policyOf(v.filter);
       if (!policy || !v.provenGood(policy, now)) continue;
       v.status = "good";

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TYPE_URLS } from "../../src/resources/type-urls";
 import { unpackAny } from "../../src/proto/registry";
 import { AdsClient, resourcesOf } from "../helpers/ads-client";
-import { type CliProcess, startCli } from "../helpers/cli-process";
+import { BIN, type CliProcess, startCli } from "../helpers/cli-process";
 
 const CONFIG = join(import.meta.dirname, "../../config");
 type Obj = Record<string, unknown>;
@@ -92,8 +92,25 @@ describe("wasmxds serve on the bundled example", () => {
     expect(filters.filters[0]!.current.plugin).toMatch(/^add-header@[0-9a-f]{8}$/);
     const events = (await (await fetch(`http://127.0.0.1:${adminPort}/v1/events?type=node-connected`)).json()) as { events: Array<{ message: string }> };
     expect(events.events.map((e) => e.message)).toContain("envoy-e2e connected");
+    const metrics = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
+    expect(metrics).toMatch(/^wasmxds_connected_nodes 1$/m);
+    expect(metrics).toMatch(/^wasmxds_xds_messages_total\{type="LDS",kind="ack"\} 1$/m);
+    expect(metrics).toMatch(/^wasmxds_events_total\{type="published"\} 1$/m);
     const missing = await fetch(`http://127.0.0.1:${adminPort}/v1/nope`);
     expect(missing.status).toBe(404);
+  });
+
+  it("wasmxds status prints the filters, the node and recent events", async () => {
+    const { execFile } = await import("node:child_process");
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, [BIN, "status", "--admin-address", `127.0.0.1:${adminPort}`], { env: { ...process.env, NO_COLOR: "1" } }, (err, stdout) =>
+        err ? reject(err) : resolve(stdout),
+      ),
+    );
+    expect(out).toMatch(/^wasmxds serving version [0-9a-f]{16}$/m);
+    expect(out).toMatch(/^ {2}add-header http add-header@[0-9a-f]{8} \[good\]/m);
+    expect(out).toMatch(/^ {2}envoy-e2e \(edge\) {2}CDS [0-9a-f]{8}/m);
+    expect(out).toMatch(/node-connected +envoy-e2e connected/);
   });
 
   it("exits 0 on SIGTERM", async () => {

@@ -1,0 +1,80 @@
+/**
+ * `wasmxds status`: the admin API's view for a terminal: filters with their
+ * served, known-good and quarantined versions, connected nodes with what
+ * they ACKed or rejected, and the latest events.
+ */
+import { parseArgs } from "node:util";
+import type { FilterView, NodeView } from "../admin/views";
+import type { LoggedEvent } from "../control/event-log";
+import { WasmxdsError } from "../errors";
+import { DEFAULT_ADDRESSES } from "../main";
+import { parseHostPort } from "../net/host-port";
+import { AdminClient } from "./admin-client";
+import type { Command } from "./main";
+import { type Terminal, paint } from "./output";
+
+const USAGE = `Usage: wasmxds status [options]
+
+Shows filters, connected nodes and recent events of a running wasmxds.
+
+Options:
+      --admin-address HOST:PORT admin API of the running server (default: ${DEFAULT_ADDRESSES.admin})
+      --events N                how many recent events to show (default: 10)
+      --json                    print the raw JSON instead`;
+
+export const statusCommand: Command = {
+  name: "status",
+  summary: "show filters, nodes and recent events of a running server",
+  usage: USAGE,
+  async run(argv, term) {
+    let v: { "admin-address": string; events: string; json: boolean };
+    try {
+      v = parseArgs({
+        args: argv,
+        options: { "admin-address": { type: "string", default: DEFAULT_ADDRESSES.admin }, events: { type: "string", default: "10" }, json: { type: "boolean", default: false } },
+        strict: true,
+      }).values as typeof v;
+    } catch (err) {
+      throw new WasmxdsError("USAGE", (err as Error).message);
+    }
+    if (!/^\d+$/.test(v.events)) throw new WasmxdsError("USAGE", `--events: expected a number, got "${v.events}"`);
+    const admin = new AdminClient(parseHostPort(v["admin-address"], "--admin-address"));
+    const [filters, nodes, events] = await Promise.all([
+      admin.get<{ version: string | null; filters: FilterView[] }>("/v1/filters"),
+      admin.get<{ nodes: NodeView[] }>("/v1/nodes"),
+      admin.get<{ events: LoggedEvent[] }>(`/v1/events?limit=${v.events}`),
+    ]);
+    if (v.json) {
+      term.out.write(`${JSON.stringify({ ...filters, nodes: nodes.nodes, events: events.events }, null, 2)}\n`);
+      return 0;
+    }
+    term.out.write(render(term, filters.version, filters.filters, nodes.nodes, events.events));
+    return 0;
+  },
+};
+
+function render(term: Terminal, version: string | null, filters: FilterView[], nodes: NodeView[], events: LoggedEvent[]): string {
+  const b = (t: string) => paint(term, "bold", t);
+  const lines = [`${b("wasmxds")} serving version ${version ?? "(nothing yet)"}`, "", b(`Filters (${filters.length})`)];
+  for (const f of filters) {
+    const cur = f.current;
+    const status = cur ? paint(term, cur.status === "good" ? "green" : cur.status === "quarantined" ? "red" : "yellow", cur.status) : "-";
+    lines.push(`  ${b(f.name)} ${f.kind} ${cur ? cur.plugin : "-"} [${status}] acked by ${cur?.ackedBy ?? 0}, ${cur?.crashSignals ?? 0} crash signal(s), ${cur?.nacks ?? 0} NACK(s)`);
+    if (f.desired) lines.push(`    ${paint(term, "yellow", "wants")} ${f.desired.plugin} (quarantined; serving the known-good version)`);
+    if (f.lastGood) lines.push(`    known-good ${f.name}@${f.lastGood.sha256.slice(0, 8)} since ${f.lastGood.since}`);
+    for (const q of f.quarantined) lines.push(`    ${paint(term, "red", "quarantined")} ${f.name}@${q.sha256.slice(0, 8)} at ${q.at}: ${q.reason}`);
+    for (const r of f.rejected.slice(0, 3)) lines.push(`    ${paint(term, "red", "pre-flight rejected")} ${r.sha256.slice(0, 8)} at ${r.stage}: ${r.reason}`);
+  }
+  lines.push("", b(`Nodes (${nodes.length})`));
+  for (const n of nodes.slice(0, 50)) {
+    const types = Object.entries(n.types)
+      .map(([t, s]) => `${t} ${s.acked ? s.acked.slice(0, 8) : "-"}${s.rejected ? paint(term, "red", ` NACK ${s.rejected.version.slice(0, 8)}`) : ""}`)
+      .join("  ");
+    lines.push(`  ${n.id}${n.cluster ? ` (${n.cluster})` : ""}  ${types}`);
+    for (const [t, s] of Object.entries(n.types)) if (s.rejected) lines.push(`    ${t} rejected: ${s.rejected.message}`);
+  }
+  if (nodes.length > 50) lines.push(`  ... and ${nodes.length - 50} more`);
+  lines.push("", b("Recent events"));
+  for (const e of events) lines.push(`  ${paint(term, "gray", e.at.slice(11, 19))} ${e.type.padEnd(17)} ${e.message}`);
+  return `${lines.join("\n")}\n`;
+}
