@@ -21,6 +21,10 @@ import { type ModuleChecker, type PublishResult, Publisher, type ServedFilter } 
 import { WasmxdsError } from "./errors";
 import { FilterVersions } from "./health/filter-versions";
 import { HealthMonitor } from "./health/monitor";
+import { AccessLogIngest } from "./health/access-log-service";
+import { adminAddressResolver } from "./health/admin-address";
+import { AdminStatsPoller } from "./health/admin-poller";
+import { MetricsServiceIngest } from "./health/metrics-service";
 import { SignalHub } from "./health/signal";
 import { StateStore } from "./health/state-store";
 import type { Logger } from "./logger";
@@ -33,6 +37,8 @@ import { type ModuleServer, startModuleServer } from "./wasm/module-server";
 import { ModuleStore } from "./wasm/module-store";
 import { warmPreflightWorker } from "./wasm/preflight";
 import { RemoteModuleResolver } from "./wasm/remote-fetch";
+import { RolloutController } from "./rollout/controller";
+import { BASE_GROUP, VariantSnapshots } from "./rollout/variants";
 import { XdsServer } from "./xds/xds-server";
 
 export const DEFAULT_ADDRESSES = {
@@ -64,6 +70,8 @@ export interface WasmxdsOptions {
   readonly watchTiming?: { readonly stabilityMs?: number; readonly debounceMs?: number };
   /** Called with every settled batch of file changes (benchmarks measure from it). */
   readonly onWatchBatch?: (batch: ChangeBatch) => void;
+  /** How often node admin endpoints are polled for stats (default 5 s). */
+  readonly statsPullIntervalMs?: number;
   /** Health monitor clock and evaluation period (tests). */
   readonly healthTiming?: { readonly now?: () => number; readonly evaluateEveryMs?: number };
 }
@@ -82,6 +90,7 @@ export interface RunningWasmxds {
   readonly versions: FilterVersions;
   readonly monitor: HealthMonitor;
   readonly signals: SignalHub;
+  readonly rollouts: RolloutController;
   /** Rebuilds from the config folder now. */
   reload(): Promise<PublishResult>;
   close(): Promise<void>;
@@ -93,7 +102,14 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
   const state = stateDir ? await StateStore.open(stateDir) : StateStore.inMemory();
   const store = stateDir ? await ModuleStore.open({ dir: join(stateDir, "modules"), logger }) : new ModuleStore({ logger });
   const versions = new FilterVersions(state, logger);
-  const cache = new SnapshotCache({ logger: logger.child({ component: "cache" }) });
+  // Rollouts and node selectors give nodes different snapshots (groups); see rollout/variants.ts.
+  let variants: VariantSnapshots | undefined;
+  let rollouts: RolloutController | undefined;
+  const cache = new SnapshotCache({
+    logger: logger.child({ component: "cache" }),
+    groupOf: (node) => variants?.groupOf(node) ?? BASE_GROUP,
+    provider: (group) => variants?.provide(group),
+  });
   const xds = new XdsServer({ cache, logger: logger.child({ component: "xds" }) });
   const events = new EventLog();
   const dev = options.devOutput ? new DevOutput(options.devOutput) : undefined;
@@ -139,10 +155,28 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
         // The known-good module with the settings it was good with; health and pre-flight policy stay current.
         return { filter: { ...candidate.filter, ...pick.good.settings }, module: { sha256: pick.good.sha256, bytes }, key: pick.good.key };
       },
-      pinnedModules: () => versions.pinned(),
+      pinnedModules: () => [...versions.pinned(), ...(rollouts?.pinned() ?? [])],
+      rollouts: { resolve: (candidate) => rollouts?.resolve(candidate) ?? { base: candidate } },
+      onPublished: (published) => variants?.refresh(published),
     });
     recordPublisherEvents(events, publisher);
     const signals = new SignalHub();
+    // Envoy's stats: pushed to the metrics service on the xDS port, pulled from
+    // admin endpoints named in node metadata, and access logs (docs/HEALTH-SIGNALS.md).
+    const metricsIngest = new MetricsServiceIngest({ hub: signals, logger: logger.child({ component: "stats" }) });
+    metricsIngest.register(grpcServer);
+    new AccessLogIngest({ hub: signals, logger: logger.child({ component: "access-log" }) }).register(grpcServer);
+    const poller = new AdminStatsPoller({
+      hub: signals,
+      logger: logger.child({ component: "stats-pull" }),
+      addressOf: adminAddressResolver(),
+      skip: (id) => metricsIngest.isPushing(id),
+      ...(options.statsPullIntervalMs !== undefined && { intervalMs: options.statsPullIntervalMs }),
+    });
+    xds.events.on((e) => {
+      if (e.kind === "connect") poller.track(e.node);
+      else if (e.kind === "disconnect" && !xds.streamStatuses().some((s) => s.node?.id === e.node.id)) poller.untrack(e.node.id);
+    });
     // Created before the first publish, so it counts it.
     const metrics = createMetricsRegistry({ xds, publisher, versions, signals, events });
     if (dev) publisher.events.on((e) => dev.onPublisher(e));
@@ -151,7 +185,7 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
       versions,
       policyOf: (name) => publisher.published?.loaded.config.filters.find((f) => f.name === name)?.health,
       discoveryOf: (name) => publisher.published?.loaded.config.filters.find((f) => f.name === name)?.discovery,
-      nodeVersions: () => new Map([...(publisher.published?.served ?? [])].map(([name, s]) => [name, s.key])),
+      nodeVersions: (nodeId) => nodeVersions(publisher, rollouts, xds, nodeId),
       republish: () => publisher.reload(),
       events,
       logger: logger.child({ component: "health" }),
@@ -161,7 +195,29 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
     signals.on((s) => health.onSignal(s));
     xds.events.on((e) => health.onXds(e));
     publisher.events.on((e) => {
-      if (e.kind === "published" && publisher.published) health.served(publisher.published.served);
+      if (e.kind === "published" && publisher.published) {
+        health.served(publisher.published.served);
+        health.served(publisher.published.canaries);
+      }
+    });
+    const ms = modules;
+    variants = new VariantSnapshots({ cache: () => cache, xds: () => xds, rollouts: () => controller, moduleServer: () => ms.address, logger });
+    const controller = new RolloutController({
+      state,
+      versions,
+      monitor: health,
+      events,
+      logger: logger.child({ component: "rollout" }),
+      moduleBytes: (sha) => store.get(sha),
+      nodes: () => xds.streamStatuses().flatMap((s) => (s.node ? [s.node] : [])),
+      filters: () => publisher.published?.loaded.config.filters ?? [],
+      onChange: () => void publisher.reload(),
+      instant: Boolean(dev),
+      ...(options.healthTiming?.now && { now: options.healthTiming.now }),
+    });
+    rollouts = controller;
+    xds.events.on((e) => {
+      if (e.kind === "disconnect") controller.onDisconnect(e.node);
     });
 
     // Publish before accepting Envoys, so the first one gets the config at once.
@@ -171,6 +227,8 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
     health.served(publisher.published!.served);
     await health.evaluate();
     health.start(options.healthTiming?.evaluateEveryMs);
+    controller.start(options.healthTiming?.evaluateEveryMs);
+    poller.start();
 
     if (options.watch) {
       // The first check after a change should not pay for starting the worker.
@@ -205,7 +263,6 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
       watch: options.watch,
     });
     dev?.line("▶", "cyan", `serving ${options.configDir} on xDS ${formatHostPort(xdsAddress)}, modules ${formatHostPort(modules.address)}${options.watch ? "; watching for changes" : ""}`);
-    const ms = modules;
     const adm = admin;
     const w = watcher;
     return {
@@ -222,16 +279,22 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
       versions,
       monitor: health,
       signals,
+      rollouts: controller,
       reload: () => publisher.reload(),
       close: async () => {
         health.stop();
+        controller.stop();
         await w?.close();
+        poller.stop();
         xds.closeAllStreams();
         await Promise.all([bound.close(), ms.close(), adm?.close()]);
+        await state.flush();
       },
     };
   } catch (err) {
+    await state.flush();
     monitor?.stop();
+    rollouts?.stop();
     await watcher?.close();
     await modules?.close();
     await admin?.close();
@@ -252,4 +315,19 @@ async function adoptBaseline(versions: FilterVersions, served: ReadonlyMap<strin
       await versions.markGood(name, { sha256: s.module.sha256, key: s.key, settings: settingsOf(s.filter) });
     }
   }
+}
+
+/** What a node runs: each filter's version key, the rollout candidate's where the node is in the rollout. */
+function nodeVersions(publisher: Publisher, rollouts: RolloutController | undefined, xds: XdsServer, nodeId: string): Map<string, string> {
+  const p = publisher.published;
+  const out = new Map<string, string>();
+  if (!p) return out;
+  const node = xds.streamStatuses().find((s) => s.node?.id === nodeId)?.node;
+  for (const f of p.loaded.config.filters) {
+    const canary = p.canaries.get(f.name);
+    const base = p.served.get(f.name);
+    const v = canary && node && rollouts?.isCanary(f, node) ? canary : base;
+    if (v) out.set(f.name, v.key);
+  }
+  return out;
 }

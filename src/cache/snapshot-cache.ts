@@ -19,12 +19,19 @@ export interface SnapshotCacheOptions {
   readonly logger?: Logger;
   /** Skip the consistency check (tests of inconsistent input only). */
   readonly allowInconsistent?: boolean;
+  /**
+   * Builds the snapshot of a group that has none yet (e.g. a new rollout
+   * group), publishing it with setSnapshot; undefined falls back to the
+   * default snapshot.
+   */
+  readonly provider?: (group: string) => Snapshot | undefined;
 }
 
 export class SnapshotCache {
   readonly groupOf: NodeGroupFn;
   private readonly logger: Logger;
   private readonly allowInconsistent: boolean;
+  private readonly provider: ((group: string) => Snapshot | undefined) | undefined;
   private readonly snapshots = new Map<string, Snapshot>();
   private defaultSnapshot: Snapshot | undefined;
   private readonly watchers = new Map<string, Set<SnapshotWatcher>>();
@@ -35,6 +42,7 @@ export class SnapshotCache {
     this.groupOf = options.groupOf ?? byNodeId;
     this.logger = options.logger ?? silentLogger;
     this.allowInconsistent = options.allowInconsistent ?? false;
+    this.provider = options.provider;
   }
 
   /** Publishes a group's snapshot. Throws SnapshotError (and keeps the old one) if it is inconsistent. */
@@ -59,9 +67,9 @@ export class SnapshotCache {
     if (this.snapshots.delete(group)) this.markDirty(group);
   }
 
-  /** The snapshot a group is served: its own, else the default. */
+  /** The snapshot a group is served: its own (built by the provider if needed), else the default. */
   getSnapshot(group: string): Snapshot | undefined {
-    return this.snapshots.get(group) ?? this.defaultSnapshot;
+    return this.snapshots.get(group) ?? this.provider?.(group) ?? this.defaultSnapshot;
   }
 
   getDefaultSnapshot(): Snapshot | undefined {

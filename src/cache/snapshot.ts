@@ -16,6 +16,8 @@ export type SnapshotInput = Readonly<Record<string, ReadonlyArray<ResourceInput 
 export interface ResponseBody {
   readonly version: string;
   readonly resources: readonly Resource[];
+  /** The names of `resources`, in order (shared, frozen). */
+  readonly resourceNames: readonly string[];
   readonly body: Buffer;
 }
 
@@ -35,9 +37,10 @@ export class TypeSnapshot {
   /**
    * The response for a subscription: every resource (wildcard) or the named
    * ones that exist. Built once per distinct subscription, then shared.
+   * `key` is the subscription's cache key ("*", or the names sorted and
+   * joined with "\n") when the caller already holds it.
    */
-  response(names: ReadonlySet<string> | "*"): ResponseBody {
-    const key = names === "*" ? "*" : [...names].sort().join("\n");
+  response(names: ReadonlySet<string> | "*", key = names === "*" ? "*" : [...names].sort().join("\n")): ResponseBody {
     let cached = this.bodies.get(key);
     if (cached) return cached;
     const selected =
@@ -53,7 +56,7 @@ export class TypeSnapshot {
       ...selected.map((r) => r.responseEntry),
       stringField(4, this.typeUrl),
     ]);
-    cached = Object.freeze({ version, resources: Object.freeze(selected), body });
+    cached = Object.freeze({ version, resources: Object.freeze(selected), resourceNames: Object.freeze(selected.map((r) => r.name)), body });
     if (this.bodies.size >= BODY_CACHE_LIMIT) this.bodies.clear();
     this.bodies.set(key, cached);
     return cached;

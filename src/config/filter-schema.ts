@@ -6,6 +6,7 @@ import { SHA256_HEX_PATTERN } from "../wasm/sha256";
 import { durationField, jsonTextField, nameField, parsedString } from "./fields";
 import { DEFAULT_HEALTH, type FilterConfig, type ModuleSource } from "./model";
 import { parseModulePath } from "./module-path";
+import { rolloutSchema, selectorSchema } from "./rollout-schema";
 
 export const FAILURE_POLICIES = ["FAIL_CLOSED", "FAIL_OPEN", "FAIL_RELOAD"] as const;
 
@@ -69,6 +70,8 @@ export const filterSchema = z
     // The pre-flight check itself; off only for modules that need Envoy-only host features.
     preflight: z.boolean().default(true),
     health: healthSchema.optional(),
+    selector: selectorSchema.optional(),
+    rollout: rolloutSchema.optional(),
   })
   // Cross-field rules look only at which keys are present, so they are safe to
   // run (and report) even when other fields of the same filter are invalid.
@@ -119,6 +122,8 @@ export const filterSchema = z
       discovery: f.discovery,
       ...(f.smokeTest !== undefined && { smokeTest: f.smokeTest }),
       preflight: f.preflight,
+      ...(f.selector !== undefined && { selector: f.selector }),
+      ...(f.rollout !== undefined && { rollout: f.rollout }),
       health: f.health
         ? { maxNacks: f.health.maxNacks, maxCrashes: f.health.maxCrashes, windowMs: f.health.window, goodAfterMs: f.health.goodAfter, rollback: f.health.rollback }
         : DEFAULT_HEALTH,

@@ -7,6 +7,9 @@
  * The field-by-field reference for users is docs/CONFIG.md.
  */
 
+import type { RolloutPlan } from "../rollout/plan";
+import type { NodeSelector } from "../rollout/selector";
+
 /** `http` runs in an HttpConnectionManager, `network` in a TCP listener's filter chain. */
 export type FilterKind = "http" | "network";
 
@@ -81,6 +84,10 @@ export interface FilterConfig {
   /** Run the pre-flight check (default true). */
   readonly preflight: boolean;
   readonly health: HealthPolicy;
+  /** Which nodes run this filter at all (default: every node). */
+  readonly selector?: NodeSelector;
+  /** How a new version reaches the fleet (default: every node at once). */
+  readonly rollout?: RolloutPlan;
 }
 
 /**

@@ -51,6 +51,10 @@ export interface PublisherOptions {
   readonly selectVersion?: VersionSelector;
   /** Modules to keep in the store even when unused (known-good versions). */
   readonly pinnedModules?: () => Iterable<string>;
+  /** Rollouts: what nodes outside and inside a filter's rollout run. */
+  readonly rollouts?: { resolve(candidate: ServedFilter): { base: ServedFilter; canary?: ServedFilter } };
+  /** Called after every successful rebuild, changed or not (variant snapshots). */
+  readonly onPublished?: (state: PublishedState) => void;
 }
 
 export type PublisherEvent =
@@ -76,6 +80,8 @@ export interface PublishedState {
   readonly modules: ReadonlyMap<string, string>;
   /** What each filter serves (module and settings, after any fallback). */
   readonly served: ReadonlyMap<string, ServedFilter>;
+  /** During a rollout, what the filter's rollout nodes run instead. */
+  readonly canaries: ReadonlyMap<string, ServedFilter>;
 }
 
 export class Publisher {
@@ -130,8 +136,16 @@ export class Publisher {
       this.events.emit({ kind: "warning", message: w });
     }
     let served: Map<string, ServedFilter>;
+    const canaries = new Map<string, ServedFilter>();
     try {
       served = await this.resolveModules(loaded);
+      if (this.options.rollouts) {
+        for (const [name, chosen] of served) {
+          const r = this.options.rollouts.resolve(chosen);
+          served.set(name, r.base);
+          if (r.canary) canaries.set(name, r.canary);
+        }
+      }
     } catch (err) {
       return this.fail("module", err);
     }
@@ -150,7 +164,8 @@ export class Publisher {
     const previous = this.current;
     const shas = new Map([...modules].map(([name, m]) => [name, m.sha256]));
     if (changedTypes.length > 0) this.events.emit({ kind: "published", version: snapshot.version, changedTypes, modules: shas });
-    this.current = { snapshot, loaded, modules: shas, served };
+    this.current = { snapshot, loaded, modules: shas, served, canaries };
+    this.options.onPublished?.(this.current);
     const before = previous ? [...previous.loaded.modules.values(), ...[...previous.modules.values()].map((sha256) => ({ sha256 }))] : [];
     await this.collectModules(modules, before);
     if (changedTypes.length > 0) {
@@ -203,6 +218,7 @@ export class Publisher {
   private async collectModules(current: Map<string, ModuleBytes>, previous: readonly { sha256: string }[]): Promise<void> {
     const keep = new Set([
       ...[...current.values()].map((m) => m.sha256),
+      ...[...(this.current?.canaries.values() ?? [])].map((c) => c.module.sha256),
       ...previous.map((m) => m.sha256),
       ...(this.options.pinnedModules?.() ?? []),
     ]);

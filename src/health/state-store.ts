@@ -88,9 +88,16 @@ export class StateStore {
     this.state = deepFreeze(change(this.state));
     const snapshot = this.state;
     const dir = this.dir;
-    this.writing = this.writing.then(async () => {
+    const write = this.writing.then(async () => {
       if (dir) await writeFileAtomic(join(dir, STATE_FILE), `${JSON.stringify(snapshot, null, 2)}\n`);
     });
+    // One failed write must not stop later ones; the caller sees its own failure.
+    this.writing = write.catch(() => {});
+    return write;
+  }
+
+  /** Resolves when every write so far is on disk (or failed). */
+  flush(): Promise<void> {
     return this.writing;
   }
 

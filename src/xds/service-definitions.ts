@@ -2,7 +2,7 @@
  * gRPC service definitions for the discovery services, written by hand so
  * that responses are written as pre-encoded bytes (the snapshot encodes once;
  * every stream only appends its nonce) while requests are decoded with the
- * vendored protos.
+ * vendored protos, except for the plain ACK shape (see decodeRequest).
  */
 import type * as grpc from "@grpc/grpc-js";
 import type { DiscoveryRequest__Output } from "../generated/envoy/service/discovery/v3/DiscoveryRequest";
@@ -17,10 +17,63 @@ function bidi(path: string): grpc.MethodDefinition<DiscoveryRequest__Output, Buf
     requestStream: true,
     responseStream: true,
     requestSerialize: (req: DiscoveryRequest__Output) => encodeMessage(REQUEST, req),
-    requestDeserialize: (bytes: Buffer) => decodeMessage<DiscoveryRequest__Output>(REQUEST, bytes),
+    requestDeserialize: decodeRequest,
     responseSerialize: (bytes: Buffer) => bytes,
     responseDeserialize: (bytes: Buffer) => bytes,
   };
+}
+
+/**
+ * Decodes a DiscoveryRequest. Almost every request on a stream is an ACK
+ * (or a subscription change) carrying only version_info (1),
+ * resource_names (3), type_url (4) and response_nonce (5): strings, the
+ * node sent on the first request only (set_node_on_first_message_only).
+ * Those are read directly, into the same object the protobufjs decoder
+ * gives, which costs a fraction of its decode-then-toObject. Anything else
+ * (node, error_detail, resource_locators, unknown fields, a malformed
+ * message) goes through protobufjs, so every other request is decoded, and
+ * fails, exactly as before.
+ */
+export function decodeRequest(bytes: Buffer): DiscoveryRequest__Output {
+  return plainRequest(bytes) ?? decodeMessage<DiscoveryRequest__Output>(REQUEST, bytes);
+}
+
+function plainRequest(buf: Buffer): DiscoveryRequest__Output | undefined {
+  const out: DiscoveryRequest__Output = {
+    resource_names: [],
+    resource_locators: [],
+    version_info: "",
+    node: null,
+    type_url: "",
+    response_nonce: "",
+    error_detail: null,
+  };
+  const end = buf.length;
+  let pos = 0;
+  while (pos < end) {
+    // Tags of fields 1, 3, 4, 5 with wire type 2 (length-delimited) are single bytes.
+    const tag = buf[pos++];
+    let len = 0;
+    let shift = 0;
+    for (;;) {
+      if (pos >= end || shift > 28) return undefined;
+      const b = buf[pos++] as number;
+      len += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) break;
+      shift += 7;
+    }
+    const stop = pos + len;
+    if (stop > end) return undefined;
+    const value = buf.toString("utf8", pos, stop);
+    pos = stop;
+    // Repeated scalar fields: the last one wins, as in protobufjs.
+    if (tag === 0x0a) out.version_info = value;
+    else if (tag === 0x1a) out.resource_names.push(value);
+    else if (tag === 0x22) out.type_url = value;
+    else if (tag === 0x2a) out.response_nonce = value;
+    else return undefined;
+  }
+  return out;
 }
 
 export const ADS_SERVICE = {

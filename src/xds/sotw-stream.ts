@@ -68,15 +68,55 @@ export interface StreamStatus {
 class TypeState {
   wildcard = false;
   names = new Set<string>();
+  /** The subscription as a cache key ("*", or the sorted names), kept with `names` and `wildcard`. */
+  namesKey = "";
   sent: SentRecord | undefined;
+  /** The type's version in the snapshot `sent` was decided on: same version, same subscription, same response. */
+  sentTypeVersion: string | undefined;
+  /** The newest shared response this stream was sent (see sharedResponse). */
+  lastSharedSeq = 0;
   acked: { version: string; at: number } | undefined;
   nack: NackRecord | undefined;
   /** Recent nonce -> version, to attribute late NACKs. */
   readonly recent = new Map<string, SentRecord>();
+}
 
-  namesKey(): string {
-    return this.wildcard ? "*" : [...this.names].sort().join("\n");
+/**
+ * A response body with a nonce, built once and written to every stream that
+ * is sent that body (the "one encode per version, then one write per
+ * stream" of issue 8: no per-stream copy or allocation). Its nonce is then
+ * the same on those streams, which the protocol allows: a nonce only has to
+ * identify a response within its stream. Each body's nonce comes from the
+ * same counter as every other nonce, and a stream takes a shared one only
+ * if it is newer than the last shared one it took, so no nonce is ever
+ * sent twice on a stream (a body sent to a stream again, e.g. after a
+ * subscription went A -> B -> A, gets a fresh nonce of its own).
+ */
+interface SharedResponse {
+  readonly seq: number;
+  readonly nonce: string;
+  readonly bytes: Buffer;
+}
+const sharedResponses = new WeakMap<ResponseBody, SharedResponse>();
+
+function sharedResponse(body: ResponseBody): SharedResponse {
+  let shared = sharedResponses.get(body);
+  if (!shared) {
+    const seq = ++nonceCounter;
+    const nonce = seq.toString(36);
+    shared = { seq, nonce, bytes: withNonce(body.body, nonce) };
+    sharedResponses.set(body, shared);
   }
+  return shared;
+}
+
+/** body + field 5 (nonce), in one allocation. */
+function withNonce(body: Buffer, nonce: string): Buffer {
+  const field = stringField(5, nonce);
+  const out = Buffer.allocUnsafe(body.length + field.length);
+  body.copy(out, 0);
+  field.copy(out, body.length);
+  return out;
 }
 
 let nextStreamId = 1;
@@ -230,13 +270,13 @@ export class SotwStream {
 
   private updateSubscription(state: TypeState, typeUrl: string, names: readonly string[], first: boolean): void {
     // Legacy wildcard: an empty first request for LDS/CDS; explicit wildcard: "*".
-    if (names.includes("*") || (WILDCARD_TYPES.has(typeUrl) && names.length === 0 && (first || state.wildcard))) {
-      state.wildcard = true;
-      state.names = new Set(names.filter((n) => n !== "*"));
-    } else {
-      state.wildcard = false;
-      state.names = new Set(names);
-    }
+    const wildcard = names.includes("*") || (WILDCARD_TYPES.has(typeUrl) && names.length === 0 && (first || state.wildcard));
+    const wanted = wildcard ? names.filter((n) => n !== "*") : names;
+    // Most requests are ACKs repeating the subscription: keep the set and its key.
+    if (!first && wildcard === state.wildcard && sameNames(state.names, wanted)) return;
+    state.wildcard = wildcard;
+    state.names = new Set(wanted);
+    state.namesKey = wildcard ? "*" : [...state.names].sort().join("\n");
   }
 
   private onSnapshot(snapshot: Snapshot): void {
@@ -249,26 +289,43 @@ export class SotwStream {
   }
 
   private maybeSend(typeUrl: string, state: TypeState, clientVersion?: string, given?: Snapshot): void {
-    if (!this.group) return;
+    if (this.group === undefined) return;
     const snapshot = given ?? this.cache.getSnapshot(this.group);
     if (!snapshot) return;
     if (!state.wildcard && state.names.size === 0) return;
-    const namesKey = state.namesKey();
-    const body: ResponseBody = snapshot.type(typeUrl).response(state.wildcard ? "*" : state.names);
-    if (state.sent && state.sent.version === body.version && state.sent.namesKey === namesKey) return;
+    const namesKey = state.namesKey;
+    const type = snapshot.type(typeUrl);
+    // Unchanged type and subscription give the response already decided on:
+    // a push costs nothing for the types it does not change.
+    if (state.sent && state.sentTypeVersion === type.version && state.sent.namesKey === namesKey) return;
+    const body: ResponseBody = type.response(state.wildcard ? "*" : state.names, namesKey);
+    if (state.sent && state.sent.version === body.version && state.sent.namesKey === namesKey) {
+      state.sentTypeVersion = type.version;
+      return;
+    }
     if (!state.sent && clientVersion && clientVersion === body.version) {
       // Reconnect: the node already holds exactly this version.
-      state.sent = { version: body.version, nonce: "", namesKey, resourceNames: body.resources.map((r) => r.name), at: Date.now() };
+      state.sent = { version: body.version, nonce: "", namesKey, resourceNames: body.resourceNames, at: Date.now() };
+      state.sentTypeVersion = type.version;
       state.acked = { version: body.version, at: Date.now() };
       return;
     }
     if (state.nack && state.nack.rejectedVersion === body.version && state.sent?.namesKey === namesKey) return;
-    const nonce = (++nonceCounter).toString(36);
-    const sent: SentRecord = { version: body.version, nonce, namesKey, resourceNames: body.resources.map((r) => r.name), at: Date.now() };
+    const shared = sharedResponse(body);
+    let nonce = shared.nonce;
+    let bytes = shared.bytes;
+    if (shared.seq > state.lastSharedSeq) {
+      state.lastSharedSeq = shared.seq;
+    } else {
+      nonce = (++nonceCounter).toString(36);
+      bytes = withNonce(body.body, nonce);
+    }
+    const sent: SentRecord = { version: body.version, nonce, namesKey, resourceNames: body.resourceNames, at: Date.now() };
     state.sent = sent;
+    state.sentTypeVersion = type.version;
     state.recent.set(nonce, sent);
     if (state.recent.size > 8) state.recent.delete(state.recent.keys().next().value as string);
-    this.transport.send(Buffer.concat([body.body, stringField(5, nonce)]));
+    this.transport.send(bytes);
     if (this.node) {
       this.events.emit({ kind: "push", streamId: this.id, node: this.node, typeUrl, version: body.version, nonce, resourceNames: sent.resourceNames });
       this.logger.debug("pushed", { stream: this.id, node: this.node.id, type: SHORT_NAMES[typeUrl as TypeUrl] ?? typeUrl, version: body.version });
@@ -299,4 +356,11 @@ export class SotwStream {
     this.transport.fail(code, details);
     this.onClose(details);
   }
+}
+
+/** Whether a request's names are exactly the set held (the usual ACK), without sorting. */
+function sameNames(held: ReadonlySet<string>, names: readonly string[]): boolean {
+  if (held.size !== names.length) return false;
+  for (const n of names) if (!held.has(n)) return false;
+  return true;
 }

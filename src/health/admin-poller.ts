@@ -1,0 +1,205 @@
+/**
+ * Pulls the wasm and ECDS stats from each node's Envoy admin API, for
+ * setups without the metrics service sink: `GET /stats?format=json&filter=`
+ * ADMIN_STATS_FILTER (Envoy admin docs "GET /stats"; ENVOY-NOTES "Getting
+ * stats out of Envoy") every interval (default 5 s, Envoy's default
+ * stats_flush_interval). Admin values are cumulative, so increases and
+ * signals come from the same StatSignals / CounterTracker as the push path;
+ * a node's first successful poll is its baseline.
+ *
+ * Each node is polled on its own: a timeout, an HTTP error or a body that
+ * is not Envoy's JSON is logged for that node (once, then at debug until it
+ * recovers) and retried at the next interval. A node still being polled is
+ * not polled again; rounds never overlap.
+ */
+import { errorMessage } from "../errors";
+import { type Logger, silentLogger } from "../logger";
+import type { NodeInfo } from "../xds/node";
+import { adminBaseUrl } from "./admin-address";
+import { parseAdminStatsJson, readBodyBounded } from "./admin-stats-json";
+import type { CounterTracker } from "./counter-tracker";
+import type { LatestStats, NodeStatsView } from "./latest-stats";
+import type { SignalHub } from "./signal";
+import { ADMIN_STATS_FILTER } from "./stat-names";
+import { StatSignals } from "./stat-signals";
+
+export interface AdminStatsPollerOptions {
+  readonly hub: SignalHub;
+  readonly logger?: Logger;
+  /** Default 5000 ms. */
+  readonly intervalMs?: number;
+  /** Per request; default the interval, at most 5000 ms. */
+  readonly timeoutMs?: number;
+  /** The node's admin address (`HOST:PORT` or URL), e.g. adminAddressResolver(); undefined: not polled. */
+  readonly addressOf: (node: NodeInfo) => string | undefined;
+  /** Nodes to leave out of a round, e.g. those pushing over the metrics service (MetricsServiceIngest.isPushing). */
+  readonly skip?: (nodeId: string) => boolean;
+  /** Polls at once (default 16). */
+  readonly concurrency?: number;
+  /** Default 8 MiB. */
+  readonly maxBodyBytes?: number;
+  /** Default 100000. */
+  readonly maxStats?: number;
+  readonly tracker?: CounterTracker;
+  readonly latest?: LatestStats;
+  readonly now?: () => number;
+}
+
+export interface PollOutcome {
+  readonly nodeId: string;
+  readonly ok: boolean;
+  readonly signals: number;
+  readonly error?: string;
+}
+
+export interface AdminPollerStats {
+  readonly nodesTracked: number;
+  readonly polls: number;
+  readonly pollFailures: number;
+  readonly signals: number;
+}
+
+interface Target {
+  node: NodeInfo;
+  readonly address: string;
+  readonly url: string;
+  inFlight: boolean;
+  failing: boolean;
+}
+
+export class AdminStatsPoller {
+  private readonly logger: Logger;
+  private readonly signals: StatSignals;
+  private readonly intervalMs: number;
+  private readonly timeoutMs: number;
+  private readonly targets = new Map<string, Target>();
+  private readonly counts = { polls: 0, pollFailures: 0 };
+  private abort = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+
+  constructor(private readonly options: AdminStatsPollerOptions) {
+    this.logger = (options.logger ?? silentLogger).child({ component: "admin-stats-poller" });
+    this.intervalMs = options.intervalMs ?? 5000;
+    this.timeoutMs = options.timeoutMs ?? Math.min(this.intervalMs, 5000);
+    this.signals = new StatSignals({ hub: options.hub, source: "admin-pull", tracker: options.tracker, latest: options.latest, now: options.now });
+  }
+
+  /** Polls this node from now on if its admin address is known; returns whether it is polled. */
+  track(node: NodeInfo): boolean {
+    const address = this.options.addressOf(node);
+    if (address === undefined) {
+      this.targets.delete(node.id);
+      return false;
+    }
+    const url = adminBaseUrl(address);
+    if (!url) {
+      this.logger.warn("not an admin address; the node's stats are not pulled", { node: node.id, address });
+      this.targets.delete(node.id);
+      return false;
+    }
+    const existing = this.targets.get(node.id);
+    if (existing && existing.url === url) existing.node = node;
+    else this.targets.set(node.id, { node, address, url, inFlight: false, failing: false });
+    return true;
+  }
+
+  untrack(nodeId: string): void {
+    this.targets.delete(nodeId);
+  }
+
+  /** Node ids being polled. */
+  tracked(): string[] {
+    return [...this.targets.keys()];
+  }
+
+  /** Polls now, then every interval, until stop(). */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    const round = async () => {
+      await this.pollNow();
+      if (!this.running) return;
+      this.timer = setTimeout(round, this.intervalMs);
+      this.timer.unref();
+    };
+    void round();
+  }
+
+  /** Stops the timer and cancels the polls in flight. */
+  stop(): void {
+    this.running = false;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.abort.abort();
+    this.abort = new AbortController();
+  }
+
+  /** One round over every tracked node (not skipped, not already in flight). */
+  async pollNow(): Promise<PollOutcome[]> {
+    const due = [...this.targets.values()].filter((t) => !t.inFlight && !this.options.skip?.(t.node.id));
+    const outcomes: PollOutcome[] = [];
+    const workers = Array.from({ length: Math.min(this.options.concurrency ?? 16, due.length) }, async () => {
+      for (let t = due.shift(); t; t = due.shift()) outcomes.push(await this.poll(t));
+    });
+    await Promise.all(workers);
+    return outcomes;
+  }
+
+  latest(nodeId: string): NodeStatsView | undefined {
+    return this.signals.latest.get(nodeId);
+  }
+
+  stats(): AdminPollerStats {
+    return { nodesTracked: this.targets.size, ...this.counts, signals: this.signals.signalCount };
+  }
+
+  private async poll(target: Target): Promise<PollOutcome> {
+    const nodeId = target.node.id;
+    const abort = this.abort.signal;
+    // A timer of our own, not AbortSignal.any([.., AbortSignal.timeout()]): on Node 20 a timeout
+    // signal held only by the combined one can be garbage-collected unfired (seen here: a poll of
+    // an admin port that never answered hung past its timeout).
+    const request = new AbortController();
+    const timer = setTimeout(() => request.abort(new DOMException(`timed out after ${this.timeoutMs} ms`, "TimeoutError")), this.timeoutMs);
+    const cancel = () => request.abort(new DOMException("cancelled", "AbortError"));
+    abort.addEventListener("abort", cancel);
+    target.inFlight = true;
+    this.counts.polls++;
+    try {
+      const url = `${target.url}/stats?format=json&filter=${encodeURIComponent(ADMIN_STATS_FILTER)}`;
+      const res = await fetch(url, { signal: request.signal, headers: { accept: "application/json" } });
+      if (!res.ok) {
+        await res.body?.cancel();
+        throw new Error(`HTTP ${res.status} from ${url}`);
+      }
+      const samples = parseAdminStatsJson(await readBodyBounded(res, this.options.maxBodyBytes ?? 8 * 1024 * 1024), this.options.maxStats ?? 100_000);
+      // Untracked or stopped while the request ran: its readings no longer belong anywhere.
+      if (this.targets.get(nodeId) !== target || abort.aborted) return { nodeId, ok: false, signals: 0, error: "no longer polled" };
+      const signals = this.signals.process(nodeId, samples, "cumulative");
+      if (target.failing) this.logger.info("admin stats reachable again", { node: nodeId, address: target.address });
+      target.failing = false;
+      return { nodeId, ok: true, signals };
+    } catch (err) {
+      // Cancelled by stop(): not the node's failure.
+      if (abort.aborted) return { nodeId, ok: false, signals: 0, error: "cancelled" };
+      const error = this.describe(err);
+      this.counts.pollFailures++;
+      const fields = { node: nodeId, address: target.address, error };
+      if (target.failing) this.logger.debug("could not pull admin stats; retrying next interval", fields);
+      else this.logger.warn("could not pull admin stats; retrying next interval", fields);
+      target.failing = true;
+      return { nodeId, ok: false, signals: 0, error };
+    } finally {
+      clearTimeout(timer);
+      abort.removeEventListener("abort", cancel);
+      target.inFlight = false;
+    }
+  }
+
+  private describe(err: unknown): string {
+    if (err instanceof Error && err.name === "TimeoutError") return `timed out after ${this.timeoutMs} ms`;
+    const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : "";
+    return `${errorMessage(err)}${cause}`;
+  }
+}

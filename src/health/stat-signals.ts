@@ -1,0 +1,83 @@
+/**
+ * One node's stats snapshot in, HealthSignals out: keeps the latest view,
+ * turns the signal counters (stat-names.ts) into increases with the
+ * CounterTracker, and publishes one signal per counter that rose. Shared by
+ * the metrics service ingest (push) and the admin poller (pull), so both
+ * read Envoy's names the same way.
+ */
+import { CounterTracker, type CounterMode } from "./counter-tracker";
+import { LatestStats, type StatSample } from "./latest-stats";
+import type { HealthSignal, SignalHub, SignalSource } from "./signal";
+import { isWasmStat, statSignal } from "./stat-names";
+
+export interface StatSignalsOptions {
+  readonly hub: SignalHub;
+  readonly source: SignalSource;
+  readonly tracker?: CounterTracker;
+  readonly latest?: LatestStats;
+  readonly now?: () => number;
+}
+
+export class StatSignals {
+  readonly tracker: CounterTracker;
+  readonly latest: LatestStats;
+  private readonly hub: SignalHub;
+  private readonly source: SignalSource;
+  private readonly now: () => number;
+  private emitted = 0;
+
+  constructor(options: StatSignalsOptions) {
+    this.hub = options.hub;
+    this.source = options.source;
+    this.tracker = options.tracker ?? new CounterTracker();
+    this.latest = options.latest ?? new LatestStats();
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Signals published so far. */
+  get signalCount(): number {
+    return this.emitted;
+  }
+
+  /**
+   * Reads one snapshot of a node's stats (any names; only wasm-related ones
+   * are kept) and publishes the signals; returns how many.
+   */
+  process(nodeId: string, samples: readonly StatSample[], mode: CounterMode): number {
+    const at = this.now();
+    const kept = samples.filter((s) => isWasmStat(s.name));
+    this.latest.record(nodeId, this.source, mode, kept, at);
+    // Every signal stat is a counter in Envoy (stats_handler.h,
+    // config_discovery_impl.h); the admin JSON does not carry types, so
+    // "unknown" is read as a counter and only an explicit gauge is skipped.
+    const counters = kept.filter((s) => s.type !== "gauge" && statSignal(s.name)).map((s) => [s.name, s.value] as const);
+    // Called even with no counters: the snapshot still sets the node's baseline.
+    const increases = this.tracker.increases(nodeId, mode, counters);
+    let n = 0;
+    for (const [name, increase] of increases) {
+      const signal = this.signalFor(nodeId, name, increase, at);
+      if (!signal) continue;
+      this.hub.emit(signal);
+      n++;
+    }
+    this.emitted += n;
+    return n;
+  }
+
+  private signalFor(nodeId: string, name: string, increase: number, at: number): HealthSignal | undefined {
+    const s = statSignal(name);
+    if (!s) return undefined;
+    const base = { nodeId, count: Math.max(1, Math.round(increase)), evidence: name, source: this.source, at };
+    switch (s.kind) {
+      case "vm_reload_success":
+      case "vm_reload_failure":
+      case "vm_reload_backoff":
+        return { ...base, kind: s.kind, plugin: s.plugin };
+      case "vm_created":
+      case "remote_fetch_failure":
+        return { ...base, kind: s.kind };
+      case "ecds_config_fail":
+        return { ...base, kind: s.kind, filter: s.filter };
+    }
+  }
+}

@@ -1,0 +1,310 @@
+/**
+ * The rollout controller: moves a new filter version across the fleet step
+ * by step (docs/ROLLOUTS.md). One rollout per filter at a time. Each step
+ * widens the set of nodes running the candidate; the step's bake time
+ * counts once `minAcked` of its nodes ACKed the candidate, and the step is
+ * promoted when the bake ends with every gate holding. A failing gate
+ * aborts: the candidate is quarantined through the crash-rollback machinery
+ * and every node goes back to the stable version. State is persisted, so a
+ * restart resumes mid-bake with the same members.
+ */
+import type { ServedFilter } from "../control/publisher";
+import type { EventLog } from "../control/event-log";
+import { settingsOf } from "../control/filter-version";
+import type { FilterConfig } from "../config/model";
+import { WasmxdsError } from "../errors";
+import type { FilterVersions } from "../health/filter-versions";
+import type { HealthMonitor } from "../health/monitor";
+import type { StateStore } from "../health/state-store";
+import type { Logger } from "../logger";
+import type { NodeInfo } from "../xds/node";
+import { inRollout, topUpPicks } from "./membership";
+import type { RolloutPlan } from "./plan";
+import { type ActiveRollout, type FilterRollouts, type VersionRef, readRollouts } from "./rollout-state";
+import { matchesSelector } from "./selector";
+
+export interface RolloutControllerOptions {
+  readonly state: StateStore;
+  readonly versions: FilterVersions;
+  readonly monitor: HealthMonitor;
+  readonly events: EventLog;
+  readonly logger: Logger;
+  /** Module bytes by sha256 (the store). */
+  readonly moduleBytes: (sha256: string) => Uint8Array | undefined;
+  /** Connected nodes. */
+  readonly nodes: () => readonly NodeInfo[];
+  /** The filters of the config being served. */
+  readonly filters: () => readonly FilterConfig[];
+  /** Membership or versions changed: rebuild and regroup. */
+  readonly onChange: () => void;
+  /** Treat every plan as one 100% step (the `dev` loop). */
+  readonly instant?: boolean;
+  readonly now?: () => number;
+}
+
+export interface GateValues {
+  readonly nacks: number;
+  readonly crashes: number;
+  readonly disconnects: number;
+  readonly acked: number;
+}
+
+export class RolloutController {
+  private readonly now: () => number;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly o: RolloutControllerOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  start(intervalMs = 500): void {
+    this.timer = setInterval(() => this.tick(), intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  rollouts(filter: string): FilterRollouts {
+    return readRollouts(this.o.state.get().rollouts[filter]);
+  }
+
+  /**
+   * Called by the publisher for every filter with the version it would
+   * serve: returns what nodes outside the rollout run (base) and, during a
+   * rollout, what its nodes run (canary). Starts, supersedes, queues or
+   * cancels rollouts as the folder's version changes.
+   */
+  resolve(candidate: ServedFilter): { base: ServedFilter; canary?: ServedFilter } {
+    const name = candidate.filter.name;
+    const plan = candidate.filter.rollout;
+    const r = this.rollouts(name);
+    const ref = refOf(candidate);
+    if (!plan || this.o.instant || !r.stable) {
+      if (r.active) this.finish(name, r, "cancelled", plan ? "instant push (dev mode)" : "the filter has no rollout plan any more", false);
+      if (r.stable?.key !== ref.key || r.active) this.save(name, { ...this.rollouts(name), stable: ref, active: undefined, queued: undefined });
+      return { base: candidate };
+    }
+    const stable = this.served(candidate.filter, r.stable);
+    if (ref.key === r.stable.key) {
+      if (r.active) this.finish(name, r, "cancelled", "the config folder went back to the stable version", false);
+      return { base: stable };
+    }
+    if (r.active?.candidate.key === ref.key) return { base: stable, canary: candidate };
+    if (r.active && plan.onNewVersion === "queue") {
+      if (r.queued?.key !== ref.key) {
+        this.save(name, { ...r, queued: ref });
+        this.o.events.add("rollout-queued", "config", `${plugin(name, ref)} queued behind the running rollout of ${plugin(name, r.active.candidate)}`, { filter: name });
+      }
+      return { base: stable, canary: this.served(candidate.filter, r.active.candidate) };
+    }
+    if (r.active) this.finish(name, r, "superseded", `superseded by ${plugin(name, ref)}`, false);
+    this.begin(name, ref, plan, "config");
+    return { base: stable, canary: candidate };
+  }
+
+  /** Module sha256s rollouts still need (stable, candidate, queued versions). */
+  pinned(): string[] {
+    return Object.values(this.o.state.get().rollouts).flatMap((raw) => {
+      const r = readRollouts(raw);
+      return [r.stable?.sha256, r.active?.candidate.sha256, r.queued?.sha256].filter((x): x is string => x !== undefined);
+    });
+  }
+
+  /** Whether a node runs the candidate of the filter's rollout. */
+  isCanary(filter: FilterConfig, node: NodeInfo): boolean {
+    const active = this.rollouts(filter.name).active;
+    if (!active || !filter.rollout) return false;
+    return inRollout(node, filter.rollout.steps, active.step, active.id, active.picks);
+  }
+
+  /** Advances, promotes or aborts running rollouts (on a timer; tests call it directly). */
+  tick(): void {
+    for (const filter of this.o.filters()) {
+      const r = this.rollouts(filter.name);
+      if (!r.active || !filter.rollout) continue;
+      this.advance(filter, filter.rollout, r, r.active);
+    }
+  }
+
+  pause(name: string, cause: string): void {
+    const { r, a } = this.activeOf(name);
+    if (a.pausedBakedMs !== null) return;
+    const baked = a.bakeStartedAt === null ? 0 : this.now() - a.bakeStartedAt;
+    this.save(name, { ...r, active: { ...a, pausedBakedMs: baked } });
+    this.o.events.add("rollout-paused", cause, `rollout of ${plugin(name, a.candidate)} paused at step ${a.step + 1}`, { filter: name });
+  }
+
+  resume(name: string, cause: string): void {
+    const { r, a } = this.activeOf(name);
+    if (a.pausedBakedMs === null) return;
+    const bakeStartedAt = a.bakeStartedAt === null ? null : this.now() - a.pausedBakedMs;
+    this.save(name, { ...r, active: { ...a, pausedBakedMs: null, bakeStartedAt } });
+    this.o.events.add("rollout-resumed", cause, `rollout of ${plugin(name, a.candidate)} resumed at step ${a.step + 1}`, { filter: name });
+  }
+
+  /** Moves to the next step now, gates notwithstanding. */
+  promote(name: string, cause: string): void {
+    const { r, a } = this.activeOf(name);
+    const filter = this.o.filters().find((f) => f.name === name);
+    if (!filter?.rollout) throw new WasmxdsError("ROLLOUT_INVALID", `filter "${name}" has no rollout plan`);
+    this.nextStep(filter, filter.rollout, r, a, cause);
+  }
+
+  abort(name: string, cause: string, reason = "aborted by an operator"): void {
+    const { r, a } = this.activeOf(name);
+    void this.o.versions.quarantine(name, {
+      sha256: a.candidate.sha256,
+      key: a.candidate.key,
+      reason: `rollout ${reason} at step ${a.step + 1}`,
+      at: new Date(this.now()).toISOString(),
+      nodes: this.members(name, a).map((n) => n.id),
+      signals: [],
+    });
+    this.finish(name, r, "aborted", reason, true, cause);
+  }
+
+  /** Gate values of the current step, for status and tests. */
+  gateValues(name: string): GateValues | undefined {
+    const a = this.rollouts(name).active;
+    if (!a) return undefined;
+    const v = this.o.monitor.versionsOf(name).find((x) => x.key === a.candidate.key);
+    const since = a.stepStartedAt;
+    const members = new Set(this.members(name, a).map((n) => n.id));
+    return {
+      nacks: v?.nacks.filter((n) => n.at >= since).length ?? 0,
+      crashes: v?.crashes.filter((c) => c.at >= since).reduce((n, c) => n + c.count, 0) ?? 0,
+      disconnects: a.stepDisconnects,
+      acked: [...(v?.acked ?? [])].filter((id) => members.has(id)).length,
+    };
+  }
+
+  /** Counts a disconnect of a node that is in a rollout. */
+  onDisconnect(node: NodeInfo): void {
+    for (const filter of this.o.filters()) {
+      const r = this.rollouts(filter.name);
+      if (r.active && this.isCanary(filter, node)) this.save(filter.name, { ...r, active: { ...r.active, stepDisconnects: r.active.stepDisconnects + 1 } });
+    }
+  }
+
+  /** Connected nodes in the rollout (selected by the filter and in a step so far). */
+  members(name: string, a: ActiveRollout): NodeInfo[] {
+    const filter = this.o.filters().find((f) => f.name === name);
+    if (!filter?.rollout) return [];
+    return this.eligible(filter).filter((n) => inRollout(n, filter.rollout!.steps, a.step, a.id, a.picks));
+  }
+
+  eligible(filter: FilterConfig): NodeInfo[] {
+    return this.o.nodes().filter((n) => !filter.selector || matchesSelector(n, filter.selector));
+  }
+
+  private advance(filter: FilterConfig, plan: RolloutPlan, r: FilterRollouts, a: ActiveRollout): void {
+    const name = filter.name;
+    if (this.o.versions.isQuarantined(name, a.candidate.key)) {
+      this.finish(name, r, "aborted", "the candidate was quarantined by the health monitor", true, "health");
+      return;
+    }
+    const step = plan.steps[a.step];
+    if (!step) return;
+    const picks = topUpPicks(step, a.step, this.eligible(filter), a.id, a.picks, plan.steps);
+    if (picks) {
+      a = { ...a, picks: { ...a.picks, [String(a.step)]: picks } };
+      this.save(name, { ...r, active: a });
+      this.o.onChange();
+    }
+    const g = this.gateValues(name)!;
+    const gates = plan.gates;
+    const failed =
+      g.nacks > gates.maxNacks
+        ? `${g.nacks} NACK(s) > maxNacks ${gates.maxNacks}`
+        : g.crashes > gates.maxCrashes
+          ? `${g.crashes} crash signal(s) > maxCrashes ${gates.maxCrashes}`
+          : g.disconnects > gates.maxDisconnects
+            ? `${g.disconnects} disconnect(s) of rollout nodes > maxDisconnects ${gates.maxDisconnects}`
+            : undefined;
+    if (failed) {
+      this.abort(name, "rollout gates", `gate failed: ${failed}`);
+      return;
+    }
+    if (a.pausedBakedMs !== null) return;
+    if (a.bakeStartedAt === null) {
+      if (g.acked < gates.minAcked) return;
+      a = { ...a, bakeStartedAt: this.now() };
+      this.save(name, { ...this.rollouts(name), active: a });
+    }
+    if (this.now() - (a.bakeStartedAt ?? this.now()) >= step.bakeMs) this.nextStep(filter, plan, this.rollouts(name), a, "rollout gates");
+  }
+
+  private nextStep(filter: FilterConfig, plan: RolloutPlan, r: FilterRollouts, a: ActiveRollout, cause: string): void {
+    const name = filter.name;
+    const next = a.step + 1;
+    if (next >= plan.steps.length) {
+      this.finish(name, r, "completed", `all ${plan.steps.length} steps passed`, false, cause);
+      return;
+    }
+    const active: ActiveRollout = { ...a, step: next, stepStartedAt: this.now(), bakeStartedAt: null, pausedBakedMs: null, stepDisconnects: 0 };
+    this.save(name, { ...r, active });
+    this.o.events.add("rollout-step", cause, `rollout of ${plugin(name, a.candidate)} promoted to step ${next + 1} of ${plan.steps.length}`, {
+      filter: name,
+      step: next + 1,
+    });
+    this.o.onChange();
+  }
+
+  private begin(name: string, candidate: VersionRef, plan: RolloutPlan, cause: string): void {
+    const now = this.now();
+    const active: ActiveRollout = {
+      id: `${name}@${candidate.key}`,
+      candidate,
+      startedAt: now,
+      step: 0,
+      stepStartedAt: now,
+      bakeStartedAt: null,
+      pausedBakedMs: null,
+      picks: {},
+      stepDisconnects: 0,
+    };
+    this.save(name, { ...this.rollouts(name), active, queued: undefined });
+    this.o.events.add("rollout-started", cause, `rollout of ${plugin(name, candidate)} started: ${plan.steps.length} step(s)`, { filter: name, sha256: candidate.sha256 });
+  }
+
+  private finish(name: string, r: FilterRollouts, outcome: "completed" | "aborted" | "superseded" | "cancelled", reason: string, notify: boolean, cause = "config"): void {
+    const a = r.active;
+    if (!a) return;
+    const history = [...r.history, { id: a.id, sha256: a.candidate.sha256, outcome, reason, at: this.now() }].slice(-20);
+    const completed = outcome === "completed";
+    const next: FilterRollouts = { ...r, active: undefined, history, ...(completed && { stable: a.candidate }) };
+    this.save(name, next);
+    this.o.events.add(`rollout-${outcome}`, cause, `rollout of ${plugin(name, a.candidate)} ${outcome}: ${reason}`, { filter: name, sha256: a.candidate.sha256 });
+    if (completed) void this.o.versions.markGood(name, a.candidate);
+    const filter = this.o.filters().find((f) => f.name === name);
+    if (completed && r.queued && filter?.rollout) this.begin(name, r.queued, filter.rollout, "queue");
+    if (notify) this.o.onChange();
+    else if (completed) this.o.onChange();
+  }
+
+  private activeOf(name: string): { r: FilterRollouts; a: ActiveRollout } {
+    const r = this.rollouts(name);
+    if (!r.active) throw new WasmxdsError("ROLLOUT_INVALID", `filter "${name}" has no rollout in progress`);
+    return { r, a: r.active };
+  }
+
+  private served(filter: FilterConfig, ref: VersionRef): ServedFilter {
+    const bytes = this.o.moduleBytes(ref.sha256);
+    if (!bytes) throw new WasmxdsError("ROLLOUT_INVALID", `filter "${filter.name}": module ${ref.sha256.slice(0, 8)} of the stable version is not in the module store`);
+    return { filter: { ...filter, ...ref.settings }, module: { sha256: ref.sha256, bytes }, key: ref.key };
+  }
+
+  private save(name: string, r: FilterRollouts): void {
+    void this.o.state.update((s) => ({ ...s, rollouts: { ...s.rollouts, [name]: r } }));
+  }
+}
+
+function refOf(s: ServedFilter): VersionRef {
+  return { sha256: s.module.sha256, key: s.key, settings: settingsOf(s.filter) };
+}
+
+function plugin(name: string, v: VersionRef): string {
+  return `${name}@${v.sha256.slice(0, 8)}`;
+}

@@ -1,0 +1,125 @@
+/**
+ * For the ingest tests: the project's XdsServer + SnapshotCache, the
+ * metrics service and the access log service on one gRPC server bound to
+ * port 0 (as on the xDS port in production), signals collected from the
+ * hub, raw @grpc/grpc-js client streams, and snapshots running real modules.
+ */
+import * as grpc from "@grpc/grpc-js";
+import { Snapshot } from "../../src/cache/snapshot";
+import { SnapshotCache } from "../../src/cache/snapshot-cache";
+import { AccessLogIngest, type AccessLogLimits } from "../../src/health/access-log-service";
+import { MetricsServiceIngest, type MetricsServiceIngestOptions } from "../../src/health/metrics-service";
+import { type HealthSignal, SignalHub } from "../../src/health/signal";
+import { memoryLogger } from "../../src/logger";
+import { type BoundGrpcServer, bindGrpcServer, GRPC_SERVER_OPTIONS } from "../../src/net/grpc-server";
+import { encodeMessage } from "../../src/proto/registry";
+import { XdsServer } from "../../src/xds/xds-server";
+import { ecds, httpListener, moduleBytes, type ModuleName, type Res, routeConfig, staticCluster, TYPE_URLS, wasmAny } from "../sim/helpers/fixtures";
+
+export interface IngestHarness {
+  readonly cache: SnapshotCache;
+  readonly xds: XdsServer;
+  readonly hub: SignalHub;
+  readonly metrics: MetricsServiceIngest;
+  readonly accessLogs: AccessLogIngest;
+  readonly signals: HealthSignal[];
+  readonly logger: ReturnType<typeof memoryLogger>;
+  readonly address: string;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  readonly metrics?: Omit<MetricsServiceIngestOptions, "hub" | "logger">;
+  readonly accessLogLimits?: Partial<AccessLogLimits>;
+}
+
+export async function startIngestHarness(options: HarnessOptions = {}): Promise<IngestHarness> {
+  const logger = memoryLogger();
+  const cache = new SnapshotCache({ logger });
+  const xds = new XdsServer({ cache, logger });
+  const hub = new SignalHub();
+  const signals: HealthSignal[] = [];
+  hub.on((s) => signals.push(s));
+  const metrics = new MetricsServiceIngest({ hub, logger, ...options.metrics });
+  const accessLogs = new AccessLogIngest({ hub, logger, limits: options.accessLogLimits });
+  const server = new grpc.Server(GRPC_SERVER_OPTIONS);
+  xds.register(server);
+  metrics.register(server);
+  accessLogs.register(server);
+  const bound: BoundGrpcServer = await bindGrpcServer(server, "127.0.0.1", 0);
+  return {
+    cache,
+    xds,
+    hub,
+    metrics,
+    accessLogs,
+    signals,
+    logger,
+    address: `127.0.0.1:${bound.port}`,
+    close: async () => {
+      xds.closeAllStreams();
+      await bound.close(500);
+    },
+  };
+}
+
+/** A raw client stream: write messages, then end and get the status. */
+export interface RawStream {
+  write(message: object): void;
+  writeBytes(bytes: Buffer): void;
+  end(): void;
+  cancel(): void;
+  /** Resolves with the call's status (code 0 when the server answered). */
+  readonly done: Promise<{ code: grpc.status; details: string }>;
+}
+
+export function openRawStream(address: string, path: string, messageType: string): RawStream {
+  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+  let call: grpc.ClientWritableStream<Buffer> | undefined;
+  const done = new Promise<{ code: grpc.status; details: string }>((resolve) => {
+    call = client.makeClientStreamRequest<Buffer, Buffer>(
+      path,
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+      (err) => {
+        client.close();
+        resolve(err ? { code: err.code, details: err.details } : { code: grpc.status.OK, details: "" });
+      },
+    );
+  });
+  const c = call as grpc.ClientWritableStream<Buffer>;
+  c.on("error", () => {});
+  return {
+    write: (message) => c.write(encodeMessage(messageType, message)),
+    writeBytes: (bytes) => c.write(bytes),
+    end: () => c.end(),
+    cancel: () => c.cancel(),
+    done,
+  };
+}
+
+/** One HTTP listener in front of ECDS filter f1 running `module` with the given failure policy. */
+export function wasmSnapshot(plugin: string, module: ModuleName, extra: { configuration?: string; failurePolicy?: "FAIL_CLOSED" | "FAIL_OPEN" | "FAIL_RELOAD" } = {}): Snapshot {
+  const input = (list: Res[]) => list.map((r) => ({ name: r.name, message: r.message }));
+  const f1 = ecds("f1", wasmAny("http", { plugin, rootId: module, code: { inline: moduleBytes(module) }, reloadBaseMs: 1000, ...extra }));
+  return Snapshot.create({
+    [TYPE_URLS.cluster]: input([staticCluster("backend", 8080)]),
+    [TYPE_URLS.extensionConfig]: input([f1]),
+    [TYPE_URLS.listener]: input([httpListener("ingress", 10000, [{ ecds: "f1" }])]),
+    [TYPE_URLS.route]: input([routeConfig("ingress", "backend")]),
+  });
+}
+
+/** Signals summed by node, kind and plugin/filter: `node kind[plugin|filter]` -> count. */
+export function tally(signals: readonly HealthSignal[], nodeId?: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const s of signals) {
+    if (nodeId !== undefined && s.nodeId !== nodeId) continue;
+    const key = `${s.kind}${s.plugin ? `[${s.plugin}]` : s.filter ? `[${s.filter}]` : ""}`;
+    out[key] = (out[key] ?? 0) + s.count;
+  }
+  return out;
+}
+
+/** Lets the hub's listeners (run in microtasks) see what was emitted. */
+export const settle = () => new Promise((r) => setTimeout(r, 0));
