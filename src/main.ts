@@ -10,6 +10,7 @@ import { AdminRouter, startAdminServer } from "./admin/admin-server";
 import { addCoreRoutes } from "./admin/core-routes";
 import { addHealthRoutes } from "./admin/health-routes";
 import { createMetricsRegistry } from "./admin/metrics";
+import { addRolloutRoutes } from "./admin/rollout-routes";
 import { SnapshotCache } from "./cache/snapshot-cache";
 import { DevOutput } from "./cli/dev-output";
 import type { Terminal } from "./cli/output";
@@ -157,7 +158,12 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
       },
       pinnedModules: () => [...versions.pinned(), ...(rollouts?.pinned() ?? [])],
       rollouts: { resolve: (candidate) => rollouts?.resolve(candidate) ?? { base: candidate } },
-      onPublished: (published) => variants?.refresh(published),
+      onPublished: (published) => {
+        // Track canaries too: a rollout can start without the base snapshot changing.
+        monitor?.served(published.served);
+        monitor?.served(published.canaries);
+        variants?.refresh(published);
+      },
     });
     recordPublisherEvents(events, publisher);
     const signals = new SignalHub();
@@ -194,12 +200,6 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
     monitor = health;
     signals.on((s) => health.onSignal(s));
     xds.events.on((e) => health.onXds(e));
-    publisher.events.on((e) => {
-      if (e.kind === "published" && publisher.published) {
-        health.served(publisher.published.served);
-        health.served(publisher.published.canaries);
-      }
-    });
     const ms = modules;
     variants = new VariantSnapshots({ cache: () => cache, xds: () => xds, rollouts: () => controller, moduleServer: () => ms.address, logger });
     const controller = new RolloutController({
@@ -249,6 +249,7 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
     if (options.adminAddress) {
       const router = addCoreRoutes(new AdminRouter(), { xds, publisher, checks, events, versions, monitor: health, metrics });
       addHealthRoutes(router, { publisher, versions, events });
+      addRolloutRoutes(router, { rollouts: controller, publisher });
       admin = await startAdminServer(router, options.adminAddress, logger);
     }
     const bound = await bindGrpcServer(grpcServer, options.xdsAddress.host, options.xdsAddress.port);

@@ -18,7 +18,8 @@ async function loadCommands(): Promise<Command[]> {
   const { serveCommand, devCommand } = await import("./serve");
   const { simCommand } = await import("./sim");
   const { statusCommand } = await import("./status");
-  return [serveCommand, devCommand, simCommand, statusCommand];
+  const { rolloutCommand } = await import("./rollout");
+  return [serveCommand, devCommand, simCommand, statusCommand, rolloutCommand];
 }
 
 export async function main(argv: string[], term: Terminal = processTerminal(), signal?: AbortSignal): Promise<number> {

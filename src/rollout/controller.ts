@@ -88,7 +88,11 @@ export class RolloutController {
     }
     const stable = this.served(candidate.filter, r.stable);
     if (ref.key === r.stable.key) {
-      if (r.active) this.finish(name, r, "cancelled", "the config folder went back to the stable version", false);
+      if (r.active) {
+        // Back on stable: the health monitor quarantined the candidate, or the folder was reverted.
+        const quarantined = this.o.versions.isQuarantined(name, r.active.candidate.key);
+        this.finish(name, r, quarantined ? "aborted" : "cancelled", quarantined ? "the candidate was quarantined by the health monitor" : "the config folder went back to the stable version", false, quarantined ? "health" : "config");
+      }
       return { base: stable };
     }
     if (r.active?.candidate.key === ref.key) return { base: stable, canary: candidate };
