@@ -45,17 +45,20 @@ export class FilterVersions {
 
   async quarantine(filter: string, record: QuarantineRecord): Promise<void> {
     if (this.isQuarantined(filter, record.key)) return;
-    await this.state.updateFilter(filter, (f) => ({
-      // A quarantined version can never stay the known-good one.
-      ...(f.lastGood && f.lastGood.key !== record.key ? { lastGood: f.lastGood } : {}),
-      quarantined: [...f.quarantined, record],
-    }));
+    await this.state.updateFilter(filter, (f) => {
+      // A quarantined version can never stay known-good: fall back to the one before it.
+      const lastGood = withoutKey(f.lastGood, record.key);
+      return { ...(lastGood && { lastGood }), quarantined: [...f.quarantined, record] };
+    });
     this.logger.warn("version quarantined", { filter, version: record.sha256.slice(0, 8), reason: record.reason });
   }
 
   async markGood(filter: string, good: Omit<KnownGood, "since">): Promise<boolean> {
     if (this.lastGood(filter)?.key === good.key || this.isQuarantined(filter, good.key)) return false;
-    await this.state.updateFilter(filter, (f) => ({ ...f, lastGood: { ...good, since: new Date().toISOString() } }));
+    await this.state.updateFilter(filter, (f) => ({
+      ...f,
+      lastGood: { ...good, since: new Date().toISOString(), ...(f.lastGood && { previous: trim(withoutKey(f.lastGood, good.key), MAX_PREVIOUS) }) },
+    }));
     this.logger.info("version is known-good", { filter, version: good.sha256.slice(0, 8) });
     return true;
   }
@@ -73,4 +76,26 @@ export class FilterVersions {
   pinned(): string[] {
     return Object.values(this.state.get().filters).flatMap((f) => (f.lastGood ? [f.lastGood.sha256] : []));
   }
+}
+
+const MAX_PREVIOUS = 4;
+
+/** The chain of known-good versions without `key`. */
+function withoutKey(g: KnownGood | undefined, key: string): KnownGood | undefined {
+  if (!g) return undefined;
+  if (g.key === key) return withoutKey(g.previous, key);
+  const previous = withoutKey(g.previous, key);
+  const { previous: _, ...rest } = g;
+  return previous ? { ...rest, previous } : rest;
+}
+
+function trim(g: KnownGood | undefined, depth: number): KnownGood | undefined {
+  if (!g) return undefined;
+  if (depth <= 1) {
+    const { previous: _, ...rest } = g;
+    return rest;
+  }
+  const previous = trim(g.previous, depth - 1);
+  const { previous: _p, ...rest } = g;
+  return previous ? { ...rest, previous } : rest;
 }

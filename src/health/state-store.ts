@@ -28,6 +28,8 @@ export interface KnownGood {
   /** The settings the module was good with; a rollback restores them too. */
   readonly settings: FilterSettings;
   readonly since: string;
+  /** The known-good version before this one, to fall back to if this one is quarantined later (a few kept). */
+  readonly previous?: KnownGood;
 }
 
 export interface FilterState {

@@ -12,6 +12,7 @@ export interface GuardConfig {
   configuration?: string;
   failurePolicy?: string;
   extra?: string;
+  goodAfter?: string;
 }
 
 export function guardYaml(c: GuardConfig): string {
@@ -25,7 +26,7 @@ filters:
     failurePolicy: ${c.failurePolicy ?? "FAIL_RELOAD"}
     reloadBackoff: { base: 10ms }
     configuration: ${c.configuration ?? "{}"}
-    health: { goodAfter: 300ms, window: 30s }
+    health: { goodAfter: ${c.goodAfter ?? "300ms"}, window: 30s }
 ${c.extra ?? ""}
 listeners:
   - name: ingress

@@ -191,3 +191,14 @@ describe("StateStore", () => {
     await expect(StateStore.open(dir)).rejects.toThrow(/state\.json: not valid JSON/);
   });
 });
+
+describe("known-good history", () => {
+  it("falls back to the previous known-good version when the current one is quarantined", async () => {
+    const versions = new FilterVersions(StateStore.inMemory(), silentLogger);
+    const C = "c".repeat(64);
+    await versions.markGood("guard", { sha256: GOOD, key: `${GOOD}:x`, settings: settingsOf(FILTER) });
+    await versions.markGood("guard", { sha256: C, key: `${C}:x`, settings: settingsOf(FILTER) });
+    await versions.quarantine("guard", { sha256: C, key: `${C}:x`, reason: "crashed later", at: "", nodes: [], signals: [] });
+    expect(versions.lastGood("guard")?.sha256).toBe(GOOD);
+  });
+});
