@@ -69,9 +69,9 @@ function bar(done: number, total: number, width = 24): string {
 
 function render(term: Terminal, s: RolloutStatus): string {
   const lines = [`${paint(term, "bold", s.filter)} ${s.state === "running" ? paint(term, "green", "running") : s.state === "paused" ? paint(term, "yellow", "paused") : "idle"}`];
-  if (s.stable) lines.push(`  stable     ${s.stable.plugin}`);
-  if (s.candidate) lines.push(`  candidate  ${s.candidate.plugin}`);
-  if (s.queued) lines.push(`  queued     ${s.queued.plugin}`);
+  if (s.stable) lines.push(`  stable     ${s.stable.plugin} (settings ${s.stable.settings})`);
+  if (s.candidate) lines.push(`  candidate  ${s.candidate.plugin} (settings ${s.candidate.settings})`);
+  if (s.queued) lines.push(`  queued     ${s.queued.plugin} (settings ${s.queued.settings})`);
   if (s.step) {
     const left = s.step.bakeLeftMs === null ? "waiting for ACKs" : `${Math.ceil(s.step.bakeLeftMs / 1000)}s of ${Math.ceil(s.step.bakeMs / 1000)}s bake left`;
     lines.push(`  step       ${s.step.index}/${s.step.of} ${bar(s.step.index, s.step.of)} (${s.step.description}; ${left})`);

@@ -54,6 +54,8 @@ export function describeSelector(sel: NodeSelector): string {
     const v = sel[k];
     if (v !== undefined) parts.push(`${k}=${typeof v === "string" ? v : `{${v.join(",")}}`}`);
   }
-  for (const [k, m] of Object.entries(sel.metadata ?? {})) parts.push(`metadata.${k}${JSON.stringify(m)}`);
+  for (const [k, m] of Object.entries(sel.metadata ?? {})) {
+    parts.push(`metadata.${k}${typeof m === "string" ? `=${m}` : Array.isArray(m) ? ` in {${m.join(",")}}` : ` ${JSON.stringify(m)}`}`);
+  }
   return parts.join(" ") || "all nodes";
 }

@@ -8,12 +8,19 @@ import type { RolloutGates, RolloutStep } from "./plan";
 import type { RolloutHistoryEntry } from "./rollout-state";
 import { describeSelector } from "./selector";
 
+export interface VersionView {
+  readonly sha256: string;
+  readonly plugin: string;
+  /** First 8 hex of the settings hash (module plus settings make a version). */
+  readonly settings: string;
+}
+
 export interface RolloutStatus {
   readonly filter: string;
   readonly state: "running" | "paused" | "idle";
-  readonly stable?: { sha256: string; plugin: string };
-  readonly candidate?: { sha256: string; plugin: string };
-  readonly queued?: { sha256: string; plugin: string };
+  readonly stable?: VersionView;
+  readonly candidate?: VersionView;
+  readonly queued?: VersionView;
   readonly step?: { index: number; of: number; description: string; bakeMs: number; bakeLeftMs: number | null; startedAt: string };
   readonly gates: RolloutGates;
   readonly values?: { nacks: number; crashes: number; disconnects: number; acked: number };
@@ -36,7 +43,9 @@ export function rolloutStatuses(controller: RolloutController, filters: readonly
       const plan = f.rollout;
       const eligible = controller.eligible(f);
       const members = a ? controller.members(f.name, a) : [];
-      const ref = (v: { sha256: string } | undefined) => v && { sha256: v.sha256, plugin: `${f.name}@${v.sha256.slice(0, 8)}` };
+      // Same module, new settings is a new version too: show both parts.
+      const ref = (v: { sha256: string; key: string } | undefined) =>
+        v && { sha256: v.sha256, plugin: `${f.name}@${v.sha256.slice(0, 8)}`, settings: v.key.slice(v.key.indexOf(":") + 1, v.key.indexOf(":") + 9) };
       const step = a && plan ? plan.steps[a.step] : undefined;
       const baked = a ? (a.pausedBakedMs ?? (a.bakeStartedAt === null ? null : now - a.bakeStartedAt)) : null;
       return {

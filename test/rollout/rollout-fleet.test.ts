@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningWasmxds } from "../../src/main";
 import type { SimFleet } from "../../src/sim";
+import { BIN } from "../helpers/cli-process";
 import { waitFor } from "../sim/helpers/wait";
 import { FAST_STEPS, cleanup, makeFolder, rolloutYaml, runningGuard, startApp, startFleet, writeVersion } from "./helpers";
 
@@ -65,6 +66,16 @@ describe("fleet rollout", () => {
     const base = `http://127.0.0.1:${app.adminAddress!.port}`;
     const all = (await (await fetch(`${base}/v1/rollouts`)).json()) as { rollouts: Array<{ filter: string; state: string; nodes: { eligible: number } }> };
     expect(all.rollouts[0]).toMatchObject({ filter: "guard", state: "idle", nodes: { eligible: 16 } });
+    const { execFile } = await import("node:child_process");
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, [BIN, "rollout", "status", "--admin-address", `127.0.0.1:${app.adminAddress!.port}`], { env: { ...process.env, NO_COLOR: "1" } }, (err, stdout) =>
+        err ? reject(err) : resolve(stdout),
+      ),
+    );
+    expect(out).toMatch(/^guard idle$/m);
+    expect(out).toMatch(/^ {2}stable {5}guard@[0-9a-f]{8} \(settings [0-9a-f]{8}\)$/m);
+    expect(out).toMatch(/^ {2}nodes {6}\[-+\] 0\/16 on the candidate, 16 on stable$/m);
+    expect(out).toMatch(/aborted: /);
     const res = await fetch(`${base}/v1/rollouts/guard/promote`, { method: "POST" });
     expect(res.status).toBe(409);
     expect(((await res.json()) as { error: string }).error).toMatch(/no rollout in progress/);
