@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { memoryLogger } from "../../src/logger";
 import { type RunningWasmxds, type WasmxdsOptions, startWasmxds } from "../../src/main";
-import { SimFleet, type SimNode } from "../../src/sim";
+import { SimFleet, type SimFleetOptions, type SimNode } from "../../src/sim";
 import { sha256Hex } from "../../src/wasm/sha256";
 import { fixture, variant } from "../helpers/wasm-bytes";
 import { waitFor } from "../sim/helpers/wait";
@@ -17,6 +17,8 @@ filters:
     module: modules/guard.wasm
     rootId: ""
     code: inline
+    failurePolicy: FAIL_RELOAD
+    reloadBackoff: { base: 10ms }
     preflight: false
     configuration: ${o.configuration ?? "{}"}
     selector: { cluster: edge }
@@ -69,12 +71,13 @@ export function startApp(dir: string, extra: Partial<WasmxdsOptions> = {}): Prom
 }
 
 /** 20 nodes: n0..n15 in cluster edge (n3 and n7 with ring=canary), n16..n19 in cluster core. */
-export async function startFleet(port: number, nodes = 20): Promise<SimFleet> {
+export async function startFleet(port: number, nodes = 20, extra: Partial<SimFleetOptions> = {}): Promise<SimFleet> {
   const fleet = new SimFleet({
     nodes,
     idPrefix: "n",
     xdsAddress: `127.0.0.1:${port}`,
     perNode: (i) => ({ cluster: i < 16 ? "edge" : "core", metadata: { ring: i === 3 || i === 7 ? "canary" : "main" } }),
+    ...extra,
   });
   await fleet.start();
   await waitFor("fleet LIVE", () => fleet.summary().live === nodes, 15_000);
