@@ -2,8 +2,7 @@
 import { mkdtemp, readFile, rm, writeFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { memoryLogger } from "../../src/logger";
-import { type RunningWasmxds, type WasmxdsOptions, startWasmxds } from "../../src/main";
+import { startTestApp } from "../helpers/app";
 import { sha256Hex } from "../../src/wasm/sha256";
 import { FIXTURES } from "../helpers/wasm-bytes";
 
@@ -51,18 +50,7 @@ export async function setGuard(dir: string, c: GuardConfig): Promise<string> {
   return sha256Hex(bytes);
 }
 
-export async function startGuarded(dir: string, extra: Partial<WasmxdsOptions> = {}): Promise<RunningWasmxds> {
-  return startWasmxds({
-    configDir: dir,
-    xdsAddress: { host: "127.0.0.1", port: 0 },
-    modulesAddress: { host: "127.0.0.1", port: 0 },
-    adminAddress: { host: "127.0.0.1", port: 0 },
-    watch: false,
-    logger: memoryLogger(),
-    healthTiming: { evaluateEveryMs: 100 },
-    ...extra,
-  });
-}
+export const startGuarded = startTestApp;
 
 export async function removeFolder(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });

@@ -2,8 +2,8 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { memoryLogger } from "../../src/logger";
-import { type RunningWasmxds, type WasmxdsOptions, startWasmxds } from "../../src/main";
+import type { RunningWasmxds } from "../../src/main";
+import { startTestApp } from "../helpers/app";
 import { SimFleet, type SimFleetOptions, type SimNode } from "../../src/sim";
 import { sha256Hex } from "../../src/wasm/sha256";
 import { fixture, variant } from "../helpers/wasm-bytes";
@@ -57,18 +57,7 @@ export async function makeFolder(yaml: string): Promise<{ dir: string; v1: strin
   return { dir, v1 };
 }
 
-export function startApp(dir: string, extra: Partial<WasmxdsOptions> = {}): Promise<RunningWasmxds> {
-  return startWasmxds({
-    configDir: dir,
-    xdsAddress: { host: "127.0.0.1", port: 0 },
-    modulesAddress: { host: "127.0.0.1", port: 0 },
-    adminAddress: { host: "127.0.0.1", port: 0 },
-    watch: false,
-    logger: memoryLogger(),
-    healthTiming: { evaluateEveryMs: 50 },
-    ...extra,
-  });
-}
+export const startApp = startTestApp;
 
 /** 20 nodes: n0..n15 in cluster edge (n3 and n7 with ring=canary), n16..n19 in cluster core. */
 export async function startFleet(port: number, nodes = 20, extra: Partial<SimFleetOptions> = {}): Promise<SimFleet> {
