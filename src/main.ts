@@ -181,7 +181,7 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
     });
     xds.events.on((e) => {
       if (e.kind === "connect") poller.track(e.node);
-      else if (e.kind === "disconnect" && !xds.streamStatuses().some((s) => s.node?.id === e.node.id)) poller.untrack(e.node.id);
+      else if (e.kind === "disconnect" && !xds.nodeInfo(e.node.id)) poller.untrack(e.node.id);
     });
     // Created before the first publish, so it counts it.
     const metrics = createMetricsRegistry({ xds, publisher, versions, signals, events });
@@ -323,7 +323,8 @@ function nodeVersions(publisher: Publisher, rollouts: RolloutController | undefi
   const p = publisher.published;
   const out = new Map<string, string>();
   if (!p) return out;
-  const node = xds.streamStatuses().find((s) => s.node?.id === nodeId)?.node;
+  // O(1): this runs for every push and ACK, so a scan of all streams would make a fan-out quadratic.
+  const node = xds.nodeInfo(nodeId);
   for (const f of p.loaded.config.filters) {
     const canary = p.canaries.get(f.name);
     const base = p.served.get(f.name);

@@ -105,20 +105,39 @@ export class SnapshotCache {
     queueMicrotask(() => this.flush());
   }
 
+  /**
+   * Notifies the watchers of dirty groups, FLUSH_BATCH at a time: the first
+   * batch in the microtask after the publish, the rest each on a later turn
+   * of the event loop. Each notified stream writes its response; with 10,000
+   * streams in one synchronous loop, every response (and gRPC's framed copy
+   * of it) was held in memory at once and nothing reached a socket until the
+   * loop ended. In batches, the first Envoys receive (and ACK, on the other
+   * cores) while the rest are still being written, and the buffers of one
+   * batch are freed and reused by the next (docs/PERFORMANCE.md).
+   */
   private flush(): void {
-    this.flushScheduled = false;
-    const groups = [...this.dirty];
-    this.dirty.clear();
-    for (const group of groups) {
+    let notified = 0;
+    for (const group of this.dirty) {
+      this.dirty.delete(group);
       const snapshot = this.getSnapshot(group);
       if (!snapshot) continue;
       for (const w of [...(this.watchers.get(group) ?? [])]) {
+        notified++;
         try {
           w(snapshot);
         } catch (err) {
           this.logger.error("snapshot watcher failed", { group, err: String(err) });
         }
       }
+      if (notified >= FLUSH_BATCH) break;
     }
+    if (this.dirty.size === 0) {
+      this.flushScheduled = false;
+      return;
+    }
+    setImmediate(() => this.flush());
   }
 }
+
+/** Streams notified per turn of the event loop (see flush). */
+const FLUSH_BATCH = 256;

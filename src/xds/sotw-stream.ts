@@ -70,6 +70,8 @@ class TypeState {
   names = new Set<string>();
   /** The subscription as a cache key ("*", or the sorted names), kept with `names` and `wildcard`. */
   namesKey = "";
+  /** `names` as a frozen list for status(), shared rather than copied on every status. */
+  namesList: readonly string[] = Object.freeze([]);
   sent: SentRecord | undefined;
   /** The type's version in the snapshot `sent` was decided on: same version, same subscription, same response. */
   sentTypeVersion: string | undefined;
@@ -131,6 +133,13 @@ export class SotwStream {
   private readonly types = new Map<string, TypeState>();
   private readonly ignoredTypes = new Set<string>();
   private closed = false;
+  /**
+   * The last status() built, dropped whenever the stream's state may have
+   * changed. Other parts scan every stream's status (the admin API, rollout
+   * groups, health lookups by node id); with 10,000 streams rebuilding each
+   * one on every scan made those scans the largest cost of a push.
+   */
+  private statusCache: StreamStatus | undefined;
 
   constructor(
     private readonly cache: SnapshotCache,
@@ -144,6 +153,7 @@ export class SotwStream {
 
   onRequest(req: DiscoveryRequest__Output): void {
     if (this.closed) return;
+    this.statusCache = undefined;
     if (!this.node) {
       // Envoy sends node on the first request of a stream (set_node_on_first_message_only).
       if (!req.node?.id) {
@@ -210,6 +220,7 @@ export class SotwStream {
    */
   regroup(): void {
     if (!this.node || this.closed) return;
+    this.statusCache = undefined;
     const group = this.cache.groupOf(this.node);
     if (group === this.group) return;
     this.unwatch?.();
@@ -227,6 +238,7 @@ export class SotwStream {
   onClose(reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    this.statusCache = undefined;
     this.unwatch?.();
     if (this.node) {
       this.events.emit({ kind: "disconnect", streamId: this.id, node: this.node, reason });
@@ -235,7 +247,7 @@ export class SotwStream {
   }
 
   status(): StreamStatus {
-    return {
+    this.statusCache ??= {
       streamId: this.id,
       node: this.node,
       group: this.group,
@@ -244,12 +256,13 @@ export class SotwStream {
       types: [...this.types.entries()].map(([typeUrl, s]) => ({
         typeUrl,
         wildcard: s.wildcard,
-        names: [...s.names],
+        names: s.namesList,
         sent: s.sent && { version: s.sent.version, nonce: s.sent.nonce, at: s.sent.at, resourceNames: s.sent.resourceNames },
         acked: s.acked,
         nack: s.nack,
       })),
     };
+    return this.statusCache;
   }
 
   private acceptsType(typeUrl: string): boolean {
@@ -276,11 +289,13 @@ export class SotwStream {
     if (!first && wildcard === state.wildcard && sameNames(state.names, wanted)) return;
     state.wildcard = wildcard;
     state.names = new Set(wanted);
+    state.namesList = Object.freeze([...state.names]);
     state.namesKey = wildcard ? "*" : [...state.names].sort().join("\n");
   }
 
   private onSnapshot(snapshot: Snapshot): void {
     if (this.closed) return;
+    this.statusCache = undefined;
     // Push changed types in make-before-break order (CDS, EDS, ECDS, LDS, RDS).
     for (const typeUrl of ADS_ORDER) {
       const state = this.types.get(typeUrl);

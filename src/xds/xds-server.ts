@@ -28,6 +28,8 @@ export class XdsServer {
   private readonly logger: Logger;
   private readonly limits: StreamLimits;
   private readonly streams = new Map<number, { stream: SotwStream; call: Call }>();
+  /** Open streams by node id (ids in opening order), so lookups by node need not scan every stream. */
+  private readonly byNode = new Map<string, number[]>();
   private readonly nackLog: NackRecord[] = [];
   private readonly nackHistory: number;
 
@@ -56,6 +58,16 @@ export class XdsServer {
     return [...this.streams.values()].map((s) => s.stream.status());
   }
 
+  /**
+   * The node of the oldest open stream identified as `nodeId`: what
+   * `streamStatuses().find((s) => s.node?.id === nodeId)?.node` gives,
+   * without building every stream's status (O(1) instead of O(streams)).
+   */
+  nodeInfo(nodeId: string): NodeInfo | undefined {
+    const id = this.byNode.get(nodeId)?.[0];
+    return id === undefined ? undefined : this.streams.get(id)?.stream.nodeInfo;
+  }
+
   /** NACKs received, oldest first (bounded history). */
   nacks(filter?: { nodeId?: string; typeUrl?: string }): NackRecord[] {
     return this.nackLog.filter(
@@ -81,6 +93,15 @@ export class XdsServer {
       call.end();
     }
     this.streams.clear();
+    this.byNode.clear();
+  }
+
+  private unindex(nodeId: string, streamId: number): void {
+    const ids = this.byNode.get(nodeId);
+    if (!ids) return;
+    const i = ids.indexOf(streamId);
+    if (i >= 0) ids.splice(i, 1);
+    if (ids.length === 0) this.byNode.delete(nodeId);
   }
 
   private handle(call: Call, onlyType?: string): void {
@@ -103,13 +124,26 @@ export class XdsServer {
       this.limits,
     );
     this.streams.set(stream.id, { stream, call });
+    let indexed: string | undefined;
     const done = (reason: string) => {
       this.streams.delete(stream.id);
+      if (indexed !== undefined) this.unindex(indexed, stream.id);
       stream.onClose(reason);
     };
     call.on("data", (req: DiscoveryRequest__Output) => {
       try {
         stream.onRequest(req);
+        if (indexed === undefined && stream.nodeInfo && this.streams.has(stream.id)) {
+          indexed = stream.nodeInfo.id;
+          const ids = this.byNode.get(indexed);
+          // Stream ids grow, and a node is named on a stream's first request: keep opening order.
+          if (ids) {
+            ids.push(stream.id);
+            ids.sort((a, b) => a - b);
+          } else {
+            this.byNode.set(indexed, [stream.id]);
+          }
+        }
       } catch (err) {
         // A bug handling one request must not take down the process or other streams.
         this.logger.error("error handling DiscoveryRequest", { stream: stream.id, err: String(err) });
