@@ -20,7 +20,7 @@
  * Results: a table on stdout and bench/results/fanout.json.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { cpus, release, totalmem } from "node:os";
+import { cpus, loadavg, release, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { childFileLimit } from "./fanout/peer";
@@ -76,6 +76,8 @@ const machine = {
   grpcJs: grpcVersion,
   openFileLimit: fileLimit,
   note: "server and client processes share these cores",
+  // Anything else running on the machine competes for the same two cores.
+  loadAverageAtStart: loadavg().map((x) => Math.round(x * 100) / 100),
 };
 const started = Date.now();
 const log = (line: string) => console.log(line);
@@ -110,6 +112,7 @@ function write(): void {
     options: { nodes, listeners, ...options },
     clock: "performance.timeOrigin + performance.now() in every process; child offsets measured and subtracted (runs[].clockOffsets)",
     durationSeconds: Math.round((Date.now() - started) / 1000),
+    loadAverageAtEnd: loadavg().map((x) => Math.round(x * 100) / 100),
     runs: runs.map((r) => ({
       ...r,
       ...(r.profileFile &&
