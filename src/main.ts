@@ -29,6 +29,7 @@ import { MetricsServiceIngest } from "./health/metrics-service";
 import { SignalHub } from "./health/signal";
 import { StateStore } from "./health/state-store";
 import type { Logger } from "./logger";
+import type { Clock } from "./time/clock";
 import { bindGrpcServer, GRPC_SERVER_OPTIONS } from "./net/grpc-server";
 import { type HostPort, formatHostPort } from "./net/host-port";
 import type { ListeningHttp } from "./net/http-listen";
@@ -73,6 +74,8 @@ export interface WasmxdsOptions {
   readonly onWatchBatch?: (batch: ChangeBatch) => void;
   /** How often node admin endpoints are polled for stats (default 5 s). */
   readonly statsPullIntervalMs?: number;
+  /** The control plane's clock (default: the process clock); tests pass a FakeClock. */
+  readonly clock?: Clock;
   /** Health monitor clock and evaluation period (tests). */
   readonly healthTiming?: { readonly now?: () => number; readonly evaluateEveryMs?: number };
 }

@@ -1,9 +1,9 @@
 /** The Envoy fleet simulator as a library (docs/SIMULATOR.md). */
 export { JitteredExponentialBackOff, JitteredLowerBoundBackOff, type Random } from "./backoff";
-export { type Clock, every, realClock, type TimerHandle } from "./clock";
+export { type Clock, every, realClock, type TimerHandle } from "../time/clock";
 export type { ServerState } from "./config/node-config";
 export type { ListenerStatus } from "./config/listener-manager";
-export { FakeClock } from "./fake-clock";
+export { FakeClock } from "../time/fake-clock";
 export type { NackSent, SimNodeEvent } from "./node-events";
 export { type NodeIdentity, type NodeLocality, nodeMessage } from "./node-identity";
 export { DEFAULT_NODE_CLUSTER, DEFAULT_XDS_ADDRESS, type SimNodeOptions } from "./node-options";

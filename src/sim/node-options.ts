@@ -7,7 +7,7 @@ import { WasmxdsError } from "../errors";
 import { type Logger, silentLogger } from "../logger";
 import { formatHostPort, parseHostPort } from "../net/host-port";
 import type { Random } from "./backoff";
-import { type Clock, realClock } from "./clock";
+import { type Clock, realClock } from "../time/clock";
 import type { NodeIdentity, NodeLocality } from "./node-identity";
 import { DEFAULT_FLUSH_INTERVAL_MS, type MetricsServiceOptions } from "./stats/metrics-service-sink";
 import type { TrafficOptions } from "./traffic/traffic-driver";

@@ -8,7 +8,7 @@
 import { Emitter } from "../emitter";
 import { WasmxdsError } from "../errors";
 import type { Random } from "./backoff";
-import type { Clock } from "./clock";
+import type { Clock } from "../time/clock";
 import type { Logger } from "../logger";
 import type { SimNodeEvent } from "./node-events";
 import type { NodeLocality } from "./node-identity";

@@ -1,7 +1,7 @@
 /** Unit tests of the simulator's small parts: clock, backoffs, code cache, route lookup, stats formats, summary. */
 import { describe, expect, it } from "vitest";
 import { FakeClock, formatSummary, JitteredExponentialBackOff, JitteredLowerBoundBackOff, prometheusName, StatsStore, summarize } from "../../src/sim";
-import { every } from "../../src/sim/clock";
+import { every } from "../../src/time/clock";
 import { routeRequest } from "../../src/sim/config/route-table";
 import { renderJson, renderPrometheus, selectStats } from "../../src/sim/stats/stats-render";
 import { RemoteCodeCache } from "../../src/sim/wasm/remote-code-cache";

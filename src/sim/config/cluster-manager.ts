@@ -15,7 +15,7 @@ import type { Cluster__Output } from "../../generated/envoy/config/cluster/v3/Cl
 import type { ClusterLoadAssignment__Output } from "../../generated/envoy/config/endpoint/v3/ClusterLoadAssignment";
 import type { Any__Output } from "../../generated/google/protobuf/Any";
 import { decodeMessage } from "../../proto/registry";
-import type { Clock, TimerHandle } from "../clock";
+import type { Clock, TimerHandle } from "../../time/clock";
 import type { StatsStore } from "../stats/stats-store";
 import type { ApplyResult } from "../xds/xds-client";
 import { type Endpoint, endpointsOf, initialFetchTimeoutMs, joinErrors } from "./proto-util";

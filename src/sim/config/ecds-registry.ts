@@ -23,7 +23,7 @@ import type { Any__Output } from "../../generated/google/protobuf/Any";
 import { errorMessage } from "../../errors";
 import { decodeMessage, messageNameOf } from "../../proto/registry";
 import { EXTENSION_TYPE_URLS } from "../../resources/type-urls";
-import type { Clock, TimerHandle } from "../clock";
+import type { Clock, TimerHandle } from "../../time/clock";
 import type { StatsStore } from "../stats/stats-store";
 import { readPluginSpec } from "../wasm/plugin-spec";
 import type { WasmPlugin } from "../wasm/wasm-plugin";

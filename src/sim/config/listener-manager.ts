@@ -17,7 +17,7 @@ import type { Listener__Output } from "../../generated/envoy/config/listener/v3/
 import type { Any__Output } from "../../generated/google/protobuf/Any";
 import { errorMessage } from "../../errors";
 import { decodeMessage } from "../../proto/registry";
-import type { Clock } from "../clock";
+import type { Clock } from "../../time/clock";
 import type { StatsStore } from "../stats/stats-store";
 import type { WasmRuntime } from "../wasm/wasm-runtime";
 import type { ApplyResult } from "../xds/xds-client";

@@ -14,7 +14,7 @@ import type { Any__Output } from "../../generated/google/protobuf/Any";
 import type { Logger } from "../../logger";
 import { TYPE_URLS } from "../../resources/type-urls";
 import type { Random } from "../backoff";
-import type { Clock, TimerHandle } from "../clock";
+import type { Clock, TimerHandle } from "../../time/clock";
 import type { StatsStore } from "../stats/stats-store";
 import { WasmRuntime } from "../wasm/wasm-runtime";
 import type { ApplyResult } from "../xds/xds-client";

@@ -12,7 +12,7 @@
 import type * as grpc from "@grpc/grpc-js";
 import type { Logger } from "../../logger";
 import { encodeMessage } from "../../proto/registry";
-import { type Clock, every, type TimerHandle } from "../clock";
+import { type Clock, every, type TimerHandle } from "../../time/clock";
 import type { StatsStore } from "./stats-store";
 
 export const METRICS_SERVICE_PATH = "/envoy.service.metrics.v3.MetricsService/StreamMetrics";

@@ -5,7 +5,7 @@
  * does not fire in lockstep.
  */
 import type { Random } from "../backoff";
-import type { Clock, TimerHandle } from "../clock";
+import type { Clock, TimerHandle } from "../../time/clock";
 import type { HttpRequestInput } from "./http-stream";
 import type { TcpConnectionInput } from "./tcp-connection";
 

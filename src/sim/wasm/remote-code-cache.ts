@@ -11,7 +11,7 @@
  * Stats: wasm.remote_load_cache_hits / _misses / _negative_hits,
  * wasm.remote_load_fetch_successes / _failures, gauge wasm.remote_load_cache_entries.
  */
-import type { Clock } from "../clock";
+import type { Clock } from "../../time/clock";
 import type { StatsStore } from "../stats/stats-store";
 
 const NEGATIVE_CACHING_MS = 10_000;

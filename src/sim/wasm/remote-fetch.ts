@@ -14,7 +14,7 @@
 import { request } from "node:http";
 import { sha256Hex } from "../../wasm/sha256";
 import { JitteredExponentialBackOff, type Random } from "../backoff";
-import type { Clock, TimerHandle } from "../clock";
+import type { Clock, TimerHandle } from "../../time/clock";
 import type { Endpoint } from "../config/proto-util";
 import type { RemoteCode } from "./plugin-spec";
 

@@ -21,7 +21,7 @@ import { errorMessage, ModuleError } from "../../errors";
 import type { Logger } from "../../logger";
 import { type CompiledProxyWasm, type MetricRegistry, ProxyWasmVm, type SharedState } from "../../wasm/host";
 import { sha256Hex } from "../../wasm/sha256";
-import type { Clock } from "../clock";
+import type { Clock } from "../../time/clock";
 import type { StatsStore } from "../stats/stats-store";
 import { compileCached } from "./compile-cache";
 import type { PluginSpec } from "./plugin-spec";

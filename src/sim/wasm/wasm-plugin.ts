@@ -17,7 +17,7 @@ import { errorMessage } from "../../errors";
 import type { Logger } from "../../logger";
 import { type ProxyWasmVm, WasmTrapError } from "../../wasm/host";
 import { JitteredLowerBoundBackOff, type Random } from "../backoff";
-import type { Clock, TimerHandle } from "../clock";
+import type { Clock, TimerHandle } from "../../time/clock";
 import type { StatsStore } from "../stats/stats-store";
 import type { PluginSpec } from "./plugin-spec";
 import type { BaseVm, VmRegistry } from "./vm-registry";

@@ -17,7 +17,7 @@ import { ModuleError } from "../../errors";
 import type { Logger } from "../../logger";
 import { MetricRegistry, SharedState } from "../../wasm/host";
 import type { Random } from "../backoff";
-import type { Clock } from "../clock";
+import type { Clock } from "../../time/clock";
 import type { Endpoint } from "../config/proto-util";
 import type { StatsStore } from "../stats/stats-store";
 import type { PluginSpec } from "./plugin-spec";

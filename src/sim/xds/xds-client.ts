@@ -22,7 +22,7 @@ import type { DiscoveryResponse__Output } from "../../generated/envoy/service/di
 import type { Logger } from "../../logger";
 import { decodeMessage, encodeMessage } from "../../proto/registry";
 import { JitteredExponentialBackOff, type Random } from "../backoff";
-import type { Clock, TimerHandle } from "../clock";
+import type { Clock, TimerHandle } from "../../time/clock";
 
 export const ADS_PATH = "/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources";
 const REQUEST = "envoy.service.discovery.v3.DiscoveryRequest";

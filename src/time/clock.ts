@@ -1,7 +1,8 @@
 /**
- * Time as the simulator sees it. Everything time-driven in a simulated node
- * (stats flushes, FAIL_RELOAD backoff, remote fetch retries, xDS reconnects,
- * initial fetch timeouts, traffic) goes through a Clock, so tests and
+ * The one clock. Everything time-driven in the control plane (stream
+ * timeouts, shutdown grace, health windows, rollout bakes, rate limits) and
+ * in a simulated node (stats flushes, FAIL_RELOAD backoff, remote fetch
+ * retries, xDS reconnects, traffic) goes through a Clock, so tests and
  * benchmarks can swap in FakeClock and move time by hand.
  */
 export interface TimerHandle {
