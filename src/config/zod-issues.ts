@@ -26,7 +26,8 @@ export function describeValue(value: unknown): string {
   if (Array.isArray(value)) return "a list";
   switch (typeof value) {
     case "string":
-      return JSON.stringify(value);
+      // A whole file read as one scalar (binary garbage, a truncated save) must not become a megabyte of message.
+      return value.length > 80 ? `${JSON.stringify(value.slice(0, 60))}… (${value.length} characters)` : JSON.stringify(value);
     case "number":
     case "boolean":
       return String(value);
