@@ -82,7 +82,7 @@ describe("NACKs with Envoy's messages", () => {
     ]);
     const nack = await nackOf(T.listener, nonce);
     expect(nack.req.version_info).toBe("l1");
-    expect(nack.req.error_detail?.message).toBe("Error adding/updating listener(s) broken: Unable to create Wasm plugin inline@bad");
+    expect(nack.req.error_detail?.message).toBe("Error adding/updating listener(s) broken: Unable to create Wasm plugin inline@bad\n");
     expect(node.listeners().map((l) => l.name)).toEqual(["ingress"]);
     expect(node.stats.get("listener_manager.lds.update_rejected")).toBe(1);
   });

@@ -18,7 +18,7 @@ import { decodeMessage } from "../../proto/registry";
 import type { Clock, TimerHandle } from "../../time/clock";
 import type { StatsStore } from "../stats/stats-store";
 import type { ApplyResult } from "../xds/xds-client";
-import { type Endpoint, endpointsOf, initialFetchTimeoutMs, joinErrors } from "./proto-util";
+import { type Endpoint, endpointsOf, initialFetchTimeoutMs, clusterErrors } from "./proto-util";
 
 interface ClusterState {
   readonly name: string;
@@ -116,7 +116,7 @@ export class ClusterManager {
     this.afterChange();
     if (errors.length > 0) {
       this.stats.inc("cluster_manager.cds.update_rejected");
-      return { ok: false, message: joinErrors("cluster", errors) };
+      return { ok: false, message: clusterErrors(errors) };
     }
     this.stats.inc("cluster_manager.cds.update_success");
     this.stats.set("cluster_manager.cds.update_time", this.clock.now());

@@ -4,7 +4,8 @@
  * - state of the world: a listener missing from a response is removed, one
  *   whose bytes did not change is left alone;
  * - bad listeners are rejected one by one, the rest applied, and the update
- *   NACKed with `Error adding/updating listener(s) <name>: <why>, ...`;
+ *   NACKed with `Error adding/updating listener(s) <name>: <why>\n` (one
+ *   `<name>: <why>\n` per bad listener; lds_api.cc);
  * - a new or changed listener warms until its RDS route configuration, its
  *   ECDS filter configs and any remote wasm code are in (or their initial
  *   fetch timeout passes); the old version of a changed listener keeps
@@ -23,7 +24,7 @@ import type { WasmRuntime } from "../wasm/wasm-runtime";
 import type { ApplyResult } from "../xds/xds-client";
 import type { EcdsRegistry } from "./ecds-registry";
 import { type ListenerSpec, listenerDependencies, readListener } from "./listener-spec";
-import { joinErrors } from "./proto-util";
+import { listenerErrors } from "./proto-util";
 import type { RouteTable } from "./route-table";
 
 interface Slot {
@@ -138,7 +139,7 @@ export class ListenerManager {
     this.reevaluate();
     if (errors.length > 0) {
       this.stats.inc("listener_manager.lds.update_rejected");
-      return { ok: false, message: joinErrors("listener", errors) };
+      return { ok: false, message: listenerErrors(errors) };
     }
     this.stats.inc("listener_manager.lds.update_success");
     this.stats.set("listener_manager.lds.update_time", this.clock.now());

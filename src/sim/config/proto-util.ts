@@ -34,7 +34,20 @@ export function endpointsOf(cla: ClusterLoadAssignment__Output | null | undefine
   return out;
 }
 
-/** Envoy's per-resource error list, e.g. `Error adding/updating listener(s) a: why, b: why`. */
-export function joinErrors(what: string, errors: readonly string[]): string {
-  return `Error adding/updating ${what}(s) ${errors.join(", ")}`;
+/**
+ * CDS's rejection text: `Error adding/updating cluster(s) a: why, b: why`
+ * (source/common/upstream/cds_api_helper.cc and cds_api_impl.cc join the
+ * per-cluster messages with ", ").
+ */
+export function clusterErrors(errors: readonly string[]): string {
+  return `Error adding/updating cluster(s) ${errors.join(", ")}`;
+}
+
+/**
+ * LDS's rejection text: every failed listener appends `<name>: <why>` and a
+ * newline, so the message ends with "\n" (source/common/listener_manager/
+ * lds_api.cc, onError: StrAppend(message, name, ": ", why, "\n")).
+ */
+export function listenerErrors(errors: readonly string[]): string {
+  return `Error adding/updating listener(s) ${errors.map((e) => `${e}\n`).join("")}`;
 }
