@@ -192,7 +192,10 @@ export class EcdsRegistry {
     const e = this.entries.get(k);
     if (!e || e.initialized) return;
     e.timer = undefined;
+    // GrpcSubscriptionImpl counts init_fetch_timeout, then calls onConfigUpdateFailed,
+    // where FilterConfigSubscription counts config_fail (docs/ENVOY.md "ECDS initial fetch timeout").
     this.stats.inc(`${this.prefix(e)}init_fetch_timeout`);
+    this.stats.inc(`${this.prefix(e)}config_fail`);
     this.finishInit(e);
     this.changed();
   }
