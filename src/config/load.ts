@@ -4,7 +4,7 @@
  * regular file inside the folder even after symlinks are resolved, and hashes
  * it. All problems are reported together in one ConfigError.
  */
-import { readFile, realpath, stat } from "node:fs/promises";
+import { realpath, stat } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { ConfigError, errorMessage } from "../errors";
 import { DEFAULT_MAX_MODULE_BYTES } from "../wasm/remote-fetch";
@@ -12,8 +12,19 @@ import { sha256Hex } from "../wasm/sha256";
 import { issueLine } from "./issue-path";
 import type { WasmxdsConfig } from "./model";
 import { parseConfig } from "./parse";
+import { FileReadError, describeFsError, describeKind, readRegularFile } from "./read-file";
 import { ReadonlyMapView } from "./readonly-map";
 import { configWarnings } from "./warnings";
+
+/**
+ * Largest wasmxds.yaml read. A hand-written config is a few KiB; this leaves
+ * room for large inline `configuration:` values while bounding the work a
+ * runaway generator or a wrong file can cause (docs/RELIABILITY.md).
+ */
+export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+
+/** The first four bytes of every WebAssembly binary: `\0asm`. */
+const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d] as const;
 
 /** The names looked for in the config folder, in this order. */
 export const CONFIG_FILE_NAMES = ["wasmxds.yaml", "wasmxds.yml"] as const;
@@ -44,8 +55,17 @@ export interface LoadedConfig {
 async function findConfigFile(dir: string): Promise<string> {
   const found: string[] = [];
   for (const name of CONFIG_FILE_NAMES) {
-    const info = await stat(join(dir, name)).catch(() => undefined);
-    if (info?.isFile()) found.push(name);
+    let info: Awaited<ReturnType<typeof stat>>;
+    try {
+      info = await stat(join(dir, name));
+    } catch (err) {
+      if ((err as { code?: unknown }).code === "ENOENT") continue;
+      throw new ConfigError([`${name}: cannot be read: ${describeFsError(err)}`], { code: "CONFIG_UNREADABLE", cause: err });
+    }
+    if (!info.isFile()) {
+      throw new ConfigError([`${name}: expected a regular file, found ${describeKind(info)}`], { code: "CONFIG_UNREADABLE" });
+    }
+    found.push(name);
   }
   const [first, second] = found;
   if (first === undefined) {
@@ -57,28 +77,49 @@ async function findConfigFile(dir: string): Promise<string> {
   return first;
 }
 
+/** The config file as text: bounded in size, UTF-8, no NUL bytes (binary data is not a config). */
+async function readConfigText(file: string, fileName: string): Promise<string> {
+  let bytes: Buffer;
+  try {
+    bytes = await readRegularFile(file, MAX_CONFIG_BYTES);
+  } catch (err) {
+    const why = err instanceof FileReadError ? err.message : `cannot be read: ${errorMessage(err)}`;
+    throw new ConfigError([`${fileName}: ${why}`], { code: "CONFIG_UNREADABLE", cause: err });
+  }
+  const nul = bytes.indexOf(0);
+  if (nul >= 0) {
+    const line = bytes.subarray(0, nul).reduce((n, b) => (b === 10 ? n + 1 : n), 1);
+    throw new ConfigError([`${fileName}:${line}: expected YAML text, found binary data (a NUL byte at offset ${nul})`]);
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw new ConfigError([`${fileName}: expected UTF-8 text, found bytes that are not UTF-8`]);
+  }
+}
+
 async function readModule(dir: string, path: string): Promise<LoadedModule | string> {
   let absolutePath: string;
   try {
     absolutePath = await realpath(join(dir, path));
-  } catch {
-    return `${path}: no such file in the config folder`;
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    return code === "ENOENT" ? `${path}: no such file in the config folder` : `${path}: ${describeFsError(err)}`;
   }
   const inside = relative(dir, absolutePath);
   if (inside === "" || inside.startsWith("..") || isAbsolute(inside)) {
     return `${path}: resolves to ${absolutePath}, outside the config folder`;
   }
+  let bytes: Buffer;
   try {
-    const info = await stat(absolutePath);
-    if (!info.isFile()) return `${path}: expected a file`;
-    if (info.size > DEFAULT_MAX_MODULE_BYTES) {
-      return `${path}: expected at most ${DEFAULT_MAX_MODULE_BYTES} bytes, the file has ${info.size}`;
-    }
-    const bytes = await readFile(absolutePath);
-    return Object.freeze({ path, absolutePath, sha256: sha256Hex(bytes), bytes });
+    bytes = await readRegularFile(absolutePath, DEFAULT_MAX_MODULE_BYTES);
   } catch (err) {
-    return `${path}: cannot be read: ${errorMessage(err)}`;
+    return `${path}: ${err instanceof FileReadError ? err.message : `cannot be read: ${errorMessage(err)}`}`;
   }
+  if (bytes.length < 4 || WASM_MAGIC.some((b, i) => bytes[i] !== b)) {
+    return `${path}: expected a WebAssembly module (starting with \\0asm), found ${bytes.length === 0 ? "an empty file" : "other data"}`;
+  }
+  return Object.freeze({ path, absolutePath, sha256: sha256Hex(bytes), bytes });
 }
 
 /** Reads and validates `<dir>/wasmxds.yaml` and its module files. */
@@ -95,12 +136,7 @@ export async function loadConfig(dir: string): Promise<LoadedConfig> {
   }
   const fileName = await findConfigFile(root);
   const file = join(root, fileName);
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (err) {
-    throw new ConfigError([`${fileName}: cannot be read: ${errorMessage(err)}`], { code: "CONFIG_UNREADABLE", cause: err });
-  }
+  const text = await readConfigText(file, fileName);
   const config = parseConfig(text, fileName);
 
   const lines: string[] = [];

@@ -92,7 +92,7 @@ describe("loadConfig", () => {
     expect(found[0]).toBe("wasmxds.yaml: filters[0].module: modules/missing.wasm: no such file in the config folder");
     expect(found[1]).toMatch(/^wasmxds\.yaml: filters\[1\]\.module: modules\/link\.wasm: resolves to .*evil\.wasm, outside the config folder$/);
     expect(found[2]).toBe(`wasmxds.yaml: filters[2].sha256: expected the sha256 of modules/ok.wasm, which is ${sha256Hex(FAKE)}`);
-    expect(found[3]).toBe("wasmxds.yaml: filters[3].module: modules: expected a file");
+    expect(found[3]).toBe("wasmxds.yaml: filters[3].module: modules: expected a regular file, found a directory");
   });
 
   it("fails clearly when the folder or the file is missing", async () => {
