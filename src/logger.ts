@@ -1,6 +1,10 @@
 /**
  * The logger interface injected everywhere. Components never write to the
  * console themselves; the CLI decides where lines go.
+ *
+ * Field values often come from peers (a type URL, an error_detail message,
+ * a node id): every logger bounds them (boundFields), so that one request
+ * cannot write a line of a million characters (issue 11, item 8).
  */
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;
@@ -21,6 +25,48 @@ export interface LogRecord {
   fields: Record<string, unknown>;
 }
 
+/** Longest string kept in a log field or message; the rest is cut and counted. */
+export const MAX_LOG_STRING = 512;
+/** Most items kept of an array (or keys of an object) in a log field. */
+export const MAX_LOG_ITEMS = 32;
+const MAX_LOG_DEPTH = 4;
+
+/** A string cut to MAX_LOG_STRING characters, saying how many were cut. */
+export function boundString(s: string, max = MAX_LOG_STRING): string {
+  return s.length <= max ? s : `${s.slice(0, max)}… (${s.length - max} more characters)`;
+}
+
+function boundValue(v: unknown, depth: number): unknown {
+  if (typeof v === "string") return boundString(v);
+  if (v === null || typeof v !== "object" || v instanceof Date) return v;
+  if (depth >= MAX_LOG_DEPTH) return "[nested too deep]";
+  if (v instanceof Error) return boundString(v.message);
+  if (Array.isArray(v)) {
+    const kept = v.slice(0, MAX_LOG_ITEMS).map((x) => boundValue(x, depth + 1));
+    if (v.length > MAX_LOG_ITEMS) kept.push(`… (${v.length - MAX_LOG_ITEMS} more items)`);
+    return kept;
+  }
+  return boundObject(v as Record<string, unknown>, depth + 1);
+}
+
+function boundObject(o: Record<string, unknown>, depth: number): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  let n = 0;
+  for (const [k, x] of Object.entries(o)) {
+    if (n++ === MAX_LOG_ITEMS) {
+      out["…"] = `${Object.keys(o).length - MAX_LOG_ITEMS} more fields`;
+      break;
+    }
+    out[boundString(k, 64)] = boundValue(x, depth);
+  }
+  return out;
+}
+
+/** Fields with long strings cut, long arrays and objects shortened and deep nesting elided. */
+export function boundFields(fields: Record<string, unknown>): Record<string, unknown> {
+  return boundObject(fields, 0);
+}
+
 /** A logger that hands records to a sink function (the CLI's or a test's). */
 export function createLogger(
   sink: (record: LogRecord) => void,
@@ -30,7 +76,7 @@ export function createLogger(
   const min = ORDER[level];
   const emit = (lvl: LogRecord["level"], msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[lvl] < min) return;
-    sink({ level: lvl, msg, time: Date.now(), fields: { ...base, ...fields } });
+    sink({ level: lvl, msg: boundString(msg, MAX_LOG_STRING * 2), time: Date.now(), fields: boundFields({ ...base, ...fields }) });
   };
   return {
     debug: (m, f) => emit("debug", m, f),

@@ -2,41 +2,66 @@
  * The discovery server: attaches ADS (and the single-type services) to a
  * gRPC server, runs one SotwStream per call, and keeps the live view of
  * connected nodes and the NACK history that the rest of the product reads.
+ *
+ * The transport it gives each stream counts the bytes written and not yet
+ * taken by the connection (grpc-js calls a write's callback when HTTP/2 has
+ * taken the message: measured, a client that does not read stops the
+ * callbacks after a few MiB sit in socket and client buffers, while
+ * writableLength counts messages, not bytes), so a stream can stop writing
+ * to a client that does not read (backpressure, sotw-stream.ts).
  */
 import * as grpc from "@grpc/grpc-js";
 import type { SnapshotCache } from "../cache/snapshot-cache";
 import type { DiscoveryRequest__Output } from "../generated/envoy/service/discovery/v3/DiscoveryRequest";
+import { LogLimiter } from "../log-limiter";
 import { type Logger, silentLogger } from "../logger";
+import { resetCall } from "../net/grpc-call-reset";
+import { type Clock, type TimerHandle, realClock } from "../time/clock";
 import { type NackRecord, XdsEvents } from "./events";
+import { DEFAULT_LIMITS, type StreamLimits } from "./limits";
 import type { NodeInfo } from "./node";
 import { ADS_SERVICE, SINGLE_TYPE_SERVICES } from "./service-definitions";
-import { DEFAULT_LIMITS, SotwStream, type StreamLimits, type StreamStatus } from "./sotw-stream";
+import { SotwStream, type StreamStatus, type StreamTransport } from "./sotw-stream";
 
 export interface XdsServerOptions {
   readonly cache: SnapshotCache;
   readonly logger?: Logger;
-  readonly limits?: StreamLimits;
-  /** How many NACKs to remember (oldest dropped first). */
+  readonly limits?: Partial<StreamLimits>;
+  /** How many NACKs to remember (oldest dropped first; default 1000). */
   readonly nackHistory?: number;
+  /** Open xDS streams at most; more are refused with RESOURCE_EXHAUSTED (default 100,000). */
+  readonly maxStreams?: number;
+  readonly clock?: Clock;
 }
 
 type Call = grpc.ServerDuplexStream<DiscoveryRequest__Output, Buffer>;
+
+/** After a stream that does not read is failed, how long its status may wait behind its buffered data before the stream is reset. */
+export const RESET_AFTER_FAIL_MS = 5000;
 
 export class XdsServer {
   readonly events = new XdsEvents();
   readonly cache: SnapshotCache;
   private readonly logger: Logger;
   private readonly limits: StreamLimits;
+  private readonly clock: Clock;
+  private readonly maxStreams: number;
+  /** Shared by every stream: peer-triggered warnings, rate limited per peer. */
+  private readonly warnings: LogLimiter;
   private readonly streams = new Map<number, { stream: SotwStream; call: Call }>();
   /** Open streams by node id (ids in opening order), so lookups by node need not scan every stream. */
   private readonly byNode = new Map<string, number[]>();
   private readonly nackLog: NackRecord[] = [];
   private readonly nackHistory: number;
+  private readonly resets = new Set<TimerHandle>();
 
   constructor(options: XdsServerOptions) {
     this.cache = options.cache;
     this.logger = options.logger ?? silentLogger;
-    this.limits = options.limits ?? DEFAULT_LIMITS;
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.clock = options.clock ?? realClock;
+    this.maxStreams = options.maxStreams ?? 100_000;
+    this.warnings = new LogLimiter(this.logger, this.clock);
     this.nackHistory = options.nackHistory ?? 1000;
     this.events.on((e) => {
       if (e.kind !== "nack") return;
@@ -86,7 +111,11 @@ export class XdsServer {
     }
   }
 
-  /** Ends every stream cleanly (status OK), e.g. on shutdown. */
+  /**
+   * Ends every stream cleanly (status OK), e.g. on shutdown. A stream whose
+   * client does not read keeps its status behind its buffered data; the
+   * gRPC server's forced shutdown after the grace period ends it.
+   */
   closeAllStreams(): void {
     for (const { stream, call } of [...this.streams.values()]) {
       stream.onClose("server shutting down");
@@ -94,6 +123,9 @@ export class XdsServer {
     }
     this.streams.clear();
     this.byNode.clear();
+    for (const t of this.resets) t.cancel();
+    this.resets.clear();
+    this.warnings.close();
   }
 
   private unindex(nodeId: string, streamId: number): void {
@@ -105,48 +137,46 @@ export class XdsServer {
   }
 
   private handle(call: Call, onlyType?: string): void {
+    if (this.streams.size >= this.maxStreams) {
+      this.warnings.warn("max-streams", "refusing an xDS stream: too many open streams", { peer: call.getPeer(), limit: this.maxStreams });
+      call.emit("error", { code: grpc.status.RESOURCE_EXHAUSTED, details: `the server has ${this.streams.size} open xDS streams, the limit is ${this.maxStreams}` });
+      return;
+    }
     let ended = false;
-    const stream = new SotwStream(
-      this.cache,
-      {
-        send: (bytes) => {
-          if (!ended) call.write(bytes);
-        },
-        fail: (code, details) => {
-          if (ended) return;
-          ended = true;
-          call.emit("error", { code, details });
-        },
-      },
-      this.events,
-      this.logger,
-      onlyType,
-      this.limits,
-    );
-    this.streams.set(stream.id, { stream, call });
+    let stream: SotwStream | undefined;
+    const transport = this.transportFor(call, () => ended, (e) => {
+      ended = e;
+    }, () => stream);
+    stream = new SotwStream(this.cache, transport, this.events, this.logger, onlyType, this.limits, {
+      clock: this.clock,
+      peer: call.getPeer(),
+      warnings: this.warnings,
+    });
+    const s = stream;
+    this.streams.set(s.id, { stream: s, call });
     let indexed: string | undefined;
     const done = (reason: string) => {
-      this.streams.delete(stream.id);
-      if (indexed !== undefined) this.unindex(indexed, stream.id);
-      stream.onClose(reason);
+      this.streams.delete(s.id);
+      if (indexed !== undefined) this.unindex(indexed, s.id);
+      s.onClose(reason);
     };
     call.on("data", (req: DiscoveryRequest__Output) => {
       try {
-        stream.onRequest(req);
-        if (indexed === undefined && stream.nodeInfo && this.streams.has(stream.id)) {
-          indexed = stream.nodeInfo.id;
+        s.onRequest(req);
+        if (indexed === undefined && s.nodeInfo && this.streams.has(s.id)) {
+          indexed = s.nodeInfo.id;
           const ids = this.byNode.get(indexed);
           // Stream ids grow, and a node is named on a stream's first request: keep opening order.
           if (ids) {
-            ids.push(stream.id);
+            ids.push(s.id);
             ids.sort((a, b) => a - b);
           } else {
-            this.byNode.set(indexed, [stream.id]);
+            this.byNode.set(indexed, [s.id]);
           }
         }
       } catch (err) {
         // A bug handling one request must not take down the process or other streams.
-        this.logger.error("error handling DiscoveryRequest", { stream: stream.id, err: String(err) });
+        this.logger.error("error handling DiscoveryRequest", { stream: s.id, err: String(err) });
         if (!ended) {
           ended = true;
           call.emit("error", { code: grpc.status.INTERNAL, details: "internal error handling the request" });
@@ -169,5 +199,40 @@ export class XdsServer {
       ended = true;
       done(`stream error: ${err.message}`);
     });
+  }
+
+  /** The stream's side of the call: writes with byte accounting, and failing with a status. */
+  private transportFor(call: Call, isEnded: () => boolean, setEnded: (e: boolean) => void, stream: () => SotwStream | undefined): StreamTransport {
+    const limit = this.limits.maxBufferedBytes;
+    let buffered = 0;
+    let over = false;
+    return {
+      send: (bytes) => {
+        if (isEnded()) return;
+        const length = bytes.length;
+        buffered += length;
+        if (buffered >= limit) over = true;
+        call.write(bytes, () => {
+          buffered -= length;
+          if (over && buffered < limit) {
+            over = false;
+            stream()?.onDrained();
+          }
+        });
+      },
+      bufferedBytes: () => buffered,
+      fail: (code, details) => {
+        if (isEnded()) return;
+        setEnded(true);
+        call.emit("error", { code, details });
+        if (buffered === 0) return;
+        // The status waits behind data the client is not reading: give it a while, then reset the stream.
+        const timer = this.clock.setTimeout(() => {
+          this.resets.delete(timer);
+          if (buffered > 0) resetCall(call);
+        }, RESET_AFTER_FAIL_MS);
+        this.resets.add(timer);
+      },
+    };
   }
 }

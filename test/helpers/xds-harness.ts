@@ -15,7 +15,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(opts: SnapshotCacheOptions & { limits?: StreamLimits } = {}): Promise<Harness> {
+export async function startHarness(opts: SnapshotCacheOptions & { limits?: Partial<StreamLimits> } = {}): Promise<Harness> {
   const logger = memoryLogger();
   const cache = new SnapshotCache({ logger, ...opts });
   const xds = new XdsServer({ cache, logger, limits: opts.limits });
