@@ -9,9 +9,7 @@ import { readFileSync } from "node:fs";
 import { ModuleError } from "../../errors";
 import type { PluginConfig__Output } from "../../generated/envoy/extensions/wasm/v3/PluginConfig";
 import type { Any__Output } from "../../generated/google/protobuf/Any";
-import type { Struct__Output } from "../../generated/google/protobuf/Struct";
 import { decodeMessage, messageNameOf } from "../../proto/registry";
-import { structToJson } from "../../xds/node";
 import { durationMs } from "../config/proto-util";
 
 export type FailurePolicy = "FAIL_CLOSED" | "FAIL_OPEN" | "FAIL_RELOAD";
@@ -56,9 +54,14 @@ const DEFAULT_RETRY_BASE_MS = 1000;
 const encoder = new TextEncoder();
 
 /**
- * Configuration bytes as the module sees them: StringValue and BytesValue
- * unwrapped, Struct as JSON text, anything else as its serialized bytes
- * (PluginConfig.configuration docs; ENVOY-NOTES).
+ * Configuration bytes as the module sees them (MessageUtil::anyToBytes,
+ * source/common/protobuf/utility.h, used by Plugin in
+ * source/extensions/common/wasm/plugin.h; Envoy 1.33 and main): a
+ * StringValue's string and a BytesValue's bytes are unwrapped, and any other
+ * type, google.protobuf.Struct included, reaches the module as its serialized
+ * protobuf bytes (the Any's value). The PluginConfig.configuration comment
+ * says a Struct is passed as JSON; the code does not (docs/ENVOY.md
+ * "Plugin configuration bytes").
  */
 export function configurationBytes(any: Any__Output | null | undefined): Uint8Array {
   if (!any?.type_url) return new Uint8Array(0);
@@ -67,8 +70,6 @@ export function configurationBytes(any: Any__Output | null | undefined): Uint8Ar
       return encoder.encode(decodeMessage<{ value: string }>("google.protobuf.StringValue", any.value).value);
     case "google.protobuf.BytesValue":
       return decodeMessage<{ value: Buffer }>("google.protobuf.BytesValue", any.value).value;
-    case "google.protobuf.Struct":
-      return encoder.encode(JSON.stringify(structToJson(decodeMessage<Struct__Output>("google.protobuf.Struct", any.value))));
     default:
       return any.value;
   }
