@@ -76,6 +76,8 @@ export interface WasmxdsOptions {
   readonly statsPullIntervalMs?: number;
   /** The control plane's clock (default: the process clock); tests pass a FakeClock. */
   readonly clock?: Clock;
+  /** `--allow-empty`: publish versions that remove every listener or cluster, or most (control/removal-guard.ts). */
+  readonly allowEmpty?: boolean;
   /** Health monitor clock and evaluation period (tests). */
   readonly healthTiming?: { readonly now?: () => number; readonly evaluateEveryMs?: number };
 }
@@ -115,7 +117,7 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
     provider: (group) => variants?.provide(group),
   });
   const xds = new XdsServer({ cache, logger: logger.child({ component: "xds" }) });
-  const events = new EventLog();
+  const events = new EventLog(undefined, options.clock);
   const dev = options.devOutput ? new DevOutput(options.devOutput) : undefined;
   const checks = new ModuleChecks({
     defaultSmoke: options.smokeByDefault ?? Boolean(dev),
@@ -144,6 +146,7 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
       moduleServer: modules.address,
       logger,
       checkModule: options.checkModule ?? checks.check,
+      ...(options.allowEmpty !== undefined && { allowEmpty: options.allowEmpty }),
       selectVersion: (candidate) => {
         const name = candidate.filter.name;
         const pick = versions.select(candidate);

@@ -20,6 +20,7 @@ const OPTIONS = {
   "admin-address": { type: "string", default: DEFAULT_ADDRESSES.admin },
   "state-dir": { type: "string" },
   watch: { type: "boolean", default: false },
+  "allow-empty": { type: "boolean", default: false },
   "log-level": { type: "string" },
   "log-format": { type: "string" },
 } as const;
@@ -39,7 +40,10 @@ Options:
       --watch                   reload when the YAML or a module changes
       --log-level LEVEL         debug | info | warn | error | silent
                                 (default: info; silent for dev, which prints event lines)
-      --log-format FORMAT       json | pretty (default: pretty on a terminal, else json)`;
+      --log-format FORMAT       json | pretty (default: pretty on a terminal, else json)
+      --allow-empty             publish a version that removes every listener or cluster,
+                                or more than half of 4 or more (otherwise refused as a
+                                likely half-written save; or set server.allowEmpty)`;
 
 function parse(argv: string[]) {
   try {
@@ -66,6 +70,7 @@ async function run(argv: string[], term: Parameters<Command["run"]>[1], signal: 
     watch: dev || v.watch,
     logger,
     devOutput: dev ? term : undefined,
+    allowEmpty: v["allow-empty"],
   });
   await waitForStop(signal);
   logger.info("shutting down");

@@ -169,6 +169,11 @@ export interface ModulesBaseUrl {
 
 export interface ServerConfig {
   readonly modulesBaseUrl?: ModulesBaseUrl;
+  /**
+   * Confirms publishing a version that removes every listener or cluster, or
+   * more than half of them (docs/RELIABILITY.md); unset: such a version is refused.
+   */
+  readonly allowEmpty?: boolean;
 }
 
 export interface WasmxdsConfig {

@@ -13,5 +13,13 @@ export const serverSchema = z
     // (0.0.0.0, containers, a proxy in front), remote code URIs and the
     // wasmxds_modules cluster use this URL instead.
     modulesBaseUrl: parsedString(parseModulesBaseUrl).optional(),
+    // Confirms a version that removes every listener or cluster, or most of
+    // them (control/removal-guard.ts); without it such a save is refused.
+    allowEmpty: z.boolean().optional(),
   })
-  .transform((s): ServerConfig => (s.modulesBaseUrl === undefined ? {} : { modulesBaseUrl: s.modulesBaseUrl }));
+  .transform(
+    (s): ServerConfig => ({
+      ...(s.modulesBaseUrl !== undefined && { modulesBaseUrl: s.modulesBaseUrl }),
+      ...(s.allowEmpty !== undefined && { allowEmpty: s.allowEmpty }),
+    }),
+  );

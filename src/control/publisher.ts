@@ -5,6 +5,7 @@
  * publish one snapshot. Any failure leaves the running snapshot untouched: a
  * control plane must never push what it has not validated.
  */
+import { basename } from "node:path";
 import { type LoadedConfig, loadConfig } from "../config";
 import { Snapshot } from "../cache/snapshot";
 import type { SnapshotCache } from "../cache/snapshot-cache";
@@ -16,6 +17,7 @@ import type { RemoteModuleResolver } from "../wasm/remote-fetch";
 import type { FilterConfig } from "../config/model";
 import { Emitter } from "../emitter";
 import { settingsOf, versionKey } from "./filter-version";
+import { checkRemovals } from "./removal-guard";
 
 /** Verdict of a module check (the pre-flight check in V8). */
 export type ModuleVerdict = { readonly ok: true } | { readonly ok: false; readonly reason: string };
@@ -55,6 +57,8 @@ export interface PublisherOptions {
   readonly rollouts?: { resolve(candidate: ServedFilter): { base: ServedFilter; canary?: ServedFilter } };
   /** Called after every successful rebuild, changed or not (variant snapshots). */
   readonly onPublished?: (state: PublishedState) => void;
+  /** `--allow-empty`: publish versions that remove every listener or cluster, or most (removal-guard.ts). */
+  readonly allowEmpty?: boolean;
 }
 
 export type PublisherEvent =
@@ -128,6 +132,10 @@ export class Publisher {
     let loaded: LoadedConfig;
     try {
       loaded = await loadConfig(this.options.configDir);
+      checkRemovals(this.current?.loaded.config, loaded.config, {
+        fileName: basename(loaded.file),
+        ...(this.options.allowEmpty !== undefined && { allowEmptyFlag: this.options.allowEmpty }),
+      });
     } catch (err) {
       return this.fail("config", err);
     }
