@@ -11,6 +11,7 @@ import { addCoreRoutes } from "./admin/core-routes";
 import { addHealthRoutes } from "./admin/health-routes";
 import { createMetricsRegistry } from "./admin/metrics";
 import { addRolloutRoutes } from "./admin/rollout-routes";
+import { type BackgroundReport, runInBackground } from "./background";
 import { SnapshotCache } from "./cache/snapshot-cache";
 import { DevOutput } from "./cli/dev-output";
 import type { Terminal } from "./cli/output";
@@ -19,17 +20,17 @@ import { recordCheck, recordPublisherEvents, recordXdsEvents } from "./control/e
 import { ModuleChecks } from "./control/module-checks";
 import { settingsOf } from "./control/filter-version";
 import { type ModuleChecker, type PublishResult, Publisher, type ServedFilter } from "./control/publisher";
-import { WasmxdsError } from "./errors";
-import { FilterVersions } from "./health/filter-versions";
+import { FilterVersions, type StateReference } from "./health/filter-versions";
 import { HealthMonitor } from "./health/monitor";
 import { AccessLogIngest } from "./health/access-log-service";
 import { adminAddressResolver } from "./health/admin-address";
 import { AdminStatsPoller } from "./health/admin-poller";
 import { MetricsServiceIngest } from "./health/metrics-service";
+import { versionSelector } from "./health/select-version";
 import { SignalHub } from "./health/signal";
 import { StateStore } from "./health/state-store";
 import type { Logger } from "./logger";
-import type { Clock } from "./time/clock";
+import { type Clock, realClock } from "./time/clock";
 import { bindGrpcServer, GRPC_SERVER_OPTIONS } from "./net/grpc-server";
 import { type HostPort, formatHostPort } from "./net/host-port";
 import type { ListeningHttp } from "./net/http-listen";
@@ -41,6 +42,7 @@ import { warmPreflightWorker } from "./wasm/preflight";
 import { RemoteModuleResolver } from "./wasm/remote-fetch";
 import { RolloutController } from "./rollout/controller";
 import { BASE_GROUP, VariantSnapshots } from "./rollout/variants";
+import type { StreamLimits } from "./xds/limits";
 import { XdsServer } from "./xds/xds-server";
 
 export const DEFAULT_ADDRESSES = {
@@ -76,6 +78,10 @@ export interface WasmxdsOptions {
   readonly statsPullIntervalMs?: number;
   /** The control plane's clock (default: the process clock); tests pass a FakeClock. */
   readonly clock?: Clock;
+  /** How long shutdown waits for open streams before closing every connection (default 5 s; `--shutdown-grace`). */
+  readonly shutdownGraceMs?: number;
+  /** What one xDS peer may ask (docs/RELIABILITY.md, "Peers"); defaults in xds/limits.ts. */
+  readonly streamLimits?: Partial<StreamLimits>;
   /** `--allow-empty`: publish versions that remove every listener or cluster, or most (control/removal-guard.ts). */
   readonly allowEmpty?: boolean;
   /** Health monitor clock and evaluation period (tests). */
@@ -99,15 +105,21 @@ export interface RunningWasmxds {
   readonly rollouts: RolloutController;
   /** Rebuilds from the config folder now. */
   reload(): Promise<PublishResult>;
-  close(): Promise<void>;
+  /** Ends every stream, waits at most `graceMs` (default shutdownGraceMs) for them to go, then closes every connection. */
+  close(graceMs?: number): Promise<void>;
 }
+
+export const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
 
 export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasmxds> {
   const { logger } = options;
+  const clock = options.clock ?? realClock;
+  const now = options.healthTiming?.now ?? (() => clock.now());
   const stateDir = options.stateDir === null ? undefined : (options.stateDir ?? join(options.configDir, STATE_DIR_NAME));
-  const state = stateDir ? await StateStore.open(stateDir) : StateStore.inMemory();
+  const state = stateDir ? await StateStore.open(stateDir, { logger, now }) : StateStore.inMemory();
+  const stateFile = state.file ?? "the in-memory state";
   const store = stateDir ? await ModuleStore.open({ dir: join(stateDir, "modules"), logger }) : new ModuleStore({ logger });
-  const versions = new FilterVersions(state, logger);
+  const versions = new FilterVersions(state, logger, now);
   // Rollouts and node selectors give nodes different snapshots (groups); see rollout/variants.ts.
   let variants: VariantSnapshots | undefined;
   let rollouts: RolloutController | undefined;
@@ -116,7 +128,12 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
     groupOf: (node) => variants?.groupOf(node) ?? BASE_GROUP,
     provider: (group) => variants?.provide(group),
   });
-  const xds = new XdsServer({ cache, logger: logger.child({ component: "xds" }) });
+  const xds = new XdsServer({
+    cache,
+    logger: logger.child({ component: "xds" }),
+    ...(options.clock && { clock: options.clock }),
+    ...(options.streamLimits && { limits: options.streamLimits }),
+  });
   const events = new EventLog(undefined, options.clock);
   const dev = options.devOutput ? new DevOutput(options.devOutput) : undefined;
   const checks = new ModuleChecks({
@@ -127,6 +144,8 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
       if (!cached) recordCheck(events, r);
     },
   });
+  for (const repair of state.repairs) events.add("state-repaired", "startup", repair, { state: stateFile });
+  const background = { logger, events };
   recordXdsEvents(events, xds);
   if (dev) xds.events.on((e) => dev.onXds(e));
 
@@ -147,27 +166,21 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
       logger,
       checkModule: options.checkModule ?? checks.check,
       ...(options.allowEmpty !== undefined && { allowEmpty: options.allowEmpty }),
-      selectVersion: (candidate) => {
-        const name = candidate.filter.name;
-        const pick = versions.select(candidate);
-        if (pick.kind === "candidate") return candidate;
-        if (pick.kind === "blocked") {
-          throw new WasmxdsError(
-            "MODULE_REJECTED",
-            `filter "${name}": version ${candidate.module.sha256.slice(0, 8)} is quarantined and there is no known-good version to serve instead; fix the module or clear the quarantine (POST /v1/filters/${name}/quarantine/clear)`,
-          );
-        }
-        const bytes = store.get(pick.good.sha256);
-        if (!bytes) throw new WasmxdsError("MODULE_REJECTED", `filter "${name}": known-good version ${pick.good.sha256.slice(0, 8)} is not in the module store`);
-        // The known-good module with the settings it was good with; health and pre-flight policy stay current.
-        return { filter: { ...candidate.filter, ...pick.good.settings }, module: { sha256: pick.good.sha256, bytes }, key: pick.good.key };
-      },
+      // A quarantined version: the newest known-good one still in the store, else what the filter served, else itself (loudly).
+      selectVersion: versionSelector({
+        versions,
+        moduleBytes: (sha) => store.get(sha),
+        servedNow: (name) => publisher.published?.served.get(name),
+        stateFile,
+        events,
+        logger,
+      }),
+      // Everything the persisted state names stays in the store, so a rollback never finds its module gone.
       pinnedModules: () => [...versions.pinned(), ...(rollouts?.pinned() ?? [])],
       rollouts: { resolve: (candidate) => rollouts?.resolve(candidate) ?? { base: candidate } },
       onPublished: (published) => {
         // Track canaries too: a rollout can start without the base snapshot changing.
-        monitor?.served(published.served);
-        monitor?.served(published.canaries);
+        monitor?.served(published.served, published.canaries);
         variants?.refresh(published);
       },
     });
@@ -175,9 +188,10 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
     const signals = new SignalHub();
     // Envoy's stats: pushed to the metrics service on the xDS port, pulled from
     // admin endpoints named in node metadata, and access logs (docs/HEALTH-SIGNALS.md).
-    const metricsIngest = new MetricsServiceIngest({ hub: signals, logger: logger.child({ component: "stats" }) });
+    const metricsIngest = new MetricsServiceIngest({ hub: signals, logger: logger.child({ component: "stats" }), clock: options.clock });
     metricsIngest.register(grpcServer);
-    new AccessLogIngest({ hub: signals, logger: logger.child({ component: "access-log" }) }).register(grpcServer);
+    const accessLogIngest = new AccessLogIngest({ hub: signals, logger: logger.child({ component: "access-log" }), clock: options.clock });
+    accessLogIngest.register(grpcServer);
     const poller = new AdminStatsPoller({
       hub: signals,
       logger: logger.child({ component: "stats-pull" }),
@@ -198,10 +212,12 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
       policyOf: (name) => publisher.published?.loaded.config.filters.find((f) => f.name === name)?.health,
       discoveryOf: (name) => publisher.published?.loaded.config.filters.find((f) => f.name === name)?.discovery,
       nodeVersions: (nodeId) => nodeVersions(publisher, rollouts, xds, nodeId),
+      connected: (nodeId) => xds.nodeInfo(nodeId) !== undefined,
       republish: () => publisher.reload(),
       events,
       logger: logger.child({ component: "health" }),
-      ...(options.healthTiming?.now && { now: options.healthTiming.now }),
+      clock,
+      now,
     });
     monitor = health;
     signals.on((s) => health.onSignal(s));
@@ -217,19 +233,21 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
       moduleBytes: (sha) => store.get(sha),
       nodes: () => xds.streamStatuses().flatMap((s) => (s.node ? [s.node] : [])),
       filters: () => publisher.published?.loaded.config.filters ?? [],
-      onChange: () => void publisher.reload(),
+      onChange: () => runInBackground(publisher.reload(), "rebuilding after a rollout change", background),
       instant: Boolean(dev),
-      ...(options.healthTiming?.now && { now: options.healthTiming.now }),
+      clock,
+      now,
     });
     rollouts = controller;
     xds.events.on((e) => {
       if (e.kind === "disconnect") controller.onDisconnect(e.node);
     });
 
+    warnMissingModules([...versions.references(), ...controller.references()], (sha) => store.has(sha), stateFile, events, logger);
     // Publish before accepting Envoys, so the first one gets the config at once.
     const first = await publisher.reload();
     if (!first.ok) throw first.error;
-    await adoptBaseline(versions, publisher.published!.served);
+    adoptBaseline(versions, publisher.published!.served, background);
     health.served(publisher.published!.served);
     await health.evaluate();
     health.start(options.healthTiming?.evaluateEveryMs);
@@ -247,7 +265,7 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
         onBatch: (batch) => {
           logger.debug("files changed", { files: [...batch.changes].map(([p, e]) => `${e} ${p}`) });
           options.onWatchBatch?.(batch);
-          void publisher.reload();
+          runInBackground(publisher.reload(), "rebuilding after a file change", background);
         },
       });
       await watcher.start();
@@ -288,13 +306,16 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
       signals,
       rollouts: controller,
       reload: () => publisher.reload(),
-      close: async () => {
+      close: async (graceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS) => {
         health.stop();
         controller.stop();
         await w?.close();
         poller.stop();
+        // Every stream is ended with OK; one whose client does not read is cut when the grace runs out.
         xds.closeAllStreams();
-        await Promise.all([bound.close(), ms.close(), adm?.close()]);
+        metricsIngest.closeAll();
+        accessLogIngest.closeAll();
+        await Promise.all([bound.close(graceMs), ms.close(), adm?.close()]);
         await state.flush();
       },
     };
@@ -316,11 +337,27 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
  * is nothing better to fall back to. Later versions earn known-good status
  * by being served without a breach (docs/CONFIG.md, "health").
  */
-async function adoptBaseline(versions: FilterVersions, served: ReadonlyMap<string, ServedFilter>): Promise<void> {
+function adoptBaseline(versions: FilterVersions, served: ReadonlyMap<string, ServedFilter>, background: BackgroundReport): void {
   for (const [name, s] of served) {
     if (!versions.lastGood(name) && !versions.isQuarantined(name, s.key)) {
-      await versions.markGood(name, { sha256: s.module.sha256, key: s.key, settings: settingsOf(s.filter) });
+      const marked = versions.markGood(name, { sha256: s.module.sha256, key: s.key, settings: settingsOf(s.filter) });
+      runInBackground(marked.written, `saving the baseline version of "${name}" to the state file`, background);
     }
+  }
+}
+
+/**
+ * Modules the persisted state names that the module store does not hold
+ * (deleted by hand, a corrupt file skipped at load, or dropped by an older
+ * wasmxds before they were pinned): a warning each, naming the filter, the
+ * sha256 and the state file. The start goes on; selection skips them.
+ */
+function warnMissingModules(refs: readonly StateReference[], has: (sha256: string) => boolean, stateFile: string, events: EventLog, logger: Logger): void {
+  for (const r of refs) {
+    if (has(r.sha256)) continue;
+    const message = `${stateFile}: ${r.path}: module ${r.sha256} of filter "${r.filter}" is not in the module store; wasmxds serves the best version it still has`;
+    logger.warn(message, { filter: r.filter, sha256: r.sha256, state: stateFile });
+    events.add("state-module-missing", "startup", message, { filter: r.filter, sha256: r.sha256, state: stateFile });
   }
 }
 

@@ -99,7 +99,7 @@ function report(a: Armed): void {
 }
 
 onParentRequest((req: Request) => {
-  void handle(req).catch((err: unknown) => sendToParent({ type: "failed", message: String(err) }));
+  handle(req).catch((err: unknown) => sendToParent({ type: "failed", message: String(err) }));
 });
 
 async function handle(req: Request): Promise<void> {
@@ -136,7 +136,7 @@ async function handle(req: Request): Promise<void> {
     case "start": {
       // All at once: every node opens its connection and stream in this one loop.
       const startedAt = now();
-      for (const node of nodes) void node.start();
+      for (const node of nodes) Promise.resolve(node.start()).catch((err: unknown) => sendToParent({ type: "failed", message: String(err) }));
       sendToParent({ type: "reply", seq: req.seq, kind: "started", startedAt, loopMs: now() - startedAt });
       return;
     }

@@ -97,7 +97,7 @@ function report(a: Armed): void {
 }
 
 onParentRequest((req: Request) => {
-  void handle(req).catch((err: unknown) => sendToParent({ type: "failed", message: String(err) }));
+  handle(req).catch((err: unknown) => sendToParent({ type: "failed", message: String(err) }));
 });
 
 async function handle(req: Request): Promise<void> {

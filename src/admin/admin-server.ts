@@ -4,10 +4,15 @@
  * data; this file only does HTTP: routing, query parsing, JSON, errors.
  */
 import { type IncomingMessage, type ServerResponse, createServer } from "node:http";
-import { WasmxdsError, errorMessage } from "../errors";
+import { runInBackground } from "../background";
+import { errorMessage } from "../errors";
 import type { Logger } from "../logger";
 import type { HostPort } from "../net/host-port";
 import { type ListeningHttp, listenHttp } from "../net/http-listen";
+import { AdminHttpError } from "./admin-error";
+import { decodeComponent, parseTarget, readJsonBody } from "./request-input";
+
+export { AdminHttpError } from "./admin-error";
 
 export const DEFAULT_ADMIN_ADDRESS = "127.0.0.1:18003";
 
@@ -28,16 +33,6 @@ interface Route {
   readonly pattern: RegExp;
   readonly keys: readonly string[];
   readonly handler: AdminHandler;
-}
-
-/** An error a handler throws to answer with a status and message. */
-export class AdminHttpError extends WasmxdsError {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super("USAGE", message);
-  }
 }
 
 export class AdminRouter {
@@ -61,7 +56,7 @@ export class AdminRouter {
   }
 
   async dispatch(method: string, rawUrl: string, body: unknown): Promise<AdminResponse> {
-    const url = new URL(rawUrl, "http://admin");
+    const url = parseTarget(rawUrl);
     const matching = this.routes.filter((r) => r.pattern.test(url.pathname));
     if (matching.length === 0) throw new AdminHttpError(404, `no such path: ${url.pathname}; see GET /v1`);
     const route = matching.find((r) => r.method === method || (method === "HEAD" && r.method === "GET"));
@@ -69,24 +64,33 @@ export class AdminRouter {
     const m = route.pattern.exec(url.pathname)!;
     const params: Record<string, string> = {};
     route.keys.forEach((k, i) => {
-      params[k] = decodeURIComponent(m[i + 1] ?? "");
+      params[k] = decodeComponent(m[i + 1] ?? "", "path");
     });
     return route.handler({ method, path: url.pathname, params, query: url.searchParams, body });
   }
 }
 
-const MAX_BODY = 1024 * 1024;
+/** How long a client may take to send a whole request (headers and body) before it gets 408 (default 10 s). */
+export const DEFAULT_ADMIN_REQUEST_TIMEOUT_MS = 10_000;
 
-export async function startAdminServer(router: AdminRouter, at: HostPort, logger: Logger): Promise<ListeningHttp> {
-  const server = createServer((req, res) => {
-    void serve(router, req, res, logger);
+export async function startAdminServer(
+  router: AdminRouter,
+  at: HostPort,
+  logger: Logger,
+  options: { readonly requestTimeoutMs?: number } = {},
+): Promise<ListeningHttp> {
+  const timeout = options.requestTimeoutMs ?? DEFAULT_ADMIN_REQUEST_TIMEOUT_MS;
+  // A client that sends headers or a body slowly (or never finishes) must not hold a request open forever.
+  const limits = { requestTimeout: timeout, headersTimeout: timeout, connectionsCheckingInterval: Math.min(1000, Math.max(50, timeout / 4)) };
+  const server = createServer(limits, (req, res) => {
+    runInBackground(serve(router, req, res, logger), `serving admin request ${req.method ?? "GET"} ${req.url ?? "/"}`, { logger });
   });
   return listenHttp(server, "admin API", at, logger);
 }
 
 async function serve(router: AdminRouter, req: IncomingMessage, res: ServerResponse, logger: Logger): Promise<void> {
   try {
-    const body = await readJson(req);
+    const body = await readJsonBody(req);
     const out = await router.dispatch(req.method ?? "GET", req.url ?? "/", body);
     const status = out.status ?? 200;
     if (out.text !== undefined) {
@@ -99,25 +103,10 @@ async function serve(router: AdminRouter, req: IncomingMessage, res: ServerRespo
   } catch (err) {
     const status = err instanceof AdminHttpError ? err.status : 500;
     if (status === 500) logger.error("admin request failed", { url: req.url, error: errorMessage(err) });
-    if (!res.headersSent) res.writeHead(status, { "content-type": "application/json" });
+    // 413: the client may still be sending; answer, then close rather than read the rest.
+    const close = status === 413;
+    if (!res.headersSent) res.writeHead(status, { "content-type": "application/json", ...(close && { connection: "close" }) });
     res.end(`${JSON.stringify({ error: errorMessage(err), status })}\n`);
-  }
-}
-
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  if (req.method === "GET" || req.method === "HEAD") return undefined;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new AdminHttpError(413, `request body over ${MAX_BODY} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString("utf8").trim();
-  if (!text) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new AdminHttpError(400, "request body is not valid JSON");
+    if (close) res.once("finish", () => req.destroy());
   }
 }

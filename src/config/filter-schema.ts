@@ -44,6 +44,7 @@ const healthSchema = z.strictObject({
   window: durationField(1000).default(DEFAULT_HEALTH.windowMs),
   goodAfter: durationField(0).default(DEFAULT_HEALTH.goodAfterMs),
   rollback: z.boolean().default(DEFAULT_HEALTH.rollback),
+  nodeShare: z.number().min(0, "expected a share between 0 and 1").max(1, "expected a share between 0 and 1").default(DEFAULT_HEALTH.nodeShare),
 });
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null;
@@ -125,7 +126,7 @@ export const filterSchema = z
       ...(f.selector !== undefined && { selector: f.selector }),
       ...(f.rollout !== undefined && { rollout: f.rollout }),
       health: f.health
-        ? { maxNacks: f.health.maxNacks, maxCrashes: f.health.maxCrashes, windowMs: f.health.window, goodAfterMs: f.health.goodAfter, rollback: f.health.rollback }
+        ? { maxNacks: f.health.maxNacks, maxCrashes: f.health.maxCrashes, windowMs: f.health.window, goodAfterMs: f.health.goodAfter, rollback: f.health.rollback, nodeShare: f.health.nodeShare }
         : DEFAULT_HEALTH,
     };
   });

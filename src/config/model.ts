@@ -104,6 +104,12 @@ export interface HealthPolicy {
   readonly goodAfterMs: number;
   /** Roll back automatically on a breach (otherwise only record it). */
   readonly rollback: boolean;
+  /**
+   * Share (0..1) of the nodes holding a version that must complain (NACK, or
+   * crash within the window) before it is condemned: one node cannot condemn
+   * a version the others run healthily (docs/HEALTH.md).
+   */
+  readonly nodeShare: number;
 }
 
 export const DEFAULT_HEALTH: HealthPolicy = Object.freeze({
@@ -112,6 +118,7 @@ export const DEFAULT_HEALTH: HealthPolicy = Object.freeze({
   windowMs: 60_000,
   goodAfterMs: 30_000,
   rollback: true,
+  nodeShare: 0.5,
 });
 
 /** A socket address: an IP literal (IPv6 without brackets) and a port. */

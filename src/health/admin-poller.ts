@@ -12,8 +12,11 @@
  * recovers) and retried at the next interval. A node still being polled is
  * not polled again; rounds never overlap.
  */
+import { runInBackground } from "../background";
 import { errorMessage } from "../errors";
+import { LogLimiter } from "../log-limiter";
 import { type Logger, silentLogger } from "../logger";
+import { type Clock, realClock } from "../time/clock";
 import type { NodeInfo } from "../xds/node";
 import { adminBaseUrl } from "./admin-address";
 import { parseAdminStatsJson, readBodyBounded } from "./admin-stats-json";
@@ -43,6 +46,10 @@ export interface AdminStatsPollerOptions {
   readonly tracker?: CounterTracker;
   readonly latest?: LatestStats;
   readonly now?: () => number;
+  /** Nodes polled at most (default 10000); later nodes are not polled, with a warning. */
+  readonly maxNodes?: number;
+  /** For the rate limit of warnings about nodes (default: the process clock). */
+  readonly clock?: Clock;
 }
 
 export interface PollOutcome {
@@ -73,6 +80,9 @@ export class AdminStatsPoller {
   private readonly intervalMs: number;
   private readonly timeoutMs: number;
   private readonly targets = new Map<string, Target>();
+  /** Warnings about nodes (bad addresses, failing polls) are rate limited per node: a fleet of broken admin ports is a few lines a minute. */
+  private readonly warnings: LogLimiter;
+  private readonly maxNodes: number;
   private readonly counts = { polls: 0, pollFailures: 0 };
   private abort = new AbortController();
   private timer: NodeJS.Timeout | undefined;
@@ -82,6 +92,8 @@ export class AdminStatsPoller {
     this.logger = (options.logger ?? silentLogger).child({ component: "admin-stats-poller" });
     this.intervalMs = options.intervalMs ?? 5000;
     this.timeoutMs = options.timeoutMs ?? Math.min(this.intervalMs, 5000);
+    this.warnings = new LogLimiter(this.logger, options.clock ?? realClock);
+    this.maxNodes = options.maxNodes ?? 10_000;
     this.signals = new StatSignals({ hub: options.hub, source: "admin-pull", tracker: options.tracker, latest: options.latest, now: options.now });
   }
 
@@ -94,11 +106,15 @@ export class AdminStatsPoller {
     }
     const url = adminBaseUrl(address);
     if (!url) {
-      this.logger.warn("not an admin address; the node's stats are not pulled", { node: node.id, address });
+      this.warnings.warn(`address|${node.id}`, "not an admin address; the node's stats are not pulled", { node: node.id, address });
       this.targets.delete(node.id);
       return false;
     }
     const existing = this.targets.get(node.id);
+    if (!existing && this.targets.size >= this.maxNodes) {
+      this.warnings.warn("max-nodes", "too many nodes to pull admin stats from; this one is not polled", { node: node.id, limit: this.maxNodes });
+      return false;
+    }
     if (existing && existing.url === url) existing.node = node;
     else this.targets.set(node.id, { node, address, url, inFlight: false, failing: false });
     return true;
@@ -120,14 +136,15 @@ export class AdminStatsPoller {
     const round = async () => {
       await this.pollNow();
       if (!this.running) return;
-      this.timer = setTimeout(round, this.intervalMs);
+      this.timer = setTimeout(() => runInBackground(round(), "polling node admin endpoints", { logger: this.logger }), this.intervalMs);
       this.timer.unref();
     };
-    void round();
+    runInBackground(round(), "polling node admin endpoints", { logger: this.logger });
   }
 
   /** Stops the timer and cancels the polls in flight. */
   stop(): void {
+    this.warnings.close();
     this.running = false;
     clearTimeout(this.timer);
     this.timer = undefined;
@@ -187,7 +204,7 @@ export class AdminStatsPoller {
       this.counts.pollFailures++;
       const fields = { node: nodeId, address: target.address, error };
       if (target.failing) this.logger.debug("could not pull admin stats; retrying next interval", fields);
-      else this.logger.warn("could not pull admin stats; retrying next interval", fields);
+      else this.warnings.warn(`poll|${nodeId}`, "could not pull admin stats; retrying next interval", fields);
       target.failing = true;
       return { nodeId, ok: false, signals: 0, error };
     } finally {

@@ -1,9 +1,14 @@
 /**
  * The health monitor: turns NACKs and Envoy's stats into a verdict per
- * filter version and acts on it. A version in probation that breaches its
+ * filter version (verdict.ts) and acts on it. A version that breaches its
  * policy (docs/CONFIG.md "health") is quarantined and the filter goes back
  * to its last known-good version on every node, in one push; a version
  * served long enough, ACKed and without a breach becomes known-good.
+ *
+ * Who may complain: only a node connected over xDS that was sent the
+ * version (push events say what each response carried). A NACK or a stat
+ * from any other node is ignored and counted (`ignored`), so a client that
+ * claims a node id cannot condemn what it never ran (issue 11).
  *
  * Attribution: stats that name a plugin (`wasm.<filter>@<sha8>.vm_reload_*`)
  * point at one version; a NACK names the plugin in Envoy's message
@@ -12,16 +17,19 @@
  * with wasm_fail_stream, remote fetch failures) are pinned on the versions
  * still in probation on that node.
  */
+import { type BackgroundReport, runInBackground } from "../background";
 import type { HealthPolicy } from "../config/model";
 import type { EventLog } from "../control/event-log";
 import { settingsOf } from "../control/filter-version";
 import type { ServedFilter } from "../control/publisher";
 import type { Logger } from "../logger";
 import { TYPE_URLS } from "../resources/type-urls";
+import { type Clock, type TimerHandle, every, realClock } from "../time/clock";
 import type { XdsEvent } from "../xds/events";
 import type { FilterVersions } from "./filter-versions";
 import { type HealthSignal, parsePluginName } from "./signal";
-import { VersionHealth } from "./version-health";
+import { judge } from "./verdict";
+import { DEFAULT_HEALTH_LIMITS, type HealthLimits, VersionHealth } from "./version-health";
 
 /** What a node runs: filter name -> version key (module sha256 and settings hash). */
 export type NodeVersions = (nodeId: string) => ReadonlyMap<string, string>;
@@ -32,53 +40,83 @@ export interface MonitorOptions {
   /** How the filter reaches Envoy: its config rides in ECDS resources or in listeners. */
   readonly discoveryOf?: (filter: string) => "ecds" | "listener" | undefined;
   readonly nodeVersions: NodeVersions;
+  /** Whether a node has an open xDS stream now (XdsServer.nodeInfo). */
+  readonly connected: (nodeId: string) => boolean;
   /** Rebuild and publish (after a quarantine changed what may be served). */
   readonly republish: () => Promise<unknown>;
   readonly events: EventLog;
   readonly logger: Logger;
+  readonly clock?: Clock;
+  /** Overrides clock.now (tests). */
   readonly now?: () => number;
   /** VM creations within this long after a push to the node are config changes, not crashes. */
   readonly pushGraceMs?: number;
+  readonly limits?: Partial<HealthLimits>;
 }
 
 const PLUGIN_IN_TEXT = /([A-Za-z0-9][A-Za-z0-9._-]{0,99}@[0-9a-f]{8})/g;
+/** Responses remembered per node: only recent pushes can still be ACKed. */
+const PUSHES_PER_NODE = 16;
 
 export class HealthMonitor {
   private readonly tracked = new Map<string, VersionHealth>();
   private readonly lastPush = new Map<string, number>();
   /** Per node: what each pushed (type, version) carried, so an ACK proves exactly those versions. */
   private readonly pushed = new Map<string, Map<string, ReadonlyArray<readonly [string, string]>>>();
+  /** Per node: the tracked versions it was sent (ids), to forget it in each when it goes. */
+  private readonly sent = new Map<string, Set<string>>();
+  /** Held-back verdicts already reported, per version id: the complainer count reported. */
+  private readonly heldBack = new Map<string, number>();
   private readonly now: () => number;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly clock: Clock;
+  private readonly limits: HealthLimits;
+  private readonly bg: BackgroundReport;
+  private timer: TimerHandle | undefined;
+  /** Signals that named no version this monitor tracks. */
   unattributed = 0;
+  /** Signals dropped by the policy: from a node not connected over xDS, or about a version it was never sent. */
+  readonly ignored = { notConnected: 0, notSent: 0 };
 
   constructor(private readonly o: MonitorOptions) {
-    this.now = o.now ?? Date.now;
+    this.clock = o.clock ?? realClock;
+    this.now = o.now ?? (() => this.clock.now());
+    this.limits = { ...DEFAULT_HEALTH_LIMITS, ...o.limits };
+    this.bg = { logger: o.logger, events: o.events };
   }
 
   start(intervalMs = 1000): void {
-    this.timer = setInterval(() => void this.evaluate(), intervalMs);
-    this.timer.unref();
+    this.timer = every(this.clock, intervalMs, () => runInBackground(() => this.evaluate(), "health evaluation", this.bg));
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.timer?.cancel();
   }
 
-  /** Starts tracking the versions now being served (call after every publish). */
-  served(filters: ReadonlyMap<string, ServedFilter>): void {
-    for (const [name, s] of filters) {
-      const id = `${name}|${s.key}`;
-      if (this.tracked.has(id)) continue;
-      const v = new VersionHealth(name, s.key, s.module.sha256, settingsOf(s.filter), this.now());
-      if (this.o.versions.lastGood(name)?.key === s.key) v.status = "good";
-      this.tracked.set(id, v);
+  /** Starts tracking the versions now being served (call after every publish, with the base and the canary versions). */
+  served(...maps: ReadonlyArray<ReadonlyMap<string, ServedFilter>>): void {
+    const current = new Set<string>();
+    for (const filters of maps) {
+      for (const [name, s] of filters) {
+        const id = versionId(name, s.key);
+        current.add(id);
+        if (this.tracked.has(id)) continue;
+        const v = new VersionHealth(name, s.key, s.module.sha256, settingsOf(s.filter), this.now(), this.limits);
+        if (this.o.versions.isQuarantined(name, s.key)) v.status = "quarantined";
+        else if (this.o.versions.lastGood(name)?.key === s.key) v.status = "good";
+        this.tracked.set(id, v);
+      }
     }
+    this.forgetOld(current);
   }
 
   /** The tracked state of every version, for the admin API. */
   versionsOf(filter: string): VersionHealth[] {
     return [...this.tracked.values()].filter((v) => v.filter === filter);
+  }
+
+  /** Nodes with per-node state (bounded by the connected nodes), for tests and status. */
+  get nodesTracked(): number {
+    return new Set([...this.pushed.keys(), ...this.sent.keys(), ...this.lastPush.keys()]).size;
   }
 
   onXds(e: XdsEvent): void {
@@ -88,10 +126,11 @@ export class HealthMonitor {
       this.rememberPush(e.node.id, e.typeUrl, e.version, e.resourceNames);
     } else if (e.kind === "ack" && carriesFilters) {
       for (const [filter, key] of this.pushed.get(e.node.id)?.get(`${e.typeUrl} ${e.version}`) ?? []) {
-        this.tracked.get(`${filter}|${key}`)?.acked.add(e.node.id);
+        this.tracked.get(versionId(filter, key))?.ack(e.node.id);
       }
     } else if (e.kind === "disconnect") {
-      this.pushed.delete(e.node.id);
+      // A node may hold several streams: forget it only when the last one is gone.
+      if (!this.o.connected(e.node.id)) this.forgetNode(e.node.id);
     } else if (e.kind === "nack") {
       const signal: HealthSignal = {
         nodeId: e.nack.nodeId,
@@ -119,26 +158,30 @@ export class HealthMonitor {
     if (signal.kind === "vm_created" && this.now() - (this.lastPush.get(signal.nodeId) ?? 0) < (this.o.pushGraceMs ?? 10_000)) return;
     // No plugin named: suspect the versions on trial on that node.
     const suspects = [...this.o.nodeVersions(signal.nodeId)]
-      .map(([f, key]) => this.tracked.get(`${f}|${key}`))
+      .map(([f, key]) => this.tracked.get(versionId(f, key)))
       .filter((v): v is VersionHealth => v?.status === "probation");
     this.attribute(signal, suspects);
   }
 
-  /** Promotes proven versions; run on a timer and after every signal. */
+  /** Promotes proven versions and re-judges the ones with evidence; run on a timer and after start. */
   async evaluate(): Promise<void> {
     const now = this.now();
-    for (const v of this.tracked.values()) {
+    for (const v of [...this.tracked.values()]) {
       // Known-good from elsewhere (the baseline, or state from an earlier run).
       if (v.status === "probation" && this.o.versions.lastGood(v.filter)?.key === v.key) v.status = "good";
       const policy = this.o.policyOf(v.filter);
-      if (!policy || !v.provenGood(policy, now)) continue;
+      if (!policy) continue;
+      // Holders leave: evidence held back earlier may now come from enough of them.
+      if (v.status !== "quarantined" && (v.nackCount > 0 || v.crashes.length > 0)) this.judge(v, policy);
+      if (!v.provenGood(policy, now)) continue;
       v.status = "good";
-      if (await this.o.versions.markGood(v.filter, { sha256: v.sha256, key: v.key, settings: v.settings })) {
-        this.o.events.add("known-good", "health", `${v.plugin} is known-good (served ${Math.round((now - v.servedSince) / 1000)}s, ACKed by ${v.acked.size} node(s), no breach)`, {
-          filter: v.filter,
-          sha256: v.sha256,
-        });
-      }
+      const marked = this.o.versions.markGood(v.filter, { sha256: v.sha256, key: v.key, settings: v.settings });
+      if (!marked.changed) continue;
+      runInBackground(marked.written, `saving ${v.plugin} as known-good to the state file`, this.bg);
+      this.o.events.add("known-good", "health", `${v.plugin} is known-good (served ${Math.round((now - v.servedSince) / 1000)}s, ACKed by ${v.acked.size} node(s), no breach)`, {
+        filter: v.filter,
+        sha256: v.sha256,
+      });
     }
   }
 
@@ -155,8 +198,43 @@ export class HealthMonitor {
       this.pushed.set(nodeId, perNode);
     }
     perNode.set(`${typeUrl} ${version}`, carried);
-    // Only recent pushes can still be ACKed.
-    if (perNode.size > 16) perNode.delete(perNode.keys().next().value as string);
+    if (perNode.size > PUSHES_PER_NODE) perNode.delete(perNode.keys().next().value as string);
+    for (const [filter, key] of carried) {
+      const id = versionId(filter, key);
+      const v = this.tracked.get(id);
+      if (!v) continue;
+      v.holders.add(nodeId);
+      let ids = this.sent.get(nodeId);
+      if (!ids) {
+        ids = new Set();
+        this.sent.set(nodeId, ids);
+      }
+      ids.add(id);
+    }
+  }
+
+  private forgetNode(nodeId: string): void {
+    for (const id of this.sent.get(nodeId) ?? []) this.tracked.get(id)?.holders.delete(nodeId);
+    this.sent.delete(nodeId);
+    this.pushed.delete(nodeId);
+    this.lastPush.delete(nodeId);
+  }
+
+  /** Keeps at most versionsPerFilter versions per filter: the oldest not being served go first. */
+  private forgetOld(current: ReadonlySet<string>): void {
+    const perFilter = new Map<string, string[]>();
+    for (const [id, v] of this.tracked) perFilter.set(v.filter, [...(perFilter.get(v.filter) ?? []), id]);
+    for (const ids of perFilter.values()) {
+      let excess = ids.length - this.limits.versionsPerFilter;
+      for (const id of ids) {
+        if (excess <= 0) break;
+        if (current.has(id)) continue;
+        for (const node of this.tracked.get(id)?.holders ?? []) this.sent.get(node)?.delete(id);
+        this.tracked.delete(id);
+        this.heldBack.delete(id);
+        excess--;
+      }
+    }
   }
 
   private byPlugin(plugin: string): VersionHealth[] {
@@ -172,24 +250,58 @@ export class HealthMonitor {
     const running = this.o.nodeVersions(nodeId);
     return names.flatMap((f) => {
       const key = running.get(f);
-      const v = key ? this.tracked.get(`${f}|${key}`) : undefined;
+      const v = key ? this.tracked.get(versionId(f, key)) : undefined;
       return v ? [v] : [];
     });
   }
 
-  private attribute(signal: HealthSignal, targets: VersionHealth[]): void {
-    if (targets.length === 0) {
+  private attribute(signal: HealthSignal, candidates: VersionHealth[]): void {
+    if (!this.o.connected(signal.nodeId)) {
+      this.ignore("notConnected", signal);
+      return;
+    }
+    if (candidates.length === 0) {
       this.unattributed++;
       this.o.logger.debug("health signal not attributed to a version", { node: signal.nodeId, kind: signal.kind, evidence: signal.evidence });
+      return;
+    }
+    const targets = candidates.filter((v) => v.holders.has(signal.nodeId));
+    if (targets.length === 0) {
+      this.ignore("notSent", signal);
       return;
     }
     for (const v of targets) {
       if (v.status === "quarantined") continue;
       v.record(signal);
       const policy = this.o.policyOf(v.filter);
-      if (!policy) continue;
-      const why = v.breach(policy, this.now());
-      if (why) void this.onBreach(v, policy, why);
+      if (policy) this.judge(v, policy);
+    }
+  }
+
+  private ignore(why: "notConnected" | "notSent", signal: HealthSignal): void {
+    this.ignored[why]++;
+    this.o.logger.debug(why === "notConnected" ? "health signal ignored: the node is not connected over xDS" : "health signal ignored: the node was never sent that version", {
+      node: signal.nodeId,
+      kind: signal.kind,
+      source: signal.source,
+    });
+  }
+
+  private judge(v: VersionHealth, policy: HealthPolicy): void {
+    const verdict = judge(v, policy, this.now());
+    const id = versionId(v.filter, v.key);
+    if (verdict.kind === "breach") {
+      runInBackground(this.onBreach(v, policy, verdict.why), `rolling back ${v.plugin}`, this.bg);
+    } else if (verdict.kind === "held-back" && this.heldBack.get(id) !== verdict.complainers) {
+      // Said once per number of complaining nodes, so a flood of signals is one line.
+      this.heldBack.set(id, verdict.complainers);
+      this.o.logger.warn("health signals held back: too few of the nodes holding the version complained", { filter: v.filter, version: v.sha256.slice(0, 8), why: verdict.why });
+      this.o.events.add("breach-held", "health", `${v.plugin} not rolled back: ${verdict.why}`, {
+        filter: v.filter,
+        sha256: v.sha256,
+        complainers: verdict.complainers,
+        holders: verdict.holders,
+      });
     }
   }
 
@@ -197,14 +309,15 @@ export class HealthMonitor {
     if (v.status === "quarantined") return;
     const evidence = v.allEvidence();
     const nodes = [...new Set(evidence.map((e) => e.node))].sort();
+    v.status = "quarantined";
     if (!policy.rollback) {
       this.o.events.add("breach", "health", `${v.plugin} breached its health policy (rollback disabled): ${why}`, { filter: v.filter, sha256: v.sha256, nodes });
-      v.status = "quarantined";
       return;
     }
-    v.status = "quarantined";
-    const good = this.o.versions.lastGood(v.filter);
-    await this.o.versions.quarantine(v.filter, {
+    // The rollback target: the newest known-good version other than this one (this one leaves the chain).
+    const good = this.o.versions.knownGood(v.filter).find((g) => g.key !== v.key && !this.o.versions.isQuarantined(v.filter, g.key));
+    // In memory now; the state file follows. A failed write must not stop the rollback (issue 11).
+    const written = this.o.versions.quarantine(v.filter, {
       sha256: v.sha256,
       key: v.key,
       reason: why,
@@ -212,7 +325,8 @@ export class HealthMonitor {
       nodes,
       signals: evidence.slice(-50).map((e) => ({ kind: e.kind, node: e.node, count: e.count, evidence: e.evidence, at: new Date(e.at).toISOString() })),
     });
-    const target = good && good.key !== v.key ? `rolled back to ${v.filter}@${good.sha256.slice(0, 8)}` : "quarantined, but there is no known-good version to roll back to";
+    runInBackground(written, `saving the quarantine of ${v.plugin} to the state file`, this.bg);
+    const target = good ? `rolled back to ${v.filter}@${good.sha256.slice(0, 8)}` : "quarantined, but there is no known-good version to roll back to";
     this.o.events.add("rollback", "health", `${v.plugin} ${target}: ${why}`, {
       filter: v.filter,
       sha256: v.sha256,
@@ -223,4 +337,8 @@ export class HealthMonitor {
     this.o.logger.error("filter version rolled back", { filter: v.filter, version: v.sha256.slice(0, 8), to: good?.sha256.slice(0, 8), reason: why });
     await this.o.republish();
   }
+}
+
+function versionId(filter: string, key: string): string {
+  return `${filter}|${key}`;
 }

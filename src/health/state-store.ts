@@ -5,12 +5,14 @@
  * control plane restarted at any moment comes back serving the good version
  * and never re-pushes one it rolled back.
  */
-import { mkdir, readFile } from "node:fs/promises";
+import { copyFile, mkdir, readFile, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { WasmxdsError, errorMessage } from "../errors";
 import { deepFreeze } from "../config/freeze";
 import type { FilterSettings } from "../control/filter-version";
 import { writeFileAtomic } from "../fs/atomic-write";
+import { type Logger, silentLogger } from "../logger";
+import { salvageState } from "./state-schema";
 
 export interface QuarantineRecord {
   readonly sha256: string;
@@ -46,35 +48,87 @@ export interface PersistedState {
 
 const EMPTY: PersistedState = { version: 1, filters: {}, rollouts: {} };
 export const STATE_FILE = "state.json";
+/** Temporary files of writeFileAtomic (`.state.json.<pid>.<random>.tmp`), left behind by a kill -9 mid-write. */
+const TEMP_FILE = /^\.state\.json\.[0-9]+\.[0-9a-f]+\.tmp$/;
+
+export interface OpenStateOptions {
+  readonly logger?: Logger;
+  /** Clock for the name of a kept corrupt copy. */
+  readonly now?: () => number;
+}
 
 export class StateStore {
   private state: PersistedState;
   private writing: Promise<void> = Promise.resolve();
+  /** What was wrong with the file at open and how it was repaired (empty for a clean file); main records them as events. */
+  readonly repairs: readonly string[];
 
   private constructor(
     /** Where the state lives; undefined keeps it in memory only (tests, `--state-dir off`). */
     readonly dir: string | undefined,
     initial: PersistedState,
+    repairs: readonly string[] = [],
   ) {
-    this.state = initial;
+    this.state = deepFreeze(initial);
+    this.repairs = repairs;
   }
 
   static inMemory(initial: PersistedState = EMPTY): StateStore {
     return new StateStore(undefined, initial);
   }
 
-  /** Loads `<dir>/state.json` (an absent file is an empty state). A file that is not valid state is an error naming it. */
-  static async open(dir: string): Promise<StateStore> {
+  /** The state file's path (undefined in memory). */
+  get file(): string | undefined {
+    return this.dir === undefined ? undefined : join(this.dir, STATE_FILE);
+  }
+
+  /**
+   * Loads `<dir>/state.json` (an absent file is an empty state) and removes
+   * temporary files of interrupted writes. A file that is wrong in part is
+   * repaired: the original is kept as `state.json.corrupt-<time>`, the valid
+   * parts are kept, each dropped part is a warning naming the file and the
+   * field path (see `repairs`), and the repaired state is written back.
+   * Refuses, with a message saying what to do, only what repairing would
+   * make worse: an unreadable file, or one written by a newer wasmxds.
+   */
+  static async open(dir: string, options: OpenStateOptions = {}): Promise<StateStore> {
+    const logger = options.logger ?? silentLogger;
     await mkdir(dir, { recursive: true });
+    for (const name of await readdir(dir)) {
+      if (!TEMP_FILE.test(name)) continue;
+      logger.info("removing an interrupted state write", { file: join(dir, name) });
+      await rm(join(dir, name), { force: true });
+    }
     const file = join(dir, STATE_FILE);
     let text: string;
     try {
       text = await readFile(file, "utf8");
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return new StateStore(dir, EMPTY);
-      throw new WasmxdsError("STATE_CORRUPT", `${file}: cannot read: ${errorMessage(err)}`, { cause: err });
+      throw new WasmxdsError("STATE_CORRUPT", `${file}: cannot read the state file: ${errorMessage(err)}; fix its permissions or move it away`, { cause: err });
     }
-    return new StateStore(dir, parseState(text, file));
+    let raw: unknown;
+    const problems: string[] = [];
+    try {
+      raw = JSON.parse(text);
+    } catch (err) {
+      problems.push(`${file}: not valid JSON (${errorMessage(err)}) (starting from an empty state: known-good versions, quarantines and rollouts are lost)`);
+    }
+    const version = (raw as { version?: unknown } | null)?.version;
+    if (typeof version === "number" && version > 1) {
+      throw new WasmxdsError("STATE_CORRUPT", `${file}: version: ${version} was written by a newer wasmxds (this one reads version 1); run the newer wasmxds, or move the file away to start from an empty state`);
+    }
+    if (problems.length === 0 && version !== 1) problems.push(`${file}: version: expected 1, got ${JSON.stringify(version) ?? "nothing"} (reading what is valid)`);
+    const read = problems.length > 0 && raw === undefined ? { state: EMPTY, problems: [] } : salvageState(raw, file);
+    problems.push(...read.problems);
+    if (problems.length === 0) return new StateStore(dir, read.state);
+    const copy = `${file}.corrupt-${new Date((options.now ?? Date.now)()).toISOString().replace(/[:.]/g, "-")}`;
+    await copyFile(file, copy);
+    const repairs = [...problems, `${file}: the original is kept as ${copy}; wasmxds starts from what could be read`];
+    for (const p of repairs) logger.warn(`state file repaired: ${p}`);
+    const store = new StateStore(dir, read.state, repairs);
+    await store.update((s) => s);
+    return store;
   }
 
   get(): PersistedState {
@@ -85,13 +139,21 @@ export class StateStore {
     return this.state.filters[name] ?? { quarantined: [] };
   }
 
-  /** Applies a change and persists it; writes are serialised in call order. */
+  /**
+   * Applies a change in memory at once and persists it; writes are
+   * serialised in call order, and each writes the whole state, so one that
+   * fails is made good by the next. The promise rejects when this write
+   * failed: a caller that does not wait hands it to runInBackground.
+   */
   update(change: (s: PersistedState) => PersistedState): Promise<void> {
     this.state = deepFreeze(change(this.state));
     const snapshot = this.state;
     const dir = this.dir;
     const write = this.writing.then(async () => {
-      if (dir) await writeFileAtomic(join(dir, STATE_FILE), `${JSON.stringify(snapshot, null, 2)}\n`);
+      if (!dir) return;
+      // The folder may have been removed under a running server: make it again rather than lose the state.
+      await mkdir(dir, { recursive: true });
+      await writeFileAtomic(join(dir, STATE_FILE), `${JSON.stringify(snapshot, null, 2)}\n`);
     });
     // One failed write must not stop later ones; the caller sees its own failure.
     this.writing = write.catch(() => {});
@@ -107,24 +169,4 @@ export class StateStore {
   updateFilter(name: string, change: (f: FilterState) => FilterState): Promise<void> {
     return this.update((s) => ({ ...s, filters: { ...s.filters, [name]: change(s.filters[name] ?? { quarantined: [] }) } }));
   }
-}
-
-function parseState(text: string, file: string): PersistedState {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new WasmxdsError("STATE_CORRUPT", `${file}: not valid JSON (${errorMessage(err)}); fix or remove it`);
-  }
-  const obj = raw as Partial<PersistedState> | null;
-  if (obj?.version !== 1 || typeof obj.filters !== "object" || obj.filters === null) {
-    throw new WasmxdsError("STATE_CORRUPT", `${file}: expected {"version": 1, "filters": {...}}; fix or remove it`);
-  }
-  for (const [name, f] of Object.entries(obj.filters)) {
-    if (!Array.isArray(f?.quarantined)) throw new WasmxdsError("STATE_CORRUPT", `${file}: filters.${name}.quarantined: expected a list`);
-    if (f.lastGood !== undefined && !/^[0-9a-f]{64}$/.test(f.lastGood.sha256)) {
-      throw new WasmxdsError("STATE_CORRUPT", `${file}: filters.${name}.lastGood.sha256: expected 64 lowercase hex characters`);
-    }
-  }
-  return deepFreeze({ version: 1, filters: obj.filters, rollouts: (obj.rollouts as Record<string, unknown> | undefined) ?? {} });
 }

@@ -1,7 +1,8 @@
 /**
- * The evidence gathered about one filter version while it is served: which
- * nodes ACKed it, NACKs and crash signals with times. Pure bookkeeping; the
- * monitor decides what it means against the filter's HealthPolicy.
+ * The evidence gathered about one filter version while it is served: the
+ * nodes it was sent to, which of them ACKed it, NACKs and crash signals
+ * with times. Pure bookkeeping, bounded (HealthLimits); the verdict
+ * (verdict.ts) decides what it means against the filter's HealthPolicy.
  */
 import type { HealthPolicy } from "../config/model";
 import type { FilterSettings } from "../control/filter-version";
@@ -17,11 +18,34 @@ export interface Evidence {
   readonly at: number;
 }
 
+/** What the monitor keeps per version and per node (docs/RELIABILITY.md, "State, rollback and health signals"). */
+export interface HealthLimits {
+  /** Versions tracked per filter; the oldest not being served are forgotten first. */
+  readonly versionsPerFilter: number;
+  /** NACK and crash evidence entries kept per version (each list); older crash entries are merged, never lost from the counts. */
+  readonly evidencePerVersion: number;
+  /** Nodes remembered per version (ACKed, complained); the oldest are forgotten first. */
+  readonly nodesPerVersion: number;
+}
+
+export const DEFAULT_HEALTH_LIMITS: HealthLimits = Object.freeze({ versionsPerFilter: 16, evidencePerVersion: 256, nodesPerVersion: 10_000 });
+
+interface Complaint {
+  nacks: number;
+  lastCrashAt: number;
+}
+
 export class VersionHealth {
   status: VersionStatus = "probation";
   readonly acked = new Set<string>();
+  /** Connected nodes this version was sent to (kept current by the monitor): only they may complain. */
+  readonly holders = new Set<string>();
+  /** The newest NACKs (at most evidencePerVersion); nackCount counts them all. */
   readonly nacks: Evidence[] = [];
+  /** Crash signals, oldest first; past evidencePerVersion the oldest two are merged into one. */
   readonly crashes: Evidence[] = [];
+  nackCount = 0;
+  private readonly complaints = new Map<string, Complaint>();
 
   constructor(
     readonly filter: string,
@@ -30,6 +54,7 @@ export class VersionHealth {
     readonly sha256: string,
     readonly settings: FilterSettings,
     readonly servedSince: number,
+    private readonly limits: HealthLimits = DEFAULT_HEALTH_LIMITS,
   ) {}
 
   get plugin(): string {
@@ -38,39 +63,54 @@ export class VersionHealth {
 
   record(signal: HealthSignal): void {
     const e: Evidence = { node: signal.nodeId, kind: signal.kind, count: signal.count, evidence: signal.evidence, at: signal.at };
-    if (signal.kind === "nack") this.nacks.push(e);
-    else this.crashes.push(e);
-  }
-
-  /** Crash signals counted within the policy window ending at `now`. */
-  crashesInWindow(policy: HealthPolicy, now: number): number {
-    return this.crashes.filter((c) => c.at > now - policy.windowMs).reduce((n, c) => n + c.count, 0);
-  }
-
-  /** Why the version breaches its policy, or undefined if it does not. */
-  breach(policy: HealthPolicy, now: number): string | undefined {
-    if (this.nacks.length > policy.maxNacks) {
-      const nodes = [...new Set(this.nacks.map((n) => n.node))];
-      return `${this.nacks.length} NACK(s) from ${nodes.join(", ")} (tolerated: ${policy.maxNacks}): ${this.nacks[0]?.evidence ?? ""}`;
+    const c = this.complaints.get(signal.nodeId) ?? { nacks: 0, lastCrashAt: Number.NEGATIVE_INFINITY };
+    this.complaints.delete(signal.nodeId);
+    this.complaints.set(signal.nodeId, c);
+    bound(this.complaints, this.limits.nodesPerVersion);
+    if (signal.kind === "nack") {
+      this.nackCount++;
+      c.nacks++;
+      this.nacks.push(e);
+      if (this.nacks.length > this.limits.evidencePerVersion) this.nacks.shift();
+    } else {
+      c.lastCrashAt = Math.max(c.lastCrashAt, signal.at);
+      this.crashes.push(e);
+      if (this.crashes.length > this.limits.evidencePerVersion) {
+        // Merge rather than drop, so the counts in a window never shrink (the merged entry takes the later time).
+        const [a, b] = this.crashes.splice(0, 2) as [Evidence, Evidence];
+        this.crashes.unshift({ ...b, count: a.count + b.count });
+      }
     }
-    const crashes = this.crashesInWindow(policy, now);
-    if (crashes > policy.maxCrashes) {
-      const recent = this.crashes.filter((c) => c.at > now - policy.windowMs);
-      const kinds = [...new Set(recent.map((c) => c.kind))].join(", ");
-      const nodes = [...new Set(recent.map((c) => c.node))];
-      return `${crashes} crash signal(s) (${kinds}) from ${nodes.join(", ")} within ${policy.windowMs / 1000}s (tolerated: ${policy.maxCrashes})`;
-    }
-    return undefined;
   }
 
-  /** Served long enough, ACKed somewhere and without a breach. */
+  ack(nodeId: string): void {
+    this.acked.add(nodeId);
+    bound(this.acked, this.limits.nodesPerVersion);
+  }
+
+  /** Crash signals counted within the window ending at `now`. */
+  crashesInWindow(windowMs: number, now: number): number {
+    return this.crashes.filter((c) => c.at > now - windowMs).reduce((n, c) => n + c.count, 0);
+  }
+
+  /** Nodes that NACKed the version, or reported a crash within the window. */
+  complainers(windowMs: number, now: number): string[] {
+    return [...this.complaints].filter(([, c]) => c.nacks > 0 || c.lastCrashAt > now - windowMs).map(([node]) => node);
+  }
+
+  /** Nodes that NACKed it. */
+  nackers(): string[] {
+    return [...this.complaints].filter(([, c]) => c.nacks > 0).map(([node]) => node);
+  }
+
+  /** Served long enough, ACKed somewhere, never NACKed and no more crashes than tolerated. */
   provenGood(policy: HealthPolicy, now: number): boolean {
     return (
       this.status === "probation" &&
       this.acked.size > 0 &&
-      this.nacks.length === 0 &&
+      this.nackCount === 0 &&
       now - this.servedSince >= policy.goodAfterMs &&
-      !this.breach(policy, now)
+      this.crashesInWindow(policy.windowMs, now) <= policy.maxCrashes
     );
   }
 
@@ -78,4 +118,9 @@ export class VersionHealth {
   allEvidence(): Evidence[] {
     return [...this.nacks, ...this.crashes].sort((a, b) => a.at - b.at);
   }
+}
+
+/** Drops the oldest entries of a Set or Map (insertion order) beyond `max`. */
+function bound(c: { readonly size: number; keys(): IterableIterator<string>; delete(k: string): boolean }, max: number): void {
+  while (c.size > max) c.delete(c.keys().next().value as string);
 }

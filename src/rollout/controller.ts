@@ -8,15 +8,17 @@
  * and every node goes back to the stable version. State is persisted, so a
  * restart resumes mid-bake with the same members.
  */
+import { type BackgroundReport, runInBackground } from "../background";
 import type { ServedFilter } from "../control/publisher";
 import type { EventLog } from "../control/event-log";
 import { settingsOf } from "../control/filter-version";
 import type { FilterConfig } from "../config/model";
 import { WasmxdsError } from "../errors";
-import type { FilterVersions } from "../health/filter-versions";
+import type { FilterVersions, StateReference } from "../health/filter-versions";
 import type { HealthMonitor } from "../health/monitor";
 import type { StateStore } from "../health/state-store";
 import type { Logger } from "../logger";
+import { type Clock, type TimerHandle, every, realClock } from "../time/clock";
 import type { NodeInfo } from "../xds/node";
 import { inRollout, topUpPicks } from "./membership";
 import type { RolloutPlan } from "./plan";
@@ -39,6 +41,8 @@ export interface RolloutControllerOptions {
   readonly onChange: () => void;
   /** Treat every plan as one 100% step (the `dev` loop). */
   readonly instant?: boolean;
+  readonly clock?: Clock;
+  /** Overrides clock.now (tests). */
   readonly now?: () => number;
 }
 
@@ -51,19 +55,28 @@ export interface GateValues {
 
 export class RolloutController {
   private readonly now: () => number;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly clock: Clock;
+  private readonly bg: BackgroundReport;
+  private timer: TimerHandle | undefined;
 
   constructor(private readonly o: RolloutControllerOptions) {
-    this.now = o.now ?? Date.now;
+    this.clock = o.clock ?? realClock;
+    this.now = o.now ?? (() => this.clock.now());
+    this.bg = { logger: o.logger, events: o.events };
   }
 
   start(intervalMs = 500): void {
-    this.timer = setInterval(() => this.tick(), intervalMs);
-    this.timer.unref();
+    this.timer = every(this.clock, intervalMs, () => {
+      try {
+        this.tick();
+      } catch (err) {
+        runInBackground(Promise.reject(err), "rollout tick", this.bg);
+      }
+    });
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.timer?.cancel();
   }
 
   rollouts(filter: string): FilterRollouts {
@@ -81,6 +94,16 @@ export class RolloutController {
     const plan = candidate.filter.rollout;
     const r = this.rollouts(name);
     const ref = refOf(candidate);
+    // A module the state names but the store lacks (removed by hand, or lost before it was pinned): serve what exists, say why.
+    const lost = [r.stable, r.active?.candidate].find((v) => v !== undefined && v.key !== ref.key && !this.o.moduleBytes(v.sha256));
+    if (plan && !this.o.instant && lost) {
+      const message = `rollout of "${name}": module ${lost.sha256} (in the state file, rollouts.${name}) is not in the module store; the rollout is cancelled and ${plugin(name, ref)} becomes the stable version`;
+      this.o.logger.warn(message);
+      this.o.events.add("state-module-missing", "rollout", message, { filter: name, sha256: lost.sha256 });
+      this.finish(name, r, "cancelled", "a module of the rollout is not in the module store", false);
+      this.save(name, { ...this.rollouts(name), stable: ref, active: undefined, queued: undefined });
+      return { base: candidate };
+    }
     if (!plan || this.o.instant || !r.stable) {
       if (r.active) this.finish(name, r, "cancelled", plan ? "instant push (dev mode)" : "the filter has no rollout plan any more", false);
       if (r.stable?.key !== ref.key || r.active) this.save(name, { ...this.rollouts(name), stable: ref, active: undefined, queued: undefined });
@@ -108,12 +131,22 @@ export class RolloutController {
     return { base: stable, canary: candidate };
   }
 
-  /** Module sha256s rollouts still need (stable, candidate, queued versions). */
-  pinned(): string[] {
-    return Object.values(this.o.state.get().rollouts).flatMap((raw) => {
+  /** Modules the rollout state names (stable, candidate, queued versions), with where. */
+  references(): StateReference[] {
+    return Object.entries(this.o.state.get().rollouts).flatMap(([filter, raw]) => {
       const r = readRollouts(raw);
-      return [r.stable?.sha256, r.active?.candidate.sha256, r.queued?.sha256].filter((x): x is string => x !== undefined);
+      const refs: Array<[string, VersionRef | undefined]> = [
+        ["stable", r.stable],
+        ["active.candidate", r.active?.candidate],
+        ["queued", r.queued],
+      ];
+      return refs.flatMap(([field, ref]) => (ref ? [{ filter, path: `rollouts.${filter}.${field}`, sha256: ref.sha256 }] : []));
     });
+  }
+
+  /** Module sha256s rollouts still need: the module store keeps them. */
+  pinned(): string[] {
+    return this.references().map((r) => r.sha256);
   }
 
   /** Whether a node runs the candidate of the filter's rollout. */
@@ -158,7 +191,7 @@ export class RolloutController {
 
   abort(name: string, cause: string, reason = "aborted by an operator"): void {
     const { r, a } = this.activeOf(name);
-    void this.o.versions.quarantine(name, {
+    const written = this.o.versions.quarantine(name, {
       sha256: a.candidate.sha256,
       key: a.candidate.key,
       reason: `rollout ${reason} at step ${a.step + 1}`,
@@ -166,6 +199,7 @@ export class RolloutController {
       nodes: this.members(name, a).map((n) => n.id),
       signals: [],
     });
+    runInBackground(written, `saving the quarantine of ${plugin(name, a.candidate)} (rollout aborted) to the state file`, this.bg);
     this.finish(name, r, "aborted", reason, true, cause);
   }
 
@@ -281,7 +315,7 @@ export class RolloutController {
     const next: FilterRollouts = { ...r, active: undefined, history, ...(completed && { stable: a.candidate }) };
     this.save(name, next);
     this.o.events.add(`rollout-${outcome}`, cause, `rollout of ${plugin(name, a.candidate)} ${outcome}: ${reason}`, { filter: name, sha256: a.candidate.sha256 });
-    if (completed) void this.o.versions.markGood(name, a.candidate);
+    if (completed) runInBackground(this.o.versions.markGood(name, a.candidate).written, `saving ${plugin(name, a.candidate)} as known-good to the state file`, this.bg);
     const filter = this.o.filters().find((f) => f.name === name);
     if (completed && r.queued && filter?.rollout) this.begin(name, r.queued, filter.rollout, "queue");
     if (notify) this.o.onChange();
@@ -301,7 +335,7 @@ export class RolloutController {
   }
 
   private save(name: string, r: FilterRollouts): void {
-    void this.o.state.update((s) => ({ ...s, rollouts: { ...s.rollouts, [name]: r } }));
+    runInBackground(this.o.state.update((s) => ({ ...s, rollouts: { ...s.rollouts, [name]: r } })), `saving the rollout state of "${name}"`, this.bg);
   }
 }
 

@@ -153,7 +153,7 @@ filters:
     health: { maxCrashes: 3, window: 2m, goodAfter: 10s }
 `);
     expect(config.filters[0]!.preflight).toBe(false);
-    expect(config.filters[0]!.health).toEqual({ maxNacks: 0, maxCrashes: 3, windowMs: 120_000, goodAfterMs: 10_000, rollback: true });
+    expect(config.filters[0]!.health).toEqual({ maxNacks: 0, maxCrashes: 3, windowMs: 120_000, goodAfterMs: 10_000, rollback: true, nodeShare: 0.5 });
   });
 
   it("names the field of a bad health setting", () => {

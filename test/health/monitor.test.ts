@@ -63,6 +63,7 @@ describe("HealthMonitor", () => {
         republished++;
         if (versions.select(served.get("guard")!).kind !== "candidate") served = new Map([["guard", GOOD_V]]);
       },
+      connected: () => true,
       events,
       logger: silentLogger,
       now: () => now,
@@ -70,7 +71,12 @@ describe("HealthMonitor", () => {
     monitor.served(served);
     served = new Map([["guard", BAD_V]]);
     monitor.served(served);
+    // Only nodes sent a version may complain about it (issue 11): n1 was.
+    sendTo("n1");
   });
+
+  const sendTo = (nodeId: string) =>
+    monitor.onXds({ kind: "push", streamId: 1, node: node(nodeId), typeUrl: TYPE_URLS.extensionConfig, version: "v0", nonce: "0", resourceNames: ["guard"] });
 
   const crash = (nodeId: string, extra: Partial<HealthSignal> = {}): HealthSignal => ({
     nodeId,
@@ -98,6 +104,8 @@ describe("HealthMonitor", () => {
 
   it("tolerates crashes up to maxCrashes within the window", async () => {
     policy = { ...policy, maxCrashes: 2, windowMs: 10_000 };
+    sendTo("n2");
+    sendTo("n3");
     monitor.onSignal(crash("n1"));
     now += 20_000; // the first one leaves the window
     monitor.onSignal(crash("n1"));
@@ -185,10 +193,13 @@ describe("StateStore", () => {
     expect(c.isQuarantined("guard", BAD_V.key)).toBe(false);
   });
 
-  it("refuses a corrupt state file, naming it", async () => {
-    const { writeFileSync } = await import("node:fs");
+  it("repairs a corrupt state file, naming it and keeping a copy (issue 11: a control plane must start)", async () => {
+    const { readdirSync, writeFileSync } = await import("node:fs");
     writeFileSync(join(dir, "state.json"), "{ nope");
-    await expect(StateStore.open(dir)).rejects.toThrow(/state\.json: not valid JSON/);
+    const store = await StateStore.open(dir);
+    expect(store.repairs[0]).toMatch(/state\.json: not valid JSON/);
+    expect(store.get().filters).toEqual({});
+    expect(readdirSync(dir).filter((f) => f.startsWith("state.json.corrupt-"))).toHaveLength(1);
   });
 });
 

@@ -66,7 +66,10 @@ export function startCli(args: string[], env: Record<string, string> = {}): CliP
           reject(new Error(`no matching log line within ${timeoutMs} ms; output:\n${raw}`));
         }, timeoutMs);
         waiters.add(check);
-        exited.then(() => setTimeout(check, 10));
+        exited.then(
+          () => setTimeout(check, 10),
+          () => setTimeout(check, 10),
+        );
         check();
       });
     },

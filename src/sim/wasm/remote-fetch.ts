@@ -82,12 +82,13 @@ export function fetchWithRetries(
   let cancelled = false;
   let timer: TimerHandle | undefined;
   const attempt = () => {
-    void fetchOnce(code, env).then((outcome) => {
+    const settle = (outcome: FetchOutcome): void => {
       if (cancelled) return;
-      if (outcome.ok) return onDone(outcome.body, undefined);
-      if (retriesLeft-- <= 0) return onDone(new Uint8Array(0), outcome.reason);
-      timer = env.clock.setTimeout(attempt, backoff.nextBackOffMs());
-    });
+      if (outcome.ok) onDone(outcome.body, undefined);
+      else if (retriesLeft-- <= 0) onDone(new Uint8Array(0), outcome.reason);
+      else timer = env.clock.setTimeout(attempt, backoff.nextBackOffMs());
+    };
+    fetchOnce(code, env).then(settle, (err: unknown) => settle({ ok: false, reason: `fetch remote data failed: ${String(err)}` }));
   };
   attempt();
   return {

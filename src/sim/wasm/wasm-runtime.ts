@@ -1,15 +1,27 @@
 /**
  * Everything wasm in one simulated node, and Envoy's createWasm decision
- * between loading now and loading later (source/extensions/common/wasm/wasm.cc;
- * ENVOY-NOTES "What Envoy does when a module is bad"):
+ * between loading now, fetching, and rejecting
+ * (source/extensions/common/wasm/wasm.cc, Envoy 1.33 and main;
+ * docs/ENVOY.md "When a module is bad", "Remote code cache" and
+ * "Remote code over ECDS"):
  * - inline code, or remote code already in the node's cache: load, ABI
  *   check, on_vm_start and on_configure happen now; any failure throws
  *   `Unable to create Wasm plugin <name>`, which NACKs the update;
- * - remote code not cached: the update is accepted and the code fetched
- *   (retries, sha256 check); if that fails, or the module does not start,
- *   the filter fails closed or open per failure_policy, with no NACK;
- * - with nack_on_code_cache_miss the miss itself is rejected while the
- *   fetch fills the cache in the background for the next push.
+ * - remote code not cached, default: the update is accepted and the fetch
+ *   is registered with the init manager of whatever creates the filter
+ *   config (RemoteAsyncDataProvider). A new listener's manager runs it
+ *   (retries, sha256 check) and the listener waits for it; if it fails, or
+ *   the module does not start, the filter fails closed or open per
+ *   failure_policy, with no NACK. The manager of a listener that already
+ *   warmed (an ECDS update) has finished: the fetch never starts, the
+ *   filter has no VM and is left out of the chain, and the cache entry
+ *   stays "in progress";
+ * - the same sha256 in progress or negatively cached is not a NACK either:
+ *   the plugin has no VM meanwhile (fails closed or open) and a new fetch
+ *   is registered the same way;
+ * - with nack_on_code_cache_miss, anything but a hit is rejected while a
+ *   one-attempt fetch (RemoteDataFetcher, no init manager) fills the cache
+ *   for the next push.
  * With `enabled: false` (benchmarks) no code is fetched or compiled and
  * every wasm filter is passed through.
  */
@@ -40,6 +52,9 @@ export interface WasmRuntimeOptions {
 
 const EMPTY = new Uint8Array(0);
 
+/** The state of the init manager that a remote fetch would be registered with. */
+export type InitManagerState = "initializing" | "initialized";
+
 export class WasmRuntime {
   readonly metrics = new MetricRegistry();
   readonly shared = new SharedState();
@@ -63,8 +78,13 @@ export class WasmRuntime {
     return this.o.enabled;
   }
 
-  /** Creates the plugin, or throws Envoy's rejection message. */
-  createPlugin(spec: PluginSpec): WasmPlugin {
+  /**
+   * Creates the plugin, or throws Envoy's rejection message. `init` is the
+   * state of the init manager of what creates the filter config: a new
+   * listener's ("initializing", it will run a fetch and wait for it) or a
+   * warmed listener's ("initialized", a fetch registered there never starts).
+   */
+  createPlugin(spec: PluginSpec, init: InitManagerState): WasmPlugin {
     const { stats, clock, random, logger } = this.o;
     const plugin = new WasmPlugin(spec, { vms: this.vms, stats, clock, random, logger });
     if (!this.o.enabled) {
@@ -78,29 +98,35 @@ export class WasmRuntime {
       return plugin;
     }
     const lookup = this.codeCache.lookup(code.sha256);
-    switch (lookup.kind) {
-      case "hit":
-        if (!plugin.complete(vmKey(spec.vmId, spec.vmConfiguration, lookup.code), lookup.code)) throw unable();
-        return plugin;
-      case "in-progress":
-        throw new ModuleError("MODULE_REJECTED", `Failed to load WASM code (fetch in progress) from ${code.uri}`);
-      case "negative":
-        throw new ModuleError("MODULE_REJECTED", `Failed to load WASM code (cached) from ${code.uri}`);
-      case "fetch":
-        break;
+    if (lookup.kind === "hit") {
+      if (!plugin.complete(vmKey(spec.vmId, spec.vmConfiguration, lookup.code), lookup.code)) throw unable();
+      return plugin;
+    }
+    for (const reason of lookup.unavailable) {
+      logger.warn(`createWasm: failed to load (${reason}) from ${code.uri}`, { plugin: spec.name });
+      plugin.unavailable(`Failed to load Wasm code (${reason})`);
     }
     const fetchEnv = { clock: this.o.clock, random: this.o.random, resolveCluster: (n: string) => this.o.resolveCluster(n) };
     if (code.nackOnCacheMiss) {
-      // One attempt, no retries (Envoy's RemoteDataFetcher used directly).
-      void fetchOnce(code, fetchEnv).then((r) => this.codeCache.complete(code.sha256, r.ok ? r.body : EMPTY));
+      // One attempt, no retries, no init manager (Envoy's RemoteDataFetcher used directly).
+      fetchOnce(code, fetchEnv).then(
+        (r) => this.codeCache.complete(code.sha256, r.ok ? r.body : EMPTY),
+        () => this.codeCache.complete(code.sha256, EMPTY),
+      );
       throw unable();
     }
-    // The VM key is made now, before the code is known: ENVOY-NOTES "VM identity".
+    if (init === "initialized") {
+      // ManagerImpl::add on an initialized manager only ASSERTs: the target never runs.
+      logger.debug("remote Wasm code fetch never starts: the listener has already warmed", { plugin: spec.name, uri: code.uri });
+      return plugin;
+    }
+    // The VM key is made now, before the code is known: docs/ENVOY.md "VM identity".
     const key = vmKey(spec.vmId, spec.vmConfiguration, EMPTY);
+    plugin.startFetch();
     const handle = fetchWithRetries(code, fetchEnv, (bytes, failure) => {
       this.fetches.delete(handle);
       this.codeCache.complete(code.sha256, bytes);
-      if (failure) this.o.logger.warn("Failed to load Wasm code (fetch failed)", { uri: code.uri, reason: failure });
+      if (failure) logger.warn("Failed to load Wasm code (fetch failed)", { uri: code.uri, reason: failure });
       plugin.complete(key, bytes);
       this.o.onPluginLoaded(plugin);
     });

@@ -89,7 +89,8 @@ class WarmWorker {
       this.worker = undefined;
       this.ready = undefined;
     }
-    void worker.terminate();
+    // terminate() resolves with the exit code; there is nothing to do if it fails.
+    worker.terminate().then(undefined, () => {});
   }
 
   private pump(): void {
@@ -97,11 +98,13 @@ class WarmWorker {
     const next = this.queue.shift();
     if (!next) return;
     this.running = next;
-    void this.execute(next).then((outcome) => {
+    const settle = (outcome: WorkerOutcome): void => {
       this.running = undefined;
       next.resolve(outcome);
       this.pump();
-    });
+    };
+    // A bug in execute must still answer the check, or it would wait forever.
+    this.execute(next).then(settle, (err: unknown) => settle({ ok: false, stage: "timeout", reason: `pre-flight worker failed: ${errorMessage(err)}` }));
   }
 
   private execute(j: Job): Promise<WorkerOutcome> {
@@ -157,9 +160,10 @@ class WarmWorker {
       worker.on("error", onError);
       worker.on("exit", onExit);
       arm(STARTUP_BUDGET_MS, () => `the pre-flight worker did not start within ${STARTUP_BUDGET_MS} ms`);
-      void ready?.then(() => {
+      // `ready` never rejects (it resolves on exit too); onError reports a failed post.
+      ready?.then(() => {
         if (!settled) worker.postMessage({ jobId: j.id, job: j.job });
-      });
+      }, onError);
     });
   }
 }
