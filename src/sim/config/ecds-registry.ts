@@ -1,21 +1,28 @@
 /**
- * ECDS in a simulated node (ENVOY-NOTES "ECDS"; Envoy's
- * FilterConfigSubscription / DynamicFilterConfigProviderImpl):
+ * ECDS in a simulated node (Envoy's FilterConfigSubscription and
+ * DynamicFilterConfigProviderImpl, source/common/filter/config_discovery_impl.cc,
+ * Envoy 1.33 and main; docs/ENVOY.md "ECDS"):
  * - one subscription per filter config name and filter kind; the ADS
  *   subscription watches the union of names (not a wildcard type, so a
  *   response without a name leaves that config alone);
- * - a config whose bytes did not change is ignored;
+ * - a config whose typed_config hashes the same as the last one received
+ *   is skipped and ACKed, even when that last one was NACKed: Envoy records
+ *   the hash before the filter factory runs (docs/ENVOY.md "ECDS hash skip");
  * - the config's type URL must be one the referring filter accepts:
- *   `Error: filter config has type URL <got> but expect <urls>.`;
- * - a wasm config is built at once (inline code: a failure rejects it with
- *   `Unable to create Wasm plugin <name>`); remote code is fetched first and
- *   the previous config serves until it is done (the simulator's choice:
- *   Envoy does not document when an ECDS update with pending remote code
- *   takes over);
+ *   `Error: filter config has type URL <got> but expect <urls>.` (checked
+ *   before the hash is recorded, so a re-push of it is rejected again);
+ * - a wasm config is built at once and replaces the previous one at once.
+ *   Inline code (or a cache hit) that fails rejects it with `Unable to
+ *   create Wasm plugin <name>`. Remote code not cached is fetched only if a
+ *   warming listener refers to the config (its init manager runs the
+ *   fetch and the listener waits); on listeners that have all warmed the
+ *   fetch never starts and the filter is left out of the chain, with no
+ *   NACK (docs/ENVOY.md "Remote code over ECDS");
  * - stats `extension_config_discovery.<http_filter|network_filter>.<name>.config_reload`
  *   and `.config_fail`; a rejected update fails every subscription of the
  *   type (GrpcMuxImpl calls onConfigUpdateFailed on every watch), which also
- *   ends their warming, as does the initial fetch timeout (default 15 s).
+ *   ends their warming, as does the initial fetch timeout (default 15 s),
+ *   which counts `init_fetch_timeout` and `config_fail`.
  */
 import type { TypedExtensionConfig__Output } from "../../generated/envoy/config/core/v3/TypedExtensionConfig";
 import type { PluginConfig__Output } from "../../generated/envoy/extensions/wasm/v3/PluginConfig";
@@ -50,8 +57,7 @@ interface Entry {
   readonly name: string;
   typeUrls: Set<string>;
   current: EcdsConfig | undefined;
-  pending: EcdsConfig | undefined;
-  /** typed_config (type URL and bytes) of the newest accepted config, to skip unchanged ones. */
+  /** typed_config (type URL and bytes) of the last config received and past the type check, to skip an identical one. */
   lastKey: string | undefined;
   initialized: boolean;
   timer: TimerHandle | undefined;
@@ -68,6 +74,8 @@ export class EcdsRegistry {
     private readonly wasm: WasmRuntime,
     /** Something became ready or changed: re-check warming listeners. */
     private readonly changed: () => void,
+    /** True when a listener that has not warmed yet refers to this filter config (its init manager still runs targets). */
+    private readonly warmingReference: (kind: FilterKind, name: string) => boolean,
   ) {}
 
   /** Names for the ADS ECDS subscription. */
@@ -83,14 +91,13 @@ export class EcdsRegistry {
       if (wanted.has(k)) continue;
       e.timer?.cancel();
       e.current?.plugin?.release();
-      e.pending?.plugin?.release();
       this.entries.delete(k);
     }
     for (const [k, list] of wanted) {
       const first = list[0] as EcdsReference;
       let e = this.entries.get(k);
       if (!e) {
-        e = { kind: first.kind, name: first.name, typeUrls: new Set(), current: undefined, pending: undefined, lastKey: undefined, initialized: false, timer: undefined };
+        e = { kind: first.kind, name: first.name, typeUrls: new Set(), current: undefined, lastKey: undefined, initialized: false, timer: undefined };
         this.entries.set(k, e);
         const prefix = this.prefix(e);
         this.stats.declareCounter(`${prefix}config_reload`);
@@ -102,10 +109,10 @@ export class EcdsRegistry {
     }
   }
 
-  /** Ready for a listener to serve: a config arrived (and loaded), or waiting was given up. */
+  /** Ready for a listener to serve: a config arrived (and any fetch it started ended), or waiting was given up. */
   isReady(kind: FilterKind, name: string): boolean {
     const e = this.entries.get(key(kind, name));
-    return e?.initialized === true && e.pending === undefined;
+    return e?.initialized === true && e.current?.plugin?.loading !== true;
   }
 
   config(kind: FilterKind, name: string): EcdsConfig | undefined {
@@ -144,18 +151,6 @@ export class EcdsRegistry {
     this.changed();
   }
 
-  /** A plugin finished loading remote code: a pending config takes over. */
-  pluginLoaded(plugin: WasmPlugin): void {
-    for (const e of this.entries.values()) {
-      if (e.pending?.plugin !== plugin) continue;
-      e.current?.plugin?.release();
-      e.current = e.pending;
-      e.pending = undefined;
-      this.finishInit(e);
-    }
-    this.changed();
-  }
-
   close(): void {
     this.setReferences([]);
   }
@@ -164,25 +159,22 @@ export class EcdsRegistry {
     const typeUrl = tec.typed_config?.type_url ?? "";
     const bytes = tec.typed_config?.value ?? Buffer.alloc(0);
     const configKey = `${typeUrl}\n${Buffer.from(bytes).toString("base64")}`;
+    // Same hash as the last config received: skipped (and ACKed), whatever became of that one.
     if (configKey === e.lastKey) return;
     if (!e.typeUrls.has(typeUrl)) {
       throw new Error(`Error: filter config has type URL ${typeUrl} but expect ${[...e.typeUrls].join(", ")}.`);
     }
+    // Recorded before the filter factory runs: a config that fails below is still "the last one".
+    e.lastKey = configKey;
     let config: EcdsConfig;
     if (typeUrl === WASM_TYPE[e.kind]) {
       const wasm = decodeMessage<{ config: PluginConfig__Output | null }>(messageNameOf(typeUrl), bytes);
-      config = { typeUrl, plugin: this.wasm.createPlugin(readPluginSpec(e.kind, wasm.config)) };
+      const init = this.warmingReference(e.kind, e.name) ? "initializing" : "initialized";
+      config = { typeUrl, plugin: this.wasm.createPlugin(readPluginSpec(e.kind, wasm.config), init) };
     } else {
       config = { typeUrl, plugin: undefined };
     }
-    e.lastKey = configKey;
     this.stats.inc(`${this.prefix(e)}config_reload`);
-    e.pending?.plugin?.release();
-    e.pending = undefined;
-    if (config.plugin?.loading) {
-      e.pending = config;
-      return;
-    }
     e.current?.plugin?.release();
     e.current = config;
     this.finishInit(e);

@@ -22,7 +22,7 @@ import type { Clock } from "../../time/clock";
 import type { StatsStore } from "../stats/stats-store";
 import type { WasmRuntime } from "../wasm/wasm-runtime";
 import type { ApplyResult } from "../xds/xds-client";
-import type { EcdsRegistry } from "./ecds-registry";
+import type { EcdsRegistry, FilterKind } from "./ecds-registry";
 import { type ListenerSpec, listenerDependencies, readListener } from "./listener-spec";
 import { listenerErrors } from "./proto-util";
 import type { RouteTable } from "./route-table";
@@ -88,6 +88,14 @@ export class ListenerManager {
         kind: spec.http ? "http" : spec.tcp ? "tcp" : "other",
       };
     });
+  }
+
+  /** True when a listener version that has not warmed yet refers to this ECDS filter config. */
+  warmingRefersTo(kind: FilterKind, name: string): boolean {
+    for (const slot of this.slots.values()) {
+      if (slot.warming && listenerDependencies(slot.warming).ecds.some((r) => r.kind === kind && r.name === name)) return true;
+    }
+    return false;
   }
 
   /** The stat prefix of the first HTTP listener using a route config name (RDS stats scope). */

@@ -73,7 +73,8 @@ class Builder {
     const typeUrl = f.typed_config?.type_url ?? "";
     if (typeUrl === WASM[kind]) {
       const wasm = decodeMessage<{ config: PluginConfig__Output | null }>(messageNameOf(typeUrl), f.typed_config?.value ?? Buffer.alloc(0));
-      const plugin = this.wasm.createPlugin(readPluginSpec(kind, wasm.config));
+      // A new listener version: its init manager runs (and waits for) any remote fetch.
+      const plugin = this.wasm.createPlugin(readPluginSpec(kind, wasm.config), "initializing");
       this.plugins.push(plugin);
       return { kind: "wasm", name: f.name, plugin };
     }

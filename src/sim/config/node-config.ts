@@ -61,17 +61,20 @@ export class NodeConfig {
       logger: o.logger,
       properties: o.properties,
       resolveCluster: (name) => this.clusters.endpoint(name),
-      onPluginLoaded: (plugin) => {
-        this.ecds.pluginLoaded(plugin);
-        this.listeners.reevaluate();
-      },
+      onPluginLoaded: () => this.listeners.reevaluate(),
     });
     this.clusters = new ClusterManager(stats, clock, {
       edsInterest: (names) => o.interest(TYPE_URLS.endpoint, names),
       changed: () => this.maybeStartLds(),
     });
     this.routes = new RouteTable(stats, (name) => this.listeners.statPrefixOfRoute(name));
-    this.ecds = new EcdsRegistry(stats, clock, this.wasm, () => this.listeners.reevaluate());
+    this.ecds = new EcdsRegistry(
+      stats,
+      clock,
+      this.wasm,
+      () => this.listeners.reevaluate(),
+      (kind, name) => this.listeners.warmingRefersTo(kind, name),
+    );
     this.listeners = new ListenerManager(stats, clock, this.wasm, this.routes, this.ecds, () => this.refresh());
     stats.declareGauge("server.state");
   }

@@ -1,12 +1,18 @@
 /**
  * A node's cache of fetched remote Wasm code, keyed by sha256, with the
- * rules and stats of Envoy's createWasm (source/extensions/common/wasm/wasm.cc;
- * ENVOY-NOTES "What Envoy does when a module is bad"):
- * - hit: the code loads synchronously (so a bad module is NACKed);
- * - a fetch in progress for the same sha256: counted as a miss, and the
- *   config is rejected ("Failed to load WASM code (fetch in progress) from <uri>");
- * - a failed fetch is negatively cached for 10 s: rejected with
- *   "Failed to load WASM code (cached) from <uri>"; after that it is fetched again;
+ * rules and stats of Envoy's createWasm (source/extensions/common/wasm/wasm.cc,
+ * Envoy 1.33 and main; docs/ENVOY.md "Remote code cache"), step by step:
+ * - not cached: a miss (remote_load_cache_misses); the caller fetches;
+ * - cached code: a hit (remote_load_cache_hits); it loads synchronously;
+ * - a fetch in progress for the same sha256: counted as a miss, logged
+ *   "createWasm: failed to load (in progress)", and the plugin is told it
+ *   has no VM for now (Envoy calls its callback with nullptr: the filter
+ *   fails closed or open meanwhile); then, as below, since no code is there;
+ * - no code and a fetch started less than 10 s ago (a failure, or the
+ *   fetch in progress): a negative hit, logged "(cached)", no VM for now;
+ * - in every case without code the caller fetches again (Envoy sets the
+ *   entry in progress and starts a new fetch). None of these is a NACK by
+ *   itself: that depends on nack_on_code_cache_miss (wasm-runtime.ts);
  * - unused entries other than the one asked for expire after 24 h.
  * Stats: wasm.remote_load_cache_hits / _misses / _negative_hits,
  * wasm.remote_load_fetch_successes / _failures, gauge wasm.remote_load_cache_entries.
@@ -26,9 +32,11 @@ interface Entry {
 
 export type CacheLookup =
   | { readonly kind: "hit"; readonly code: Uint8Array }
-  | { readonly kind: "in-progress" }
-  | { readonly kind: "negative" }
-  | { readonly kind: "fetch" };
+  /**
+   * The caller must fetch and call complete(). `unavailable` lists why the
+   * plugin has no VM meanwhile ("in progress", "cached"); empty for a plain miss.
+   */
+  | { readonly kind: "fetch"; readonly unavailable: readonly ("in progress" | "cached")[] };
 
 export class RemoteCodeCache {
   private readonly entries = new Map<string, Entry>();
@@ -49,31 +57,36 @@ export class RemoteCodeCache {
     for (const [key, e] of this.entries) {
       if (key !== sha256 && now - e.useTime > CACHING_TTL_MS) this.entries.delete(key);
     }
+    const result = this.find(sha256, now);
+    this.stats.set("wasm.remote_load_cache_entries", this.entries.size);
+    return result;
+  }
+
+  private find(sha256: string, now: number): CacheLookup {
     const e = this.entries.get(sha256);
-    let result: CacheLookup;
     if (!e) {
       this.entries.set(sha256, { code: new Uint8Array(0), inProgress: true, useTime: now, fetchTime: now });
       this.stats.inc("wasm.remote_load_cache_misses");
-      result = { kind: "fetch" };
-    } else {
-      e.useTime = now;
-      if (e.inProgress) {
-        this.stats.inc("wasm.remote_load_cache_misses");
-        result = { kind: "in-progress" };
-      } else if (e.code.length > 0) {
-        this.stats.inc("wasm.remote_load_cache_hits");
-        result = { kind: "hit", code: e.code };
-      } else if (now - e.fetchTime < NEGATIVE_CACHING_MS) {
-        this.stats.inc("wasm.remote_load_cache_negative_hits");
-        result = { kind: "negative" };
-      } else {
-        e.inProgress = true;
-        e.fetchTime = now;
-        result = { kind: "fetch" };
-      }
+      return { kind: "fetch", unavailable: [] };
     }
-    this.stats.set("wasm.remote_load_cache_entries", this.entries.size);
-    return result;
+    e.useTime = now;
+    const unavailable: ("in progress" | "cached")[] = [];
+    if (e.inProgress) {
+      this.stats.inc("wasm.remote_load_cache_misses");
+      unavailable.push("in progress");
+    }
+    // An entry in progress has no code: it falls through to the negative check, as in wasm.cc.
+    if (e.code.length > 0) {
+      this.stats.inc("wasm.remote_load_cache_hits");
+      return { kind: "hit", code: e.code };
+    }
+    if (now - e.fetchTime < NEGATIVE_CACHING_MS) {
+      this.stats.inc("wasm.remote_load_cache_negative_hits");
+      unavailable.push("cached");
+    }
+    e.inProgress = true;
+    e.fetchTime = now;
+    return { kind: "fetch", unavailable };
   }
 
   /** The fetch for `sha256` finished: the verified code, or empty on failure. */

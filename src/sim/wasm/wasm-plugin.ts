@@ -2,10 +2,13 @@
  * One wasm filter config in a simulated node: Envoy's
  * Common::Wasm::PluginConfig (source/extensions/common/wasm/wasm.cc), which
  * decides for each new stream whether the filter runs, is skipped or fails
- * the stream (ENVOY-NOTES "What Envoy does when a running module crashes"):
- * - code not loaded yet: the filter is left out (createContext returns null);
- * - code failed to load (fetch failure, hash mismatch, start failure):
- *   FAIL_OPEN skips the filter, otherwise the stream fails (503 wasm_fail_stream);
+ * the stream (docs/ENVOY.md "Failure policies" and "Remote code over ECDS"):
+ * - no VM yet and none promised (remote code whose fetch has not finished,
+ *   or never starts): the filter is left out (createContext returns null);
+ * - told there is no VM (Envoy's createWasm callback called with nullptr: a
+ *   fetch failure, hash mismatch or start failure, or meanwhile, while the
+ *   same sha256 is fetched again): FAIL_OPEN skips the filter, otherwise
+ *   the stream fails (503 wasm_fail_stream); a later fetch can still load it;
  * - the worker VM trapped: FAIL_CLOSED fails this and every later stream,
  *   FAIL_OPEN skips the filter, FAIL_RELOAD re-creates the VM from the base
  *   on the next stream unless less than the jittered backoff (base_interval,
@@ -44,6 +47,8 @@ export class WasmPlugin {
   private readonly backoff: JitteredLowerBoundBackOff | undefined;
   private released = false;
   private disabled = false;
+  /** A fetch the listener waits for is running (Envoy's RemoteAsyncDataProvider init target). */
+  private fetching = false;
   /** Why loading failed, for logs and the summary. */
   loadError: string | undefined;
 
@@ -60,9 +65,26 @@ export class WasmPlugin {
     return this.spec.name;
   }
 
-  /** True while remote code is being fetched. */
+  /** True while remote code is being fetched for a listener that waits for it. */
   get loading(): boolean {
-    return this.base === undefined && !this.released && !this.disabled;
+    return this.fetching && !this.released && !this.disabled;
+  }
+
+  /** A fetch started that the listener's init manager waits for; complete() ends it. */
+  startFetch(): void {
+    this.fetching = true;
+  }
+
+  /**
+   * No VM for now (createWasm called back with nullptr while the same
+   * sha256 was in progress or negatively cached): the failure policy
+   * applies until a fetch completes.
+   */
+  unavailable(reason: string): void {
+    if (this.base === undefined) {
+      this.base = null;
+      this.loadError = reason;
+    }
   }
 
   /** Wasm is off in this node (benchmarks): no code is loaded and the filter is passed through. */
@@ -91,6 +113,7 @@ export class WasmPlugin {
    * then counts as failed to load.
    */
   complete(key: string, code: Uint8Array): boolean {
+    this.fetching = false;
     if (this.released) return false;
     if (code.length === 0) return this.failLoad("Failed to load Wasm code");
     let base: BaseVm;

@@ -50,6 +50,8 @@ export interface WasmOptions {
   readonly vmId?: string;
   readonly failurePolicy?: "FAIL_CLOSED" | "FAIL_OPEN" | "FAIL_RELOAD";
   readonly reloadBaseMs?: number;
+  /** VmConfig.nack_on_code_cache_miss. */
+  readonly nackOnCodeCacheMiss?: boolean;
 }
 
 const ms = (n: number) => ({ seconds: Math.floor(n / 1000), nanos: (n % 1000) * 1e6 });
@@ -73,7 +75,12 @@ export function wasmAny(kind: "http" | "network", o: WasmOptions): AnyMessage {
       config: {
         name: o.plugin,
         root_id: o.rootId,
-        vm_config: { vm_id: o.vmId ?? o.plugin, runtime: "envoy.wasm.runtime.v8", code },
+        vm_config: {
+          vm_id: o.vmId ?? o.plugin,
+          runtime: "envoy.wasm.runtime.v8",
+          code,
+          ...(o.nackOnCodeCacheMiss !== undefined && { nack_on_code_cache_miss: o.nackOnCodeCacheMiss }),
+        },
         ...(o.configuration !== undefined && { configuration: packAny("google.protobuf.StringValue", { value: o.configuration }) }),
         ...(o.failurePolicy && { failure_policy: o.failurePolicy }),
         ...(o.reloadBaseMs !== undefined && { reload_config: { backoff: { base_interval: ms(o.reloadBaseMs) } } }),
