@@ -9,7 +9,7 @@ export { type NodeIdentity, type NodeLocality, nodeMessage } from "./node-identi
 export { DEFAULT_NODE_CLUSTER, DEFAULT_XDS_ADDRESS, type SimNodeOptions } from "./node-options";
 export { SimFleet, type SimFleetOptions } from "./sim-fleet";
 export { type NodeSummary, SimNode } from "./sim-node";
-export { DEFAULT_FLUSH_INTERVAL_MS, METRICS_SERVICE_PATH, type MetricsServiceOptions } from "./stats/metrics-service-sink";
+export { DEFAULT_FLUSH_INTERVAL_MS, type HistogramEmitMode, METRICS_SERVICE_PATH, type MetricsServiceOptions } from "./stats/metrics-service-sink";
 export { prometheusName } from "./stats/stats-render";
 export { type Stat, StatsStore, type StatType } from "./stats/stats-store";
 export { type FleetSummary, formatSummary, summarize } from "./summary";

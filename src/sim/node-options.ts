@@ -69,6 +69,8 @@ export function resolveNodeOptions(o: SimNodeOptions): ResolvedNodeOptions {
   const ms = o.metricsService === true ? {} : o.metricsService || undefined;
   const flush = ms?.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
   if (ms && (!Number.isFinite(flush) || flush <= 0)) usage(`flushIntervalMs: expected a positive number, got ${flush}`);
+  const batchSize = ms?.batchSize ?? 0;
+  if (!Number.isInteger(batchSize) || batchSize < 0) usage(`metricsService.batchSize: expected an integer >= 0, got ${batchSize}`);
   const rps = o.traffic?.rps ?? 0;
   if (!Number.isFinite(rps) || rps < 0) usage(`traffic.rps: expected a number >= 0, got ${rps}`);
   return Object.freeze({
@@ -80,7 +82,14 @@ export function resolveNodeOptions(o: SimNodeOptions): ResolvedNodeOptions {
     }),
     xdsTarget: formatHostPort(xds),
     admin: o.adminPort === undefined ? undefined : { host: o.adminHost ?? "127.0.0.1", port: o.adminPort },
-    metrics: ms ? { flushIntervalMs: flush, reportCountersAsDeltas: ms.reportCountersAsDeltas ?? false } : undefined,
+    metrics: ms
+      ? {
+          flushIntervalMs: flush,
+          reportCountersAsDeltas: ms.reportCountersAsDeltas ?? false,
+          histogramEmitMode: ms.histogramEmitMode ?? "SUMMARY_AND_HISTOGRAM",
+          batchSize,
+        }
+      : undefined,
     traffic: o.traffic ?? { rps: 0 },
     wasm: o.wasm ?? true,
     initialFetchTimeoutMs: o.initialFetchTimeoutMs ?? 15_000,

@@ -181,7 +181,10 @@ export class SimNode {
   sendHttp(input: HttpRequestInput = {}, listener?: string): HttpOutcome | undefined {
     const spec = this.pick((l) => l.http !== undefined, listener);
     if (!spec) return undefined;
+    const started = this.o.clock.now();
     const outcome = runHttpRequest(spec, { ...this.o.traffic.http, ...input }, this.chainEnv());
+    // Envoy's downstream_rq_time histogram (ms); the simulated chain takes no simulated time.
+    this.stats.record(`http.${spec.http?.statPrefix ?? ""}.downstream_rq_time`, this.o.clock.now() - started);
     this.count(outcome.status >= 200 && outcome.status < 300);
     this.events.emit({ kind: "http", node: this.id, outcome });
     return outcome;
@@ -197,9 +200,9 @@ export class SimNode {
     return outcome;
   }
 
-  /** Writes one metrics service message now (no-op without the sink). */
-  flushMetrics(): void {
-    this.metrics?.flush();
+  /** Flushes stats to the metrics service now; returns the messages written (0 without the sink; more with batchSize). */
+  flushMetrics(): number {
+    return this.metrics?.flush() ?? 0;
   }
 
   summary(): NodeSummary {

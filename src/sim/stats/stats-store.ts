@@ -4,8 +4,11 @@
  * the names this project depends on). Like Envoy, a stat is "used" once it
  * has been incremented or set; the admin `usedonly` filter and the metrics
  * service sink send only used stats (ENVOY-NOTES "Getting stats out of
- * Envoy").
+ * Envoy"). Histograms are kept apart (histograms.ts): only the metrics
+ * service sink reads them.
  */
+import { Histogram } from "./histograms";
+
 export type StatType = "counter" | "gauge";
 
 export interface Stat {
@@ -26,6 +29,7 @@ export class StatsStore {
   private readonly entries = new Map<string, Entry>();
   private sorted: Entry[] | undefined;
   private readonly collectors: (() => void)[] = [];
+  private readonly histogramsByName = new Map<string, Histogram>();
 
   /** Runs `fn` before every read of all stats (to copy in values kept elsewhere, e.g. module metrics). */
   addCollector(fn: () => void): void {
@@ -74,6 +78,21 @@ export class StatsStore {
     const e = this.entry(name, "gauge");
     e.value += delta;
     e.used = true;
+  }
+
+  /** Records a sample (e.g. a request's duration in ms) in a histogram. */
+  record(name: string, value: number): void {
+    let h = this.histogramsByName.get(name);
+    if (!h) {
+      h = new Histogram(name);
+      this.histogramsByName.set(name, h);
+    }
+    h.record(value);
+  }
+
+  /** Every histogram, sorted by name. */
+  histograms(): Histogram[] {
+    return [...this.histogramsByName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   /** The value of a stat, or undefined when it was never declared. */
