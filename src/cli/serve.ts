@@ -1,15 +1,19 @@
 /**
  * `wasmxds serve` and `wasmxds dev`: run the control plane on a config folder
- * until SIGINT/SIGTERM (or the abort signal), then shut down cleanly.
+ * until SIGINT/SIGTERM (or the abort signal), then shut down cleanly: open
+ * streams get --shutdown-grace to go, then every connection is closed and
+ * the command returns 0. The signal handlers are installed before anything
+ * starts, so a signal during start-up also ends in a clean exit.
  */
-import { waitForStop } from "./wait-for-stop";
 import { parseArgs } from "node:util";
+import { parseDuration } from "../config/duration";
 import { WasmxdsError } from "../errors";
 import type { LogLevel } from "../logger";
-import { DEFAULT_ADDRESSES, startWasmxds } from "../main";
+import { DEFAULT_ADDRESSES, DEFAULT_SHUTDOWN_GRACE_MS, type RunningWasmxds, startWasmxds } from "../main";
 import { parseHostPort } from "../net/host-port";
 import type { Command } from "./main";
 import { cliLogger } from "./output";
+import { stopSignal } from "./wait-for-stop";
 
 const LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "silent"];
 
@@ -23,6 +27,7 @@ const OPTIONS = {
   "allow-empty": { type: "boolean", default: false },
   "log-level": { type: "string" },
   "log-format": { type: "string" },
+  "shutdown-grace": { type: "string" },
 } as const;
 
 const USAGE = `Usage: wasmxds serve [options]
@@ -43,7 +48,10 @@ Options:
       --log-format FORMAT       json | pretty (default: pretty on a terminal, else json)
       --allow-empty             publish a version that removes every listener or cluster,
                                 or more than half of 4 or more (otherwise refused as a
-                                likely half-written save; or set server.allowEmpty)`;
+                                likely half-written save; or set server.allowEmpty)
+      --shutdown-grace DURATION on SIGINT/SIGTERM, how long open streams get to end
+                                before every connection is closed: 5s, 500ms, or 0
+                                for at once (default: 5s)`;
 
 function parse(argv: string[]) {
   try {
@@ -60,22 +68,42 @@ async function run(argv: string[], term: Parameters<Command["run"]>[1], signal: 
   if (!LEVELS.includes(level)) throw new WasmxdsError("USAGE", `--log-level: expected one of ${LEVELS.join(", ")}, got "${level}"`);
   const format = v["log-format"] ?? ((process.stderr as { isTTY?: boolean }).isTTY ? "pretty" : "json");
   if (format !== "json" && format !== "pretty") throw new WasmxdsError("USAGE", `--log-format: expected json or pretty, got "${format}"`);
+  const graceMs = parseGrace(v["shutdown-grace"]);
+  // Before anything listens: a signal from now on ends in a clean shutdown.
+  const stop = stopSignal(signal);
   const logger = cliLogger(term, level, format);
-  const app = await startWasmxds({
-    configDir: v.config,
-    xdsAddress: parseHostPort(v["xds-address"], "--xds-address"),
-    modulesAddress: parseHostPort(v["modules-address"], "--modules-address"),
-    adminAddress: v["admin-address"] === "off" ? null : parseHostPort(v["admin-address"], "--admin-address"),
-    stateDir: v["state-dir"] === "off" ? null : v["state-dir"],
-    watch: dev || v.watch,
-    logger,
-    devOutput: dev ? term : undefined,
-    allowEmpty: v["allow-empty"],
-  });
-  await waitForStop(signal);
-  logger.info("shutting down");
-  await app.close();
+  let app: RunningWasmxds;
+  try {
+    app = await startWasmxds({
+      configDir: v.config,
+      xdsAddress: parseHostPort(v["xds-address"], "--xds-address"),
+      modulesAddress: parseHostPort(v["modules-address"], "--modules-address"),
+      adminAddress: v["admin-address"] === "off" ? null : parseHostPort(v["admin-address"], "--admin-address"),
+      stateDir: v["state-dir"] === "off" ? null : v["state-dir"],
+      watch: dev || v.watch,
+      logger,
+      devOutput: dev ? term : undefined,
+      allowEmpty: v["allow-empty"],
+      shutdownGraceMs: graceMs,
+    });
+  } catch (err) {
+    stop.dispose();
+    throw err;
+  }
+  if (stop.stopped) logger.info("signalled during start-up; stopping");
+  await stop.promise;
+  logger.info("shutting down", { graceMs });
+  await app.close(graceMs);
+  logger.info("stopped");
   return 0;
+}
+
+function parseGrace(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_SHUTDOWN_GRACE_MS;
+  if (text === "0") return 0;
+  const d = parseDuration(text);
+  if ("error" in d) throw new WasmxdsError("USAGE", `--shutdown-grace: ${d.error}`);
+  return d.ms;
 }
 
 

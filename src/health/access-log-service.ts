@@ -12,7 +12,9 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import type { StreamAccessLogsMessage__Output } from "../generated/envoy/service/accesslog/v3/StreamAccessLogsMessage";
+import { LogLimiter } from "../log-limiter";
 import { type Logger, silentLogger } from "../logger";
+import { type Clock, realClock } from "../time/clock";
 import type { NodeInfo } from "../xds/node";
 import { clientStreamMethod, newStreamCounters, serveClientStream, StreamRejection, type StreamCounters } from "./client-stream";
 import type { SignalHub } from "./signal";
@@ -40,6 +42,8 @@ export interface AccessLogIngestOptions {
   readonly logger?: Logger;
   readonly limits?: Partial<AccessLogLimits>;
   readonly now?: () => number;
+  /** For the rate limit of peer-triggered warnings (default: the process clock). */
+  readonly clock?: Clock;
 }
 
 export interface AccessLogStats extends StreamCounters {
@@ -54,10 +58,13 @@ export class AccessLogIngest {
   private readonly limits: AccessLogLimits;
   private readonly now: () => number;
   private readonly counters = newStreamCounters();
+  private readonly warnings: LogLimiter;
+  private readonly open = new Set<() => void>();
   private readonly entries = { http: 0, tcp: 0, failStream: 0, signals: 0 };
 
   constructor(private readonly options: AccessLogIngestOptions) {
     this.logger = (options.logger ?? silentLogger).child({ component: "access-log-service" });
+    this.warnings = new LogLimiter(this.logger, options.clock ?? realClock);
     this.limits = Object.freeze({ ...DEFAULT_ACCESS_LOG_LIMITS, ...options.limits });
     this.now = options.now ?? Date.now;
   }
@@ -72,7 +79,9 @@ export class AccessLogIngest {
           responseType: RESPONSE,
           maxMessageBytes: this.limits.maxMessageBytes,
           logger: this.logger,
+          warnings: this.warnings,
           counters: this.counters,
+          open: this.open,
           onMessage: (node, message) => {
             // log_name, like the node, comes on the first message only.
             logName = message.identifier?.log_name || logName;
@@ -82,6 +91,12 @@ export class AccessLogIngest {
         });
       },
     });
+  }
+
+  /** Ends every open stream with OK (shutdown: Envoy reconnects to the next control plane) and logs suppressed warnings. */
+  closeAll(): void {
+    for (const end of [...this.open]) end();
+    this.warnings.close();
   }
 
   stats(): AccessLogStats {

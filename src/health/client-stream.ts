@@ -14,9 +14,12 @@
 import * as grpc from "@grpc/grpc-js";
 import { errorMessage } from "../errors";
 import type { Node__Output } from "../generated/envoy/config/core/v3/Node";
-import type { Logger } from "../logger";
+import type { LogLimiter } from "../log-limiter";
+import { type Logger, boundString } from "../logger";
 import { decodeMessage, encodeMessage } from "../proto/registry";
+import { DEFAULT_LIMITS } from "../xds/limits";
 import { type NodeInfo, nodeInfoFrom } from "../xds/node";
+import { nodeProblem } from "../xds/node-limits";
 
 /** Ends a stream with a gRPC status; thrown by message handlers. */
 export class StreamRejection extends Error {
@@ -67,7 +70,11 @@ export interface ClientStreamSpec<M extends Identified> {
   readonly responseType: string;
   readonly maxMessageBytes: number;
   readonly logger: Logger;
+  /** Rate limit of the warnings a peer triggers (rejected streams), keyed by node id or peer address. */
+  readonly warnings: LogLimiter;
   readonly counters: StreamCounters;
+  /** Open streams, each as the function that ends it with OK (for shutdown). */
+  readonly open: Set<() => void>;
   /** Handles one message of an identified stream; throws StreamRejection to end the stream. */
   onMessage(node: NodeInfo, message: M): void;
   /** The stream ended, for whatever reason (node undefined if it never identified itself). */
@@ -89,10 +96,16 @@ export function serveClientStream<M extends Identified>(
   const close = (): boolean => {
     if (done) return false;
     done = true;
+    spec.open.delete(endOk);
     if (node) counters.streamsActive--;
     spec.onClose(node);
     return true;
   };
+  // Shutdown: the empty response, as when the client ends the stream.
+  const endOk = () => {
+    if (close()) callback(null, encodeMessage(spec.responseType, {}));
+  };
+  spec.open.add(endOk);
   const reject = (code: grpc.status, details: string) => {
     if (!close()) return;
     counters.streamsRejected++;
@@ -114,11 +127,14 @@ export function serveClientStream<M extends Identified>(
       if (!sent?.id) {
         throw new StreamRejection(grpc.status.INVALID_ARGUMENT, `the first ${what} of a stream must carry identifier.node with a non-empty id`);
       }
-      node = nodeInfoFrom(sent);
+      const named = nodeInfoFrom(sent);
+      const problem = nodeProblem(named, DEFAULT_LIMITS);
+      if (problem) throw new StreamRejection(grpc.status.INVALID_ARGUMENT, `identifier.${problem}`);
+      node = named;
       counters.streamsAccepted++;
       counters.streamsActive++;
     } else if (sent?.id && sent.id !== node.id) {
-      throw new StreamRejection(grpc.status.INVALID_ARGUMENT, `identifier.node.id changed from "${node.id}" to "${sent.id}" within one stream`);
+      throw new StreamRejection(grpc.status.INVALID_ARGUMENT, `identifier.node.id changed from "${boundString(node.id, 256)}" to "${boundString(sent.id, 256)}" within one stream`);
     }
     spec.onMessage(node, message);
   };
@@ -131,7 +147,12 @@ export function serveClientStream<M extends Identified>(
     } catch (err) {
       counters.messagesRejected++;
       if (err instanceof StreamRejection) {
-        spec.logger.warn(`rejected a ${what} stream`, { node: node?.id, code: grpc.status[err.code], reason: err.message });
+        spec.warnings.warn(`rejected|${node?.id ?? call.getPeer()}`, `rejected a ${what} stream`, {
+          node: node?.id,
+          peer: call.getPeer(),
+          code: grpc.status[err.code],
+          reason: err.message,
+        });
         reject(err.code, err.message);
       } else {
         // A bug handling one message must not take down the process or other streams.
@@ -140,9 +161,7 @@ export function serveClientStream<M extends Identified>(
       }
     }
   });
-  call.on("end", () => {
-    if (close()) callback(null, encodeMessage(spec.responseType, {}));
-  });
+  call.on("end", endOk);
   call.on("cancelled", () => close());
   call.on("error", () => close());
 }

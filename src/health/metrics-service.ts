@@ -15,7 +15,9 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import type { StreamMetricsMessage__Output } from "../generated/envoy/service/metrics/v3/StreamMetricsMessage";
+import { LogLimiter } from "../log-limiter";
 import { type Logger, silentLogger } from "../logger";
+import { type Clock, realClock } from "../time/clock";
 import type { NodeInfo } from "../xds/node";
 import { clientStreamMethod, newStreamCounters, serveClientStream, StreamRejection, type StreamCounters } from "./client-stream";
 import { CounterModeDetector } from "./counter-mode";
@@ -58,6 +60,8 @@ export interface MetricsServiceIngestOptions {
   readonly tracker?: CounterTracker;
   readonly latest?: LatestStats;
   readonly now?: () => number;
+  /** For the rate limit of peer-triggered warnings (default: the process clock). */
+  readonly clock?: Clock;
 }
 
 export interface MetricsServiceStats extends StreamCounters {
@@ -81,12 +85,15 @@ export class MetricsServiceIngest {
   private readonly limits: MetricsServiceLimits;
   private readonly signals: StatSignals;
   private readonly counters = newStreamCounters();
+  private readonly warnings: LogLimiter;
+  private readonly open = new Set<() => void>();
   private readonly families = { accepted: 0, invalid: 0, unrelated: 0 };
   private readonly modes = { cumulative: 0, delta: 0 };
   private readonly active = new Map<string, number>();
 
   constructor(private readonly options: MetricsServiceIngestOptions) {
     this.logger = (options.logger ?? silentLogger).child({ component: "metrics-service" });
+    this.warnings = new LogLimiter(this.logger, options.clock ?? realClock);
     this.limits = Object.freeze({ ...DEFAULT_METRICS_LIMITS, ...options.limits });
     this.signals = new StatSignals({ hub: options.hub, source: "metrics-service", tracker: options.tracker, latest: options.latest, now: options.now });
   }
@@ -101,7 +108,9 @@ export class MetricsServiceIngest {
           responseType: RESPONSE,
           maxMessageBytes: this.limits.maxMessageBytes,
           logger: this.logger,
+          warnings: this.warnings,
           counters: this.counters,
+          open: this.open,
           onMessage: (node, message) => this.onMessage(state, node, message),
           onClose: () => this.onClose(state),
         });
@@ -122,6 +131,12 @@ export class MetricsServiceIngest {
   /** True while a stream from this node is open (e.g. to skip pulling its admin stats). */
   isPushing(nodeId: string): boolean {
     return (this.active.get(nodeId) ?? 0) > 0;
+  }
+
+  /** Ends every open stream with OK (shutdown: Envoy reconnects to the next control plane) and logs suppressed warnings. */
+  closeAll(): void {
+    for (const end of [...this.open]) end();
+    this.warnings.close();
   }
 
   stats(): MetricsServiceStats {
@@ -163,7 +178,7 @@ export class MetricsServiceIngest {
     this.active.set(node.id, (this.active.get(node.id) ?? 0) + 1);
     if ((this.active.get(node.id) ?? 0) > 1) {
       // Two Envoys with one node id (or a hot restart's parent and child) interleave readings of one counter.
-      this.logger.warn("more than one metrics stream for one node id; counter increases may be wrong", { node: node.id });
+      this.warnings.warn(`duplicate|${node.id}`, "more than one metrics stream for one node id; counter increases may be wrong", { node: node.id });
     }
     const fixed = this.options.countersAsDeltas?.(node);
     const mode: CounterMode | undefined = fixed === undefined ? undefined : fixed ? "delta" : "cumulative";

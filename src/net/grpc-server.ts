@@ -1,22 +1,31 @@
 /**
  * Binds a gRPC server (plaintext, as Envoy's ADS cluster usually is on a
- * loopback or mesh network) and shuts it down without hanging.
+ * loopback or mesh network) and shuts it down without hanging: calls get
+ * a grace period, then every connection is closed, whether or not its
+ * client reads (docs/RELIABILITY.md, "Shutdown").
  */
+import type { Server as NetServer, Socket } from "node:net";
 import * as grpc from "@grpc/grpc-js";
 
 export interface BoundGrpcServer {
   readonly server: grpc.Server;
   readonly host: string;
   readonly port: number;
-  /** Graceful shutdown, forced after `graceMs`. */
+  /** Stops accepting calls and waits for open ones to end, at most `graceMs` (0: at once); then closes every connection. */
   close(graceMs?: number): Promise<void>;
 }
+
+export const MAX_STREAMS_PER_CONNECTION = 100;
 
 export const GRPC_SERVER_OPTIONS: grpc.ServerOptions = {
   // Envoy keeps ADS streams open for the life of the process.
   "grpc.keepalive_permit_without_calls": 1,
   "grpc.http2.min_ping_interval_without_data_ms": 10_000,
+  // A larger request is refused by grpc-js with RESOURCE_EXHAUSTED before it is decoded.
   "grpc.max_receive_message_length": 16 * 1024 * 1024,
+  // Per HTTP/2 connection (SETTINGS_MAX_CONCURRENT_STREAMS): an Envoy opens one ADS
+  // stream and at most a few more (metrics, access logs); more are refused.
+  "grpc.max_concurrent_streams": MAX_STREAMS_PER_CONNECTION,
   "grpc.max_send_message_length": 256 * 1024 * 1024,
   // Channelz keeps per-connection bookkeeping (a registry entry, call and
   // message counters stamped with Date.now() on every message) for a
@@ -30,20 +39,58 @@ export async function bindGrpcServer(server: grpc.Server, host: string, port: nu
   const bound = await new Promise<number>((resolve, reject) => {
     server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
   });
+  const sockets = trackSockets(server);
+  const force = () => {
+    server.forceShutdown();
+    for (const socket of sockets) socket.destroy();
+    sockets.clear();
+  };
   return {
     server,
     host,
     port: bound,
     close: (graceMs = 2000) =>
       new Promise<void>((resolve) => {
+        if (graceMs <= 0) {
+          force();
+          resolve();
+          return;
+        }
         const timer = setTimeout(() => {
-          server.forceShutdown();
+          force();
           resolve();
         }, graceMs);
         server.tryShutdown(() => {
           clearTimeout(timer);
+          // Every call ended; what is left is sockets Node is still flushing to peers that do not read.
+          force();
           resolve();
         });
       }),
   };
+}
+
+/**
+ * The TCP connections of the server, to destroy on a forced shutdown.
+ * grpc-js's forceShutdown destroys each HTTP/2 session, and Node then ends
+ * the session's socket with socket.end(), which waits until everything
+ * written has been sent: to a client that does not read, never, and the
+ * process stayed up until the client went (issue 11, item 4). grpc-js does
+ * not expose its HTTP/2 servers, so this reads its private `http2Servers`
+ * (grpc-js 1.14) right after binding, before any connection is accepted;
+ * if a grpc-js upgrade removes it, nothing is tracked and the CLI's exit
+ * backstop (bin/wasmxds.js) still ends the process
+ * (test/reliability/shutdown.test.ts fails first).
+ */
+function trackSockets(server: grpc.Server): Set<Socket> {
+  const sockets = new Set<Socket>();
+  const servers = (server as unknown as { http2Servers?: unknown }).http2Servers;
+  if (!(servers instanceof Map)) return sockets;
+  for (const http2Server of servers.keys() as Iterable<NetServer>) {
+    http2Server.on("connection", (socket: Socket) => {
+      sockets.add(socket);
+      socket.once("close", () => sockets.delete(socket));
+    });
+  }
+  return sockets;
 }
