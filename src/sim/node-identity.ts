@@ -1,7 +1,7 @@
 /**
  * Who a simulated node says it is: the envoy.config.core.v3.Node sent on the
  * first DiscoveryRequest of every ADS stream and in the first
- * StreamMetricsMessage (ENVOY-NOTES "Minimal bootstrap shape" and "Getting
+ * StreamMetricsMessage (docs/ENVOY.md "Minimal bootstrap shape" and "Getting
  * stats out of Envoy"). id, cluster, locality and metadata are what control
  * planes (and wasmxds rollouts) select nodes by.
  */

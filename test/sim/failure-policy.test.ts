@@ -1,5 +1,5 @@
 /**
- * What happens after a module traps, per failure_policy (ENVOY-NOTES "What
+ * What happens after a module traps, per failure_policy (docs/ENVOY.md "What
  * Envoy does when a running module crashes"), with trap_nth_request
  * ({"crashAfter":3}: requests 1 and 2 pass, 3 traps) served by the
  * project's own XdsServer and SnapshotCache. Time is a FakeClock and jitter

@@ -1,7 +1,7 @@
 /**
  * Remote wasm code in a listener (LDS), where Envoy's RemoteAsyncDataProvider
  * registers the fetch with the new listener's init manager and the listener
- * waits for it (docs/ENVOY.md "When a module is bad" and "Remote code
+ * waits for it (docs/ENVOY.md "What Envoy does when a module is bad" and "Remote code
  * cache"): the update is ACKed, the module fetched through the named cluster
  * and checked against sha256; a bad hash is retried, then the filter fails
  * closed (503 wasm_fail_stream) or open, with no NACK. The same sha256 in

@@ -13,8 +13,8 @@ import { encodeMessage, packAny } from "../../src/proto/registry";
 import { EXTENSION_TYPE_URLS } from "../../src/resources/type-urls";
 import { NACK_CODE, SimNode } from "../../src/sim";
 import { configurationBytes } from "../../src/sim/wasm/plugin-spec";
-import { type AnyMessage, ecds, httpListener, moduleBytes, routeConfig, staticCluster, TYPE_URLS, wasmAny } from "./helpers/fixtures";
-import { RawAdsServer } from "./helpers/raw-ads-server";
+import { ecds, httpListener, moduleBytes, routeConfig, staticCluster, TYPE_URLS, wasmAny } from "./helpers/fixtures";
+import { type AnyMessage, RawAdsServer } from "./helpers/raw-ads-server";
 import { waitFor } from "./helpers/wait";
 
 const T = TYPE_URLS;

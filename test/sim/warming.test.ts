@@ -1,6 +1,6 @@
 /**
  * Listener warming and initial fetch timeouts (Envoy docs
- * "Initialization"; ENVOY-NOTES "ECDS"): a listener waits for its ECDS
+ * "Initialization"; docs/ENVOY.md "ECDS"): a listener waits for its ECDS
  * config; after the initial fetch timeout (15 s) it serves anyway and its
  * config-less filter answers 500. A NACKed first ECDS config ends the wait
  * the same way. Time is a FakeClock.

@@ -9,7 +9,7 @@
  * - a new or changed listener warms until its RDS route configuration, its
  *   ECDS filter configs and any remote wasm code are in (or their initial
  *   fetch timeout passes); the old version of a changed listener keeps
- *   serving meanwhile, then is replaced (ENVOY-NOTES "ECDS").
+ *   serving meanwhile, then is replaced (docs/ENVOY.md "ECDS").
  * Stats: listener_manager.lds.update_attempt / update_success /
  * update_rejected, listener_manager.listener_added / modified / removed,
  * gauges listener_manager.total_listeners_warming / total_listeners_active.

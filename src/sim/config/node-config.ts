@@ -1,7 +1,7 @@
 /**
  * The configuration half of a simulated Envoy: applies each xDS type and
  * drives the subscription sequence Envoy follows at start-up (Envoy docs
- * "Initialization"; ENVOY-NOTES "ECDS"):
+ * "Initialization"; docs/ENVOY.md "ECDS"):
  * 1. CDS (wildcard) first;
  * 2. EDS for the EDS clusters CDS returned;
  * 3. once every cluster has warmed (cluster manager initialized), LDS (wildcard);

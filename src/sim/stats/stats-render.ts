@@ -1,6 +1,6 @@
 /**
  * Envoy's admin stats formats (admin docs, "GET /stats" and
- * "GET /stats/prometheus"; ENVOY-NOTES "Getting stats out of Envoy"):
+ * "GET /stats/prometheus"; docs/ENVOY.md "Getting stats out of Envoy"):
  * `{"stats":[{"name":..,"value":..},...]}` sorted by name, `filter=<regex>`
  * matched anywhere in the name (RE2 partial match), `usedonly`, and the
  * Prometheus text with `envoy_` + the name with every character outside

@@ -1,9 +1,9 @@
 /**
  * One simulated Envoy's stats: counters and gauges by their dotted Envoy
- * name (ENVOY-NOTES "What Envoy does when a running module crashes" lists
+ * name (docs/ENVOY.md "What Envoy does when a running module crashes" lists
  * the names this project depends on). Like Envoy, a stat is "used" once it
  * has been incremented or set; the admin `usedonly` filter and the metrics
- * service sink send only used stats (ENVOY-NOTES "Getting stats out of
+ * service sink send only used stats (docs/ENVOY.md "Getting stats out of
  * Envoy"). Histograms are kept apart (histograms.ts): only the metrics
  * service sink reads them.
  */

@@ -1,7 +1,7 @@
 /**
  * One synthetic HTTP request through a listener's HttpConnectionManager, the
  * way Envoy's filter manager drives the HTTP wasm filter (proxy-wasm
- * callbacks through the project's host; ENVOY-NOTES "What Envoy does when a
+ * callbacks through the project's host; docs/ENVOY.md "What Envoy does when a
  * running module crashes"):
  * - decode path in filter order: on_request_headers, then on_request_body;
  *   a local reply from the module (proxy_send_local_response) ends it;

@@ -3,7 +3,7 @@
  * way Envoy drives the network wasm filter (on_new_connection, then
  * on_downstream_data, the upstream's answer through on_upstream_data in
  * reverse order, then on_downstream_connection_close and on_done / on_log /
- * on_delete; ENVOY-NOTES "What Envoy does when a running module crashes"):
+ * on_delete; docs/ENVOY.md "What Envoy does when a running module crashes"):
  * a trap or a filter that fails closed closes the connection, as does an
  * ECDS filter without config and a tcp_proxy without its cluster. The
  * upstream is simulated and echoes the data.

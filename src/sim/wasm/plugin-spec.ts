@@ -1,6 +1,6 @@
 /**
  * A wasm filter's PluginConfig, read the way Envoy reads it
- * (ENVOY-NOTES "Wasm filter configuration"; source/extensions/common/wasm
+ * (docs/ENVOY.md "Wasm filter configuration"; source/extensions/common/wasm
  * wasm.cc PluginConfig and createWasm). Problems Envoy rejects while
  * building the filter config throw with Envoy's message, which then becomes
  * the NACK's error_detail.
@@ -47,7 +47,7 @@ export interface PluginSpec {
 }
 
 export const DEFAULT_RUNTIME = "envoy.wasm.runtime.v8";
-/** RemoteDataSource retry defaults (ENVOY-NOTES; Envoy's RemoteAsyncDataProvider). */
+/** RemoteDataSource retry defaults (docs/ENVOY.md "Wasm filter configuration"; Envoy's RemoteAsyncDataProvider). */
 const DEFAULT_RETRIES = 1;
 const DEFAULT_RETRY_BASE_MS = 1000;
 

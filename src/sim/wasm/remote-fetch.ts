@@ -1,7 +1,7 @@
 /**
  * Fetching remote Wasm code the way Envoy's RemoteDataFetcher and
  * RemoteAsyncDataProvider do (source/common/config/remote_data_fetcher.cc,
- * datasource.h; ENVOY-NOTES "Wasm filter configuration"):
+ * datasource.h; docs/ENVOY.md "Wasm filter configuration"):
  * - the request goes to http_uri.cluster, which must already exist (here:
  *   its first endpoint from CDS/EDS), with the URI's path and authority, and
  *   http_uri.timeout per attempt;

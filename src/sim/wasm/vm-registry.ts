@@ -2,7 +2,7 @@
  * One node's Wasm VMs, as proxy-wasm-cpp-host keeps them for Envoy
  * (src/wasm.cc createWasm, canary, getOrCreateThreadLocalPlugin):
  * - base VMs are shared by key = sha256(vm_id || vm configuration || code);
- *   a plugin whose key matches a live base VM reuses it (ENVOY-NOTES "VM
+ *   a plugin whose key matches a live base VM reuses it (docs/ENVOY.md "VM
  *   identity": for remote code the key is made before the fetch, with empty
  *   code, so a new module with the same vm_id can keep the old VM);
  * - every plugin gets a canary run (start, on_vm_start, on_configure) in a
@@ -11,7 +11,8 @@
  * - the worker (the simulator runs one worker, like `--concurrency 1`)
  *   gets its own VM per plugin, started and configured the same way.
  * `wasm.<runtime>.created` counts every VM made (base, canary, worker,
- * reload) and the gauge `wasm.<runtime>.active` those alive (ENVOY-NOTES).
+ * reload) and the gauge `wasm.<runtime>.active` those alive (docs/ENVOY.md
+ * "What Envoy does when a running module crashes").
  * Deviation: Envoy runs several plugins sharing a vm_id as root contexts of
  * one worker VM; the host here has one root context per VM, so each plugin
  * gets its own worker VM and a trap fails only that plugin.

@@ -2,7 +2,7 @@
  * Everything wasm in one simulated node, and Envoy's createWasm decision
  * between loading now, fetching, and rejecting
  * (source/extensions/common/wasm/wasm.cc, Envoy 1.33 and main;
- * docs/ENVOY.md "When a module is bad", "Remote code cache" and
+ * docs/ENVOY.md "What Envoy does when a module is bad", "Remote code cache" and
  * "Remote code over ECDS"):
  * - inline code, or remote code already in the node's cache: load, ABI
  *   check, on_vm_start and on_configure happen now; any failure throws

@@ -1,7 +1,7 @@
 /**
  * The xDS side of a simulated Envoy: one ADS stream (state of the world) on
  * the node's gRPC channel, speaking as Envoy's GrpcMuxImpl does (xDS
- * protocol docs, "ACK/NACK and resource type instance version"; ENVOY-NOTES
+ * protocol docs, "ACK/NACK and resource type instance version"; docs/ENVOY.md
  * "Minimal bootstrap shape"):
  * - node only on the first request of each stream (set_node_on_first_message_only);
  * - one subscription per type URL whose names are the union of what the
