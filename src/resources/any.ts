@@ -14,7 +14,7 @@ export function anyOf(typeUrl: string, value: object): PackedAny {
 
 /**
  * A google.protobuf.StringValue holding `text`: Envoy hands a StringValue to
- * the module unwrapped (ENVOY-NOTES "Wasm filter configuration"), so the
+ * the module unwrapped (docs/ENVOY.md "Wasm filter configuration"), so the
  * module reads exactly the text the user wrote.
  */
 export function stringValueAny(text: string): PackedAny {

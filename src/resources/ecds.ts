@@ -1,5 +1,5 @@
 /**
- * Extension config discovery (ECDS) for wasm filters (ENVOY-NOTES "ECDS").
+ * Extension config discovery (ECDS) for wasm filters (docs/ENVOY.md "ECDS").
  * The listener's filter only names the config and where to get it; the
  * TypedExtensionConfig resource, named after the filter, carries the Wasm
  * config. Swapping a module then changes only that resource: Envoy applies it

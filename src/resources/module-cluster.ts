@@ -1,7 +1,7 @@
 /**
  * How Envoy reaches this server's module server for remote code: the
  * `wasmxds_modules` cluster and the URI of a module in it. HttpUri.cluster
- * must already exist when Envoy fetches (ENVOY-NOTES "Wasm filter
+ * must already exist when Envoy fetches (docs/ENVOY.md "Wasm filter
  * configuration"), so the cluster travels in the same snapshot as the filters
  * that use it, and CDS is pushed before ECDS and LDS (type-urls.ts ADS_ORDER).
  */

@@ -1,7 +1,7 @@
 /**
  * The Wasm filter configuration of one configured filter: an
  * envoy.extensions.filters.{http,network}.wasm.v3.Wasm wrapping a PluginConfig
- * (ENVOY-NOTES "Wasm filter configuration").
+ * (docs/ENVOY.md "Wasm filter configuration").
  */
 import { type FilterConfig, MODULE_CLUSTER_NAME } from "../config/model";
 import type { AsyncDataSource } from "../generated/envoy/config/core/v3/AsyncDataSource";
@@ -39,7 +39,7 @@ function codeSource(code: ResolvedCode, moduleServer: ModuleServerEndpoint): Asy
         cluster: MODULE_CLUSTER_NAME,
         timeout: durationFromMs(REMOTE_FETCH.timeoutMs),
       },
-      // Required and compared as lowercase hex of the body (ENVOY-NOTES).
+      // Required and compared as lowercase hex of the body (docs/ENVOY.md "Wasm filter configuration").
       sha256: code.sha256,
       retry_policy: {
         num_retries: { value: REMOTE_FETCH.retries },
@@ -66,7 +66,7 @@ export function buildPluginConfig(
     vm_config: {
       // Envoy shares a VM when vm_id, vm configuration and code match, and for
       // remote code decides before fetching; the sha in vm_id stops a new
-      // module from silently reusing the old VM (ENVOY-NOTES "VM identity").
+      // module from silently reusing the old VM (docs/ENVOY.md "VM identity").
       vm_id: `${filter.vmId ?? filter.name}@${sha8}`,
       runtime: WASM_RUNTIME,
       code: codeSource(code, moduleServer),

@@ -5,7 +5,7 @@
  * src/v8/v8.cc getModuleFunctionImpl); absent exports are simply not
  * called. Source: src/wasm.cc getFunctions and include/proxy-wasm/wasm.h
  * (WasmCallWord<N> = N i32 params -> i32, WasmCallVoid<N> = N i32 params ->
- * void). ENVOY-NOTES.md "proxy-wasm ABI" summarises the same list.
+ * void). docs/ENVOY.md "proxy-wasm ABI" summarises the same list.
  */
 import { type FuncSig, i32s } from "./signature";
 import type { AbiVersion } from "./versions";

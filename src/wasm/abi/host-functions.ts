@@ -2,7 +2,7 @@
  * The functions Envoy links into a module, per ABI version, with their wasm
  * signatures. Source: proxy-wasm-cpp-host src/wasm.cc registerCallbacks and
  * include/proxy-wasm/exports.h (every `Word` is an i32 on wasm32; `int64_t`
- * and `uint64_t` parameters are i64). ENVOY-NOTES.md "proxy-wasm ABI" lists
+ * and `uint64_t` parameters are i64). docs/ENVOY.md "proxy-wasm ABI" lists
  * the same names.
  */
 import { type FuncSig, i32s, sig } from "./signature";

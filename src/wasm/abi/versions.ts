@@ -1,7 +1,7 @@
 /**
  * The proxy-wasm ABI versions Envoy understands. A module declares its
  * version by exporting a marker function named `proxy_abi_version_X_Y_Z`
- * (ENVOY-NOTES.md "proxy-wasm ABI"; proxy-wasm-cpp-host
+ * (docs/ENVOY.md "proxy-wasm ABI"; proxy-wasm-cpp-host
  * src/bytecode_util.cc getAbiVersion).
  */
 export type AbiVersion = "0.1.0" | "0.2.0" | "0.2.1";

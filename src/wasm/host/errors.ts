@@ -1,6 +1,6 @@
 /**
  * Errors the proxy-wasm host raises. A trap, abort or proc_exit inside a
- * module call marks the VM failed, as Envoy does (ENVOY-NOTES.md "What
+ * module call marks the VM failed, as Envoy does (docs/ENVOY.md "What
  * Envoy does when a running module crashes"); the message follows Envoy's
  * crash log line: `Function: proxy_on_request_headers failed: Uncaught
  * RuntimeError: unreachable` (proxy-wasm-cpp-host src/v8/v8.cc getFailMessage).

@@ -4,7 +4,7 @@
  * the constructor, instantiation and the start functions in start(). Any
  * trap, abort or proc_exit inside a module call fails the VM for good, and
  * every later call throws VmFailedError, like an Envoy worker whose VM
- * crashed (ENVOY-NOTES.md "What Envoy does when a running module crashes").
+ * crashed (docs/ENVOY.md "What Envoy does when a running module crashes").
  *
  * Compile once (compileProxyWasm) and create many VMs from the result; VMs
  * can share a SharedState and a MetricRegistry.

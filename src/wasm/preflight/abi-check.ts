@@ -1,6 +1,6 @@
 /**
  * The static part of the pre-flight check: everything Envoy verifies before
- * running any module code (ENVOY-NOTES.md "proxy-wasm ABI" and "What Envoy
+ * running any module code (docs/ENVOY.md "proxy-wasm ABI" and "What Envoy
  * does when a module is bad"). Envoy stops at the first problem; this check
  * reports all of them so an author can fix the module in one go.
  */

@@ -1,6 +1,6 @@
 /**
  * The pre-flight check: would Envoy accept this module, and does it survive
- * a request? Mirrors Envoy's own sequence for inline code (ENVOY-NOTES.md
+ * a request? Mirrors Envoy's own sequence for inline code (docs/ENVOY.md
  * "What Envoy does when a module is bad"): compile, check the ABI surface
  * the way the V8 linker and callback lookup do, then a canary run of start,
  * on_vm_start and on_configure, here in a worker thread under a time and
