@@ -102,7 +102,7 @@ function anyRefs(any: Obj, path: string, refs: Reference[]): void {
     }
     case EXTENSION_TYPE_URLS.httpWasm:
     case EXTENSION_TYPE_URLS.networkWasm: {
-      // A remote module is fetched through a cluster that must exist (ENVOY-NOTES: HttpUri.cluster).
+      // A remote module is fetched through a cluster that must exist (docs/ENVOY.md "Wasm filter configuration": HttpUri.cluster).
       const wasm = decodeMessage<Obj>(messageNameOf(typeUrl), value);
       const code = asObj(asObj(asObj(wasm.config)?.vm_config)?.code);
       const uri = asObj(asObj(code?.remote)?.http_uri);

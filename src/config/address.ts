@@ -67,7 +67,7 @@ export function parseEndpoint(text: string): Parsed<Endpoint> {
 /**
  * `server.modulesBaseUrl`: plain http only, because the module cluster is
  * added without a TLS transport socket (the module's integrity comes from its
- * sha256, which Envoy checks; ENVOY-NOTES "Wasm filter configuration").
+ * sha256, which Envoy checks; docs/ENVOY.md "Wasm filter configuration").
  */
 export function parseModulesBaseUrl(text: string): Parsed<ModulesBaseUrl> {
   const expected = `expected an http:// URL like http://wasmxds.internal:18002, got ${JSON.stringify(text)}`;

@@ -1,7 +1,7 @@
 /**
  * `configuration` and `vmConfiguration` accept any JSON value. The module
  * receives bytes (a google.protobuf.StringValue is passed unwrapped,
- * ENVOY-NOTES "Wasm filter configuration"), so values become text here:
+ * docs/ENVOY.md "Wasm filter configuration"), so values become text here:
  * a string is passed exactly as written (it may already be JSON, or not be
  * JSON at all), anything else becomes its JSON text, keys in the order written.
  */

@@ -22,7 +22,7 @@ export type CodeDelivery = "inline" | "remote";
 export type CodeMode = CodeDelivery | "auto";
 
 /**
- * Mirrors envoy.extensions.wasm.v3.FailurePolicy (Envoy 1.33+, ENVOY-NOTES
+ * Mirrors envoy.extensions.wasm.v3.FailurePolicy (Envoy 1.33+, docs/ENVOY.md
  * "Wasm filter configuration"); UNSPECIFIED is not offered because it means
  * FAIL_CLOSED anyway.
  */

@@ -4,7 +4,7 @@
  * tcp_grpc) streams batches of entries, the node on a stream's first
  * message only (api/envoy/service/accesslog/v3/als.proto). An HTTP entry
  * whose response_code_details is `wasm_fail_stream` is a request a failed
- * wasm filter answered with 503 (ENVOY-NOTES "What Envoy does when a
+ * wasm filter answered with 503 (docs/ENVOY.md "What Envoy does when a
  * running module crashes"); each batch with such entries becomes one
  * `wasm_fail_stream` signal counting them. The entry names no plugin, so
  * the signal has none. TCP entries are only counted: a network filter's

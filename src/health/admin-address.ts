@@ -1,6 +1,6 @@
 /**
  * Where a node's Envoy admin API listens, for pulling its stats when the
- * metrics service sink is not configured (ENVOY-NOTES "Getting stats out of
+ * metrics service sink is not configured (docs/ENVOY.md "Getting stats out of
  * Envoy": "the node's admin address comes from configuration or node
  * metadata"). Envoy does not tell the control plane its admin address, so
  * the bootstrap has to: `node.metadata` key `wasmxds.admin` (flat, or

@@ -1,7 +1,7 @@
 /**
  * Pulls the wasm and ECDS stats from each node's Envoy admin API, for
  * setups without the metrics service sink: `GET /stats?format=json&filter=`
- * ADMIN_STATS_FILTER (Envoy admin docs "GET /stats"; ENVOY-NOTES "Getting
+ * ADMIN_STATS_FILTER (Envoy admin docs "GET /stats"; docs/ENVOY.md "Getting
  * stats out of Envoy") every interval (default 5 s, Envoy's default
  * stats_flush_interval). Admin values are cumulative, so increases and
  * signals come from the same StatSignals / CounterTracker as the push path;

@@ -2,7 +2,7 @@
  * Envoy admin `GET /stats?format=json`: `{"stats":[{"name":..,"value":..},
  * ...]}`, counters and gauges alike as numbers, text readouts as strings,
  * and histograms as one `{"histograms": {...}}` element (Envoy admin docs,
- * "GET /stats?format=json"; ENVOY-NOTES "Getting stats out of Envoy").
+ * "GET /stats?format=json"; docs/ENVOY.md "Getting stats out of Envoy").
  * Only numeric entries are read; the shape is checked, never trusted.
  */
 import type { StatSample } from "./latest-stats";

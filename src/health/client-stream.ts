@@ -2,7 +2,7 @@
  * The gRPC boundary shared by the two Envoy push services (metrics service,
  * access log service): client-streaming calls whose first message carries
  * `identifier.node` and whose later messages do not (metrics_service.proto
- * and als.proto: "only sent in the first message on the stream"; ENVOY-NOTES
+ * and als.proto: "only sent in the first message on the stream"; docs/ENVOY.md
  * "Getting stats out of Envoy"). Envoy expects no reply and never ends the
  * stream itself; the empty response is sent when a client does end it.
  *

@@ -5,7 +5,7 @@
  * a counter's first reading looks the same either way. What differs, and
  * what Envoy's sink guarantees (grpc_metrics_service_impl.cc: every flush
  * sends every used counter, as `value()` or as `delta_` since the previous
- * flush; ENVOY-NOTES "Getting stats out of Envoy"):
+ * flush; docs/ENVOY.md "Getting stats out of Envoy"):
  * - cumulative: within one stream (one Envoy process) counters never go
  *   down, and a used counter is rarely 0;
  * - deltas: counters that were busy once (start-up: listener and cluster

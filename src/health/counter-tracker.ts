@@ -4,7 +4,7 @@
  * Envoy counters only go up while a process lives; they are reported either
  * as the current value or, with MetricsServiceConfig
  * report_counters_as_deltas, as the change since the previous flush
- * (grpc_metrics_service_impl.cc flushCounter; ENVOY-NOTES "Getting stats
+ * (grpc_metrics_service_impl.cc flushCounter; docs/ENVOY.md "Getting stats
  * out of Envoy"). Rules, as Prometheus' rate() treats resets:
  * - delta: the reported value is the increase.
  * - cumulative, stat seen before: value - last; a value below the last means

@@ -1,7 +1,7 @@
 /**
  * `envoy.service.metrics.v3.MetricsService/StreamMetrics` on the xDS port:
  * what Envoy's `envoy.stat_sinks.metrics_service` sink pushes every
- * stats_flush_interval (ENVOY-NOTES "Getting stats out of Envoy";
+ * stats_flush_interval (docs/ENVOY.md "Getting stats out of Envoy";
  * api/envoy/service/metrics/v3/metrics_service.proto). Each stream is one
  * Envoy: its first message names the node, every message carries all used
  * stats as MetricFamily. The wasm and ECDS stats become HealthSignals

@@ -1,7 +1,7 @@
 /**
  * Health signals: what Envoy's stats, access logs and NACKs say about one
  * filter version on one node. Envoy has no single "VM crashed" counter
- * (ENVOY-NOTES.md, "What Envoy does when a running module crashes"), so each
+ * (docs/ENVOY.md, "What Envoy does when a running module crashes"), so each
  * source turns what it sees into these events, and the health monitor
  * decides what they mean.
  */

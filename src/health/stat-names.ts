@@ -2,7 +2,7 @@
  * Envoy's wasm and ECDS stat names, and what each says about a filter
  * version. Shared by the metrics service ingest and the admin poller.
  *
- * Names, from Envoy's source (ENVOY-NOTES "What Envoy does when a running
+ * Names, from Envoy's source (docs/ENVOY.md "What Envoy does when a running
  * module crashes"):
  * - `wasm.<plugin name>.vm_reload`, `vm_reload_success`, `vm_reload_failure`,
  *   `vm_reload_backoff` (counters) and gauge `vm_memory_size`: the
