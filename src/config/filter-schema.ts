@@ -3,19 +3,40 @@
  */
 import { z } from "zod";
 import { SHA256_HEX_PATTERN } from "../wasm/sha256";
+import { parseDuration } from "./duration";
 import { durationField, jsonTextField, nameField, parsedString } from "./fields";
-import { DEFAULT_HEALTH, type FilterConfig, type ModuleSource } from "./model";
+import { DEFAULT_HEALTH, type FilterConfig, MIN_RELOAD_BASE_MS, type ModuleSource } from "./model";
 import { parseModulePath } from "./module-path";
 import { rolloutSchema, selectorSchema } from "./rollout-schema";
 
 export const FAILURE_POLICIES = ["FAIL_CLOSED", "FAIL_OPEN", "FAIL_RELOAD"] as const;
 
 /**
- * Envoy's BackoffStrategy wants base_interval >= 1ms and max_interval >=
- * base_interval (envoy/config/core/v3/backoff.proto).
+ * FAIL_RELOAD's backoff as Envoy reads it (docs/ENVOY.md, "FAIL_RELOAD
+ * backoff"): wasm.cc builds a JitteredLowerBoundBackOffStrategy from
+ * base_interval alone, and that strategy draws `random % (base >> 1)`, so a
+ * base of 1ms divides by zero in a release build. A base below 2ms is
+ * refused. `max` is accepted for compatibility with older configs, checked,
+ * and never sent: Envoy ignores max_interval here.
  */
+const reloadBaseField = z.string().transform((text, ctx): number => {
+  const parsed = parseDuration(text);
+  if ("error" in parsed) {
+    ctx.addIssue({ code: "custom", message: parsed.error });
+    return z.NEVER;
+  }
+  if (parsed.ms < MIN_RELOAD_BASE_MS) {
+    ctx.addIssue({
+      code: "custom",
+      message: `expected at least ${MIN_RELOAD_BASE_MS}ms, got ${JSON.stringify(text)}: Envoy's reload backoff draws a random number modulo half the base, so a base under 2ms makes Envoy divide by zero on the first reload check`,
+    });
+    return z.NEVER;
+  }
+  return parsed.ms;
+});
+
 const reloadBackoffSchema = z
-  .strictObject({ base: durationField(1), max: durationField(1).optional() })
+  .strictObject({ base: reloadBaseField, max: durationField(1).optional() })
   .superRefine((b, ctx) => {
     if (b.max !== undefined && b.max < b.base) {
       ctx.addIssue({ code: "custom", path: ["max"], message: `expected at least base (${b.base}ms), got ${b.max}ms` });

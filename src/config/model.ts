@@ -53,9 +53,17 @@ export type ModuleSource =
       readonly sha256: string;
     };
 
+/** The least reloadBackoff.base: Envoy divides by base >> 1 (docs/ENVOY.md, "FAIL_RELOAD backoff"). */
+export const MIN_RELOAD_BASE_MS = 2;
+
 export interface ReloadBackoff {
+  /** At least 2ms (docs/ENVOY.md, "FAIL_RELOAD backoff"). */
   readonly baseMs: number;
-  /** Unset: Envoy's default (10 x base). */
+  /**
+   * Accepted for compatibility and kept in the version key (so existing
+   * versions keep their identity), but never sent: FAIL_RELOAD reads only
+   * base_interval.
+   */
   readonly maxMs?: number;
 }
 

@@ -14,6 +14,9 @@ export function configWarnings(config: WasmxdsConfig, file = "wasmxds.yaml"): st
   }
   const warnings: string[] = [];
   for (const [i, f] of config.filters.entries()) {
+    if (f.reloadBackoff?.maxMs !== undefined) {
+      warnings.push(`${file}: filters[${i}].reloadBackoff.max: Envoy ignores it (FAIL_RELOAD reads only base), so it is not sent`);
+    }
     if (!usedFilters.has(f.name)) {
       warnings.push(`${file}: filters[${i}]: filter ${JSON.stringify(f.name)} is not used by any listener (it is still served over ECDS when discovery is ecds)`);
     }

@@ -3,7 +3,7 @@
  * envoy.extensions.filters.{http,network}.wasm.v3.Wasm wrapping a PluginConfig
  * (docs/ENVOY.md "Wasm filter configuration").
  */
-import { type FilterConfig, MODULE_CLUSTER_NAME } from "../config/model";
+import { type FilterConfig, MIN_RELOAD_BASE_MS, MODULE_CLUSTER_NAME } from "../config/model";
 import type { AsyncDataSource } from "../generated/envoy/config/core/v3/AsyncDataSource";
 import type { PluginConfig } from "../generated/envoy/extensions/wasm/v3/PluginConfig";
 import { type PackedAny, anyOf, stringValueAny } from "./any";
@@ -75,13 +75,10 @@ export function buildPluginConfig(
     ...(filter.configuration !== undefined && { configuration: stringValueAny(filter.configuration) }),
     // failure_policy only, never fail_open: Envoy rejects the two together.
     failure_policy: filter.failurePolicy,
+    // base_interval only: FAIL_RELOAD ignores max_interval (docs/ENVOY.md, "FAIL_RELOAD backoff").
+    // The floor also covers settings restored from a state file written before the schema refused 1ms.
     ...(filter.reloadBackoff !== undefined && {
-      reload_config: {
-        backoff: {
-          base_interval: durationFromMs(filter.reloadBackoff.baseMs),
-          ...(filter.reloadBackoff.maxMs !== undefined && { max_interval: durationFromMs(filter.reloadBackoff.maxMs) }),
-        },
-      },
+      reload_config: { backoff: { base_interval: durationFromMs(Math.max(MIN_RELOAD_BASE_MS, filter.reloadBackoff.baseMs)) } },
     }),
   };
 }
