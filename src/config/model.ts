@@ -31,8 +31,16 @@ export type FailurePolicy = "FAIL_CLOSED" | "FAIL_OPEN" | "FAIL_RELOAD";
 /** `ecds`: the filter config is its own TypedExtensionConfig resource; `listener`: written into the listener. */
 export type Discovery = "ecds" | "listener";
 
-/** `auto` sends modules up to this size inline and larger ones as remote code. */
+/** With `discovery: listener`, `auto` sends modules up to this size inline and larger ones as remote code. */
 export const AUTO_INLINE_MAX_BYTES = 256 * 1024;
+
+/**
+ * Default of `server.maxInlineBytes`: the largest module sent inline. Over
+ * ECDS, `auto` always means inline (remote code in an ECDS update never
+ * loads on a warm listener, docs/ENVOY.md "Remote code over ECDS"), so this
+ * is the largest module `auto` can serve over ECDS.
+ */
+export const DEFAULT_MAX_INLINE_BYTES = 16 * 1024 * 1024;
 
 /** The cluster added for Envoy to fetch remote modules from this server; users cannot declare it. */
 export const MODULE_CLUSTER_NAME = "wasmxds_modules";
@@ -189,6 +197,8 @@ export interface ServerConfig {
    * more than half of them (docs/RELIABILITY.md); unset: such a version is refused.
    */
   readonly allowEmpty?: boolean;
+  /** The largest module sent inline; unset: DEFAULT_MAX_INLINE_BYTES. */
+  readonly maxInlineBytes?: number;
 }
 
 export interface WasmxdsConfig {

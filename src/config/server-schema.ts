@@ -16,10 +16,13 @@ export const serverSchema = z
     // Confirms a version that removes every listener or cluster, or most of
     // them (control/removal-guard.ts); without it such a save is refused.
     allowEmpty: z.boolean().optional(),
+    // The largest module sent inline (docs/CONFIG.md, "Inline or remote code").
+    maxInlineBytes: z.number().int("expected a whole number of bytes").min(1, "expected at least 1 byte").optional(),
   })
   .transform(
     (s): ServerConfig => ({
       ...(s.modulesBaseUrl !== undefined && { modulesBaseUrl: s.modulesBaseUrl }),
       ...(s.allowEmpty !== undefined && { allowEmpty: s.allowEmpty }),
+      ...(s.maxInlineBytes !== undefined && { maxInlineBytes: s.maxInlineBytes }),
     }),
   );

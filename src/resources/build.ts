@@ -24,6 +24,12 @@ export interface BuildInput {
   readonly modules: ReadonlyMap<string, ModuleBytes>;
   /** Where the module server listens; `server.modulesBaseUrl` in the config wins. */
   readonly moduleServer: { readonly host: string; readonly port: number };
+  /**
+   * Re-push attempt per filter name, for the nodes that NACKed a remote-code
+   * cache miss (rollout/variants.ts); the config differs only in the remote
+   * URI's query (wasm-filter.ts REPUSH_QUERY).
+   */
+  readonly repushes?: ReadonlyMap<string, number>;
 }
 
 export type BuiltResources = Record<TypeUrl, ResourceInput[]>;
@@ -42,8 +48,8 @@ export function buildResources(input: BuildInput): BuiltResources {
 
   const wasm = new Map<string, { filter: FilterConfig; code: ResolvedCode; any: PackedAny }>();
   for (const filter of config.filters) {
-    const code = resolveCode(filter, input.modules);
-    wasm.set(filter.name, { filter, code, any: wasmFilterAny(filter, code, endpoint) });
+    const code = resolveCode(filter, input.modules, config.server.maxInlineBytes);
+    wasm.set(filter.name, { filter, code, any: wasmFilterAny(filter, code, endpoint, input.repushes?.get(filter.name) ?? 0) });
   }
 
   const slot = (name: string): FilterSlot => {

@@ -2,4 +2,4 @@
 export { buildResources, type BuildInput, type BuiltResources } from "./build";
 export type { ModuleBytes } from "./module-code";
 export { moduleUri, type ModuleServerEndpoint } from "./module-cluster";
-export { REMOTE_FETCH, WASM_RUNTIME, shortSha } from "./wasm-filter";
+export { REMOTE_FETCH, REPUSH_QUERY, WASM_RUNTIME, shortSha } from "./wasm-filter";

@@ -1,9 +1,15 @@
 /**
  * Which module a filter runs and how its code reaches Envoy: inline bytes or
  * a remote DataSource (docs/CONFIG.md, "Inline or remote code").
+ *
+ * Over ECDS, `auto` always means inline: remote code in an ECDS update that
+ * reaches a listener which has already warmed is never fetched, and Envoy
+ * leaves the filter out of the chain without a NACK (docs/ENVOY.md, "Remote
+ * code over ECDS"). Inline code is bounded by `server.maxInlineBytes`; a
+ * larger module is refused with the ways out.
  */
-import { AUTO_INLINE_MAX_BYTES, type CodeDelivery, type FilterConfig } from "../config/model";
-import { SnapshotError } from "../errors";
+import { AUTO_INLINE_MAX_BYTES, type CodeDelivery, DEFAULT_MAX_INLINE_BYTES, type FilterConfig } from "../config/model";
+import { ModuleError, SnapshotError } from "../errors";
 
 /** A module's identity and, when known, its bytes. */
 export interface ModuleBytes {
@@ -15,9 +21,24 @@ export type ResolvedCode =
   | { readonly delivery: "inline"; readonly sha256: string; readonly bytes: Uint8Array }
   | { readonly delivery: "remote"; readonly sha256: string };
 
-function delivery(filter: FilterConfig, size: number | undefined): CodeDelivery {
+function delivery(filter: FilterConfig, size: number | undefined, maxInline: number): CodeDelivery {
   if (filter.code !== "auto") return filter.code;
-  return size !== undefined && size <= AUTO_INLINE_MAX_BYTES ? "inline" : "remote";
+  if (filter.discovery === "ecds") return "inline";
+  return size !== undefined && size <= Math.min(AUTO_INLINE_MAX_BYTES, maxInline) ? "inline" : "remote";
+}
+
+function tooLarge(filter: FilterConfig, module: ModuleBytes, maxInline: number): ModuleError {
+  const head = `filter ${JSON.stringify(filter.name)}: module ${module.sha256.slice(0, 8)} is ${module.bytes.length} bytes, over server.maxInlineBytes (${maxInline})`;
+  const choices =
+    filter.discovery === "ecds"
+      ? "Choose one: raise server.maxInlineBytes; or set discovery: listener with code: remote (a warming listener waits for the fetch); " +
+        "or set code: remote to keep ECDS (Envoy NACKs the first push while it fetches the module, and wasmxds pushes again once the fetch is done)"
+      : "Choose one: raise server.maxInlineBytes; or set code: remote (or auto), and the listener waits while Envoy fetches the module";
+  const why =
+    filter.code === "auto" && filter.discovery === "ecds"
+      ? "; code auto over ECDS sends modules inline, because Envoy never fetches remote code for an ECDS update on a listener that has already warmed"
+      : "";
+  return new ModuleError("MODULE_TOO_LARGE", `${head}${why}. ${choices}.`);
 }
 
 /**
@@ -25,7 +46,7 @@ function delivery(filter: FilterConfig, size: number | undefined): CodeDelivery 
  * a `url:` filter with `code: remote`, whose sha256 is in the config and
  * whose bytes Envoy fetches from the module server, not from here.
  */
-export function resolveCode(filter: FilterConfig, modules: ReadonlyMap<string, ModuleBytes>): ResolvedCode {
+export function resolveCode(filter: FilterConfig, modules: ReadonlyMap<string, ModuleBytes>, maxInline = DEFAULT_MAX_INLINE_BYTES): ResolvedCode {
   const fail = (why: string): never => {
     throw new SnapshotError("SNAPSHOT_INVALID", `filter ${JSON.stringify(filter.name)}: ${why}`);
   };
@@ -35,8 +56,9 @@ export function resolveCode(filter: FilterConfig, modules: ReadonlyMap<string, M
     fail(`module has sha256 ${module.sha256}, but the config declares ${declared}`);
   }
   const sha256 = module?.sha256 ?? declared ?? fail("no module bytes were provided");
-  const mode = delivery(filter, module?.bytes.length);
+  const mode = delivery(filter, module?.bytes.length, maxInline);
   if (mode === "remote") return { delivery: "remote", sha256 };
   if (module === undefined) return fail("inline code needs the module bytes, which were not provided");
+  if (module.bytes.length > maxInline) throw tooLarge(filter, module, maxInline);
   return { delivery: "inline", sha256, bytes: module.bytes };
 }

@@ -28,14 +28,26 @@ export function shortSha(sha256: string): string {
   return sha256.slice(0, 8);
 }
 
-function codeSource(code: ResolvedCode, moduleServer: ModuleServerEndpoint): AsyncDataSource {
+/**
+ * The query a re-push adds to a remote module's URI (docs/HEALTH.md, "Remote
+ * code over ECDS"): `?repush=<n>`. It makes the ECDS config differ from the
+ * one the node NACKed (Envoy skips a config whose hash equals the last one it
+ * received) without changing what runs: the code is looked up in Envoy's
+ * cache by sha256, and the VM key is built from vm_id, VM configuration and
+ * the code bytes, never the URI. The module server ignores the query, but
+ * reports it with each fetch, so a fetch says which push started it.
+ */
+export const REPUSH_QUERY = "repush";
+
+function codeSource(code: ResolvedCode, moduleServer: ModuleServerEndpoint, repush: number): AsyncDataSource {
   if (code.delivery === "inline") return { local: { inline_bytes: code.bytes } };
+  const query = repush > 0 ? `?${REPUSH_QUERY}=${repush}` : "";
   return {
     remote: {
       // The module server serves by content hash, also for `url:` modules it
       // fetched once itself, so Envoys need no route to the artifact host.
       http_uri: {
-        uri: moduleUri(moduleServer, code.sha256),
+        uri: `${moduleUri(moduleServer, code.sha256)}${query}`,
         cluster: MODULE_CLUSTER_NAME,
         timeout: durationFromMs(REMOTE_FETCH.timeoutMs),
       },
@@ -52,10 +64,17 @@ function codeSource(code: ResolvedCode, moduleServer: ModuleServerEndpoint): Asy
   };
 }
 
+/** Whether Envoy is told to NACK a cache miss: remote code over ECDS (docs/HEALTH.md, "Remote code over ECDS"). */
+export function nacksOnCacheMiss(filter: FilterConfig, code: ResolvedCode): boolean {
+  return code.delivery === "remote" && filter.discovery === "ecds";
+}
+
+/** `repush`: the re-push attempt for a node that NACKed a cache miss (0: the config every node gets). */
 export function buildPluginConfig(
   filter: FilterConfig,
   code: ResolvedCode,
   moduleServer: ModuleServerEndpoint,
+  repush = 0,
 ): PluginConfig {
   const sha8 = shortSha(code.sha256);
   return {
@@ -69,7 +88,13 @@ export function buildPluginConfig(
       // module from silently reusing the old VM (docs/ENVOY.md "VM identity").
       vm_id: `${filter.vmId ?? filter.name}@${sha8}`,
       runtime: WASM_RUNTIME,
-      code: codeSource(code, moduleServer),
+      code: codeSource(code, moduleServer, repush),
+      // Remote code in an ECDS update is never fetched on a warm listener
+      // unless Envoy is told to NACK the miss and fetch in the background;
+      // wasmxds then pushes again once the fetch is done (docs/ENVOY.md,
+      // "Remote code over ECDS"). A listener's remote code is fetched while
+      // the listener warms, so it keeps the default.
+      ...(nacksOnCacheMiss(filter, code) && { nack_on_code_cache_miss: true }),
       ...(filter.vmConfiguration !== undefined && { configuration: stringValueAny(filter.vmConfiguration) }),
     },
     ...(filter.configuration !== undefined && { configuration: stringValueAny(filter.configuration) }),
@@ -84,6 +109,6 @@ export function buildPluginConfig(
 }
 
 /** The Wasm filter config as an Any, ready for typed_config. */
-export function wasmFilterAny(filter: FilterConfig, code: ResolvedCode, moduleServer: ModuleServerEndpoint): PackedAny {
-  return anyOf(wasmTypeUrl(filter), { config: buildPluginConfig(filter, code, moduleServer) });
+export function wasmFilterAny(filter: FilterConfig, code: ResolvedCode, moduleServer: ModuleServerEndpoint, repush = 0): PackedAny {
+  return anyOf(wasmTypeUrl(filter), { config: buildPluginConfig(filter, code, moduleServer, repush) });
 }

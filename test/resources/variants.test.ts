@@ -113,14 +113,14 @@ describe("plugin settings", () => {
 });
 
 describe("code delivery", () => {
-  it("auto sends modules up to 256 KiB inline and larger ones remote", () => {
+  it("auto in a listener sends modules up to 256 KiB inline and larger ones remote (over ECDS: inline-limit.test.ts)", () => {
     const small = fakeModule("s", 256 * 1024);
     const large = fakeModule("l", 256 * 1024 + 1);
-    const inline = decodeYaml(config("module: m.wasm"), new Map([["f", small]]));
-    expect(pluginOf(inline.extensions.get("f")?.typed_config).vm_config?.code?.specifier).toBe("local");
+    const inline = decodeYaml(config("module: m.wasm, discovery: listener"), new Map([["f", small]]));
+    expect(pluginOf(httpWasmFilter(must(inline.listeners.get("l"))).typed_config).vm_config?.code?.specifier).toBe("local");
     expect([...inline.clusters.keys()]).toEqual(["c"]);
-    const remote = decodeYaml(config("module: m.wasm"), new Map([["f", large]]));
-    expect(pluginOf(remote.extensions.get("f")?.typed_config).vm_config?.code?.remote?.sha256).toBe(large.sha256);
+    const remote = decodeYaml(config("module: m.wasm, discovery: listener"), new Map([["f", large]]));
+    expect(pluginOf(httpWasmFilter(must(remote.listeners.get("l"))).typed_config).vm_config?.code?.remote?.sha256).toBe(large.sha256);
     expect([...remote.clusters.keys()]).toEqual(["c", "wasmxds_modules"]);
   });
 
