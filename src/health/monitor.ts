@@ -74,6 +74,8 @@ export class HealthMonitor {
   private timer: TimerHandle | undefined;
   /** Signals that named no version this monitor tracks. */
   unattributed = 0;
+  /** ACKs not counted as evidence: the node had NACKed the version (docs/HEALTH.md, "An ACK is not always evidence"). */
+  ackAfterNack = 0;
   /** Signals dropped by the policy: from a node not connected over xDS, or about a version it was never sent. */
   readonly ignored = { notConnected: 0, notSent: 0 };
 
@@ -126,7 +128,12 @@ export class HealthMonitor {
       this.rememberPush(e.node.id, e.typeUrl, e.version, e.resourceNames);
     } else if (e.kind === "ack" && carriesFilters) {
       for (const [filter, key] of this.pushed.get(e.node.id)?.get(`${e.typeUrl} ${e.version}`) ?? []) {
-        this.tracked.get(versionId(filter, key))?.ack(e.node.id);
+        const v = this.tracked.get(versionId(filter, key));
+        // Envoy's ECDS hash skip ACKs a re-sent NACKed config without running it (VersionHealth.ack).
+        if (v && !v.ack(e.node.id)) {
+          this.ackAfterNack++;
+          this.o.logger.debug("ACK not counted: the node NACKed this version before", { node: e.node.id, plugin: v.plugin });
+        }
       }
     } else if (e.kind === "disconnect") {
       // A node may hold several streams: forget it only when the last one is gone.

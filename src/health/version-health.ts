@@ -70,6 +70,8 @@ export class VersionHealth {
     if (signal.kind === "nack") {
       this.nackCount++;
       c.nacks++;
+      // An earlier ACK from this node proves nothing about what it runs now.
+      this.acked.delete(signal.nodeId);
       this.nacks.push(e);
       if (this.nacks.length > this.limits.evidencePerVersion) this.nacks.shift();
     } else {
@@ -83,9 +85,18 @@ export class VersionHealth {
     }
   }
 
-  ack(nodeId: string): void {
+  /**
+   * An ACK of a response carrying this version. From a node that NACKed the
+   * version before it is no evidence: Envoy skips an ECDS config identical
+   * to the last one it received, even a NACKed one, and ACKs while the old
+   * filter keeps serving (docs/ENVOY.md, "ECDS hash skip"). Such an ACK never
+   * counts towards known-good, canary gates or promotion; false when ignored.
+   */
+  ack(nodeId: string): boolean {
+    if ((this.complaints.get(nodeId)?.nacks ?? 0) > 0) return false;
     this.acked.add(nodeId);
     bound(this.acked, this.limits.nodesPerVersion);
+    return true;
   }
 
   /** Crash signals counted within the window ending at `now`. */
