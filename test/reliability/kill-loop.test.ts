@@ -140,6 +140,7 @@ describe("reliability: kill -9 during rollouts and rollbacks", () => {
       const what = `round ${i} (KILL_SEED=${SEED}: ${s.crash ? "crashing" : "good"} version${s.rollout ? " with a rollout" : ""}, kill after ${s.killAfterMs} ms)`;
       await writeVersion(`v${i + 1}`, { crashAfter: s.crash ? 5 : 1_000_000, rollout: s.rollout });
       await new Promise((r) => setTimeout(r, s.killAfterMs));
+      const deadPid = cli.child.pid;
       cli.child.kill("SIGKILL");
       await cli.exited;
 
@@ -149,7 +150,8 @@ describe("reliability: kill -9 during rollouts and rollbacks", () => {
       cli = await start().catch((err: unknown) => {
         throw new Error(`${what}: the server did not start again: ${String(err)}`);
       });
-      const leftovers = (await readdir(stateDir)).filter((f) => f.endsWith(".tmp"));
+      // Temporary files are named .<file>.<pid>.<random>.tmp; the new process may be writing one of its own right now.
+      const leftovers = (await readdir(stateDir)).filter((f) => f.endsWith(".tmp") && f.includes(`.${deadPid}.`));
       expect(leftovers, `${what}: interrupted writes left behind`).toEqual([]);
       await expect(StateStore.open(stateDir), `${what}: state.json invalid`).resolves.toBeDefined();
 
