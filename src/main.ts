@@ -21,6 +21,7 @@ import { ModuleChecks } from "./control/module-checks";
 import { settingsOf } from "./control/filter-version";
 import { type ModuleChecker, type PublishResult, Publisher, type ServedFilter } from "./control/publisher";
 import { FilterVersions, type StateReference } from "./health/filter-versions";
+import { CacheMisses } from "./health/cache-miss";
 import { HealthMonitor } from "./health/monitor";
 import { AccessLogIngest } from "./health/access-log-service";
 import { adminAddressResolver } from "./health/admin-address";
@@ -103,6 +104,8 @@ export interface RunningWasmxds {
   readonly monitor: HealthMonitor;
   readonly signals: SignalHub;
   readonly rollouts: RolloutController;
+  /** Cache-miss NACKs and re-pushes of remote code over ECDS. */
+  readonly cacheMisses: CacheMisses;
   /** Rebuilds from the config folder now. */
   reload(): Promise<PublishResult>;
   /** Ends every stream, waits at most `graceMs` (default shutdownGraceMs) for them to go, then closes every connection. */
@@ -156,7 +159,15 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
   let watcher: FolderWatcher | undefined;
   let monitor: HealthMonitor | undefined;
   try {
-    modules = await startModuleServer({ store, host: options.modulesAddress.host, port: options.modulesAddress.port, logger });
+    // Remote code over ECDS: cache-miss NACKs and re-pushes (health/cache-miss.ts); created below, told of every module fetch.
+    let cacheMisses: CacheMisses | undefined;
+    modules = await startModuleServer({
+      store,
+      host: options.modulesAddress.host,
+      port: options.modulesAddress.port,
+      logger,
+      onFetch: (f) => cacheMisses?.fetch(f),
+    });
     const publisher = new Publisher({
       configDir: options.configDir,
       cache,
@@ -207,7 +218,18 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
     const metrics = createMetricsRegistry({ xds, publisher, versions, signals, events });
     if (dev) publisher.events.on((e) => dev.onPublisher(e));
 
+    const misses = new CacheMisses({
+      nodeVersions: (nodeId) => nodeVersions(publisher, rollouts, xds, nodeId),
+      repush: (nodeId) => variants?.regroup(nodeId),
+      realNack: (nack) => health.nackSignal(nack),
+      events,
+      logger: logger.child({ component: "remote-code" }),
+      clock,
+    });
+    cacheMisses = misses;
     const health = new HealthMonitor({
+      remoteOverEcds: (name, key) => remoteOverEcds(publisher, name, key),
+      cacheMisses: misses,
       versions,
       policyOf: (name) => publisher.published?.loaded.config.filters.find((f) => f.name === name)?.health,
       discoveryOf: (name) => publisher.published?.loaded.config.filters.find((f) => f.name === name)?.discovery,
@@ -223,7 +245,14 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
     signals.on((s) => health.onSignal(s));
     xds.events.on((e) => health.onXds(e));
     const ms = modules;
-    variants = new VariantSnapshots({ cache: () => cache, xds: () => xds, rollouts: () => controller, moduleServer: () => ms.address, logger });
+    variants = new VariantSnapshots({
+      cache: () => cache,
+      xds: () => xds,
+      rollouts: () => controller,
+      moduleServer: () => ms.address,
+      logger,
+      repushOf: (nodeId, filter) => misses.attemptOf(nodeId, filter),
+    });
     const controller = new RolloutController({
       state,
       versions,
@@ -305,6 +334,7 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
       monitor: health,
       signals,
       rollouts: controller,
+      cacheMisses: misses,
       reload: () => publisher.reload(),
       close: async (graceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS) => {
         health.stop();
@@ -359,6 +389,13 @@ function warnMissingModules(refs: readonly StateReference[], has: (sha256: strin
     logger.warn(message, { filter: r.filter, sha256: r.sha256, state: stateFile });
     events.add("state-module-missing", "startup", message, { filter: r.filter, sha256: r.sha256, state: stateFile });
   }
+}
+
+/** Whether a served filter version (base or canary) is remote code over ECDS, which Envoy NACKs on a cache miss. */
+function remoteOverEcds(publisher: Publisher, name: string, key: string): boolean {
+  const p = publisher.published;
+  const s = [p?.served.get(name), p?.canaries.get(name)].find((v) => v?.key === key);
+  return s?.filter.code === "remote" && s.filter.discovery === "ecds";
 }
 
 /** What a node runs: each filter's version key, the rollout candidate's where the node is in the rollout. */

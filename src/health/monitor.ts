@@ -25,7 +25,8 @@ import type { ServedFilter } from "../control/publisher";
 import type { Logger } from "../logger";
 import { TYPE_URLS } from "../resources/type-urls";
 import { type Clock, type TimerHandle, every, realClock } from "../time/clock";
-import type { XdsEvent } from "../xds/events";
+import type { NackRecord, XdsEvent } from "../xds/events";
+import type { CacheMisses } from "./cache-miss";
 import type { FilterVersions } from "./filter-versions";
 import { type HealthSignal, parsePluginName } from "./signal";
 import { judge } from "./verdict";
@@ -52,7 +53,17 @@ export interface MonitorOptions {
   /** VM creations within this long after a push to the node are config changes, not crashes. */
   readonly pushGraceMs?: number;
   readonly limits?: Partial<HealthLimits>;
+  /**
+   * Remote code over ECDS: whether the filter version is served that way,
+   * and the tracker that tells its cache-miss NACKs from real ones
+   * (cache-miss.ts). Without them every NACK is a NACK.
+   */
+  readonly remoteOverEcds?: (filter: string, key: string) => boolean;
+  readonly cacheMisses?: CacheMisses;
 }
+
+/** A filter version a response carried, and the re-push attempt it was built for. */
+type Carried = readonly [filter: string, key: string, attempt: number];
 
 const PLUGIN_IN_TEXT = /([A-Za-z0-9][A-Za-z0-9._-]{0,99}@[0-9a-f]{8})/g;
 /** Responses remembered per node: only recent pushes can still be ACKed. */
@@ -62,7 +73,7 @@ export class HealthMonitor {
   private readonly tracked = new Map<string, VersionHealth>();
   private readonly lastPush = new Map<string, number>();
   /** Per node: what each pushed (type, version) carried, so an ACK proves exactly those versions. */
-  private readonly pushed = new Map<string, Map<string, ReadonlyArray<readonly [string, string]>>>();
+  private readonly pushed = new Map<string, Map<string, readonly Carried[]>>();
   /** Per node: the tracked versions it was sent (ids), to forget it in each when it goes. */
   private readonly sent = new Map<string, Set<string>>();
   /** Held-back verdicts already reported, per version id: the complainer count reported. */
@@ -127,10 +138,12 @@ export class HealthMonitor {
       this.lastPush.set(e.node.id, this.now());
       this.rememberPush(e.node.id, e.typeUrl, e.version, e.resourceNames);
     } else if (e.kind === "ack" && carriesFilters) {
-      for (const [filter, key] of this.pushed.get(e.node.id)?.get(`${e.typeUrl} ${e.version}`) ?? []) {
+      for (const [filter, key, attempt] of this.pushed.get(e.node.id)?.get(`${e.typeUrl} ${e.version}`) ?? []) {
         const v = this.tracked.get(versionId(filter, key));
-        // Envoy's ECDS hash skip ACKs a re-sent NACKed config without running it (VersionHealth.ack).
-        if (v && !v.ack(e.node.id)) {
+        const remote = this.isRemoteEcds(e.typeUrl, filter, key);
+        // Envoy's ECDS hash skip ACKs a re-sent NACKed config without running it (VersionHealth.ack, cache-miss.ts).
+        const skipped = remote && this.o.cacheMisses?.acked(e.node.id, filter, key, attempt) === "skip";
+        if (v && (skipped || !v.ack(e.node.id))) {
           this.ackAfterNack++;
           this.o.logger.debug("ACK not counted: the node NACKed this version before", { node: e.node.id, plugin: v.plugin });
         }
@@ -139,18 +152,38 @@ export class HealthMonitor {
       // A node may hold several streams: forget it only when the last one is gone.
       if (!this.o.connected(e.node.id)) this.forgetNode(e.node.id);
     } else if (e.kind === "nack") {
-      const signal: HealthSignal = {
-        nodeId: e.nack.nodeId,
-        kind: "nack",
-        count: 1,
-        evidence: e.nack.message,
-        source: "xds",
-        at: e.nack.at,
-      };
-      const named = [...e.nack.message.matchAll(PLUGIN_IN_TEXT)].map((m) => m[1]!);
-      const targets = named.length > 0 ? named.flatMap((p) => this.byPlugin(p)) : this.byResources(e.nack.nodeId, e.nack.typeUrl, e.nack.resourceNames);
-      this.attribute(signal, targets);
+      if (!this.cacheMiss(e.nack)) this.nackSignal(e.nack);
     }
+  }
+
+  /** A NACK as a health signal (also called for a NACK of remote code that turned out not to be a cache miss). */
+  nackSignal(nack: NackRecord): void {
+    const signal: HealthSignal = { nodeId: nack.nodeId, kind: "nack", count: 1, evidence: nack.message, source: "xds", at: nack.at };
+    const named = [...nack.message.matchAll(PLUGIN_IN_TEXT)].map((m) => m[1]!);
+    const targets = named.length > 0 ? named.flatMap((p) => this.byPlugin(p)) : this.byResources(nack.nodeId, nack.typeUrl, nack.resourceNames);
+    this.attribute(signal, targets);
+  }
+
+  /**
+   * Whether an ECDS NACK is about remote code over ECDS only, and the
+   * cache-miss tracker took it: Envoy NACKs a cache miss with the text of any
+   * failure, so the tracker decides from context (docs/HEALTH.md, "Remote
+   * code over ECDS"). A NACK that names another plugin as well is a NACK.
+   */
+  private cacheMiss(nack: NackRecord): boolean {
+    const misses = this.o.cacheMisses;
+    if (!misses || nack.typeUrl !== TYPE_URLS.extensionConfig) return false;
+    const carried = (this.pushed.get(nack.nodeId)?.get(`${nack.typeUrl} ${nack.rejectedVersion}`) ?? []).filter(([f, key]) => this.isRemoteEcds(nack.typeUrl, f, key));
+    if (carried.length === 0) return false;
+    const named = [...nack.message.matchAll(PLUGIN_IN_TEXT)].map((m) => m[1]!);
+    const plugin = ([f, key]: Carried) => `${f}@${key.slice(0, 8)}`;
+    const suspects = named.length > 0 ? carried.filter((c) => named.includes(plugin(c))) : carried;
+    if (suspects.length === 0 || (named.length > 0 && suspects.length < named.length)) return false;
+    return suspects.map(([f, key, attempt]) => misses.nacked(nack, f, key, attempt)).every(Boolean);
+  }
+
+  private isRemoteEcds(typeUrl: string, filter: string, key: string): boolean {
+    return typeUrl === TYPE_URLS.extensionConfig && this.o.remoteOverEcds?.(filter, key) === true;
   }
 
   onSignal(signal: HealthSignal): void {
@@ -195,10 +228,15 @@ export class HealthMonitor {
   /** The filter versions a response carried: ECDS resources by name; listeners carry listener-discovery filters. */
   private rememberPush(nodeId: string, typeUrl: string, version: string, names: readonly string[]): void {
     const running = this.o.nodeVersions(nodeId);
-    const carried = [...running].filter(([filter]) => {
-      const discovery = this.o.discoveryOf?.(filter) ?? "ecds";
-      return typeUrl === TYPE_URLS.extensionConfig ? discovery === "ecds" && names.includes(filter) : discovery === "listener";
-    });
+    const carried: Carried[] = [...running]
+      .filter(([filter]) => {
+        const discovery = this.o.discoveryOf?.(filter) ?? "ecds";
+        return typeUrl === TYPE_URLS.extensionConfig ? discovery === "ecds" && names.includes(filter) : discovery === "listener";
+      })
+      .map(([filter, key]) => [filter, key, this.o.cacheMisses?.attemptOf(nodeId, filter) ?? 0]);
+    for (const [filter, key, attempt] of carried) {
+      if (this.isRemoteEcds(typeUrl, filter, key)) this.o.cacheMisses?.sent(nodeId, filter, key, attempt);
+    }
     let perNode = this.pushed.get(nodeId);
     if (!perNode) {
       perNode = new Map();
@@ -225,6 +263,7 @@ export class HealthMonitor {
     this.sent.delete(nodeId);
     this.pushed.delete(nodeId);
     this.lastPush.delete(nodeId);
+    this.o.cacheMisses?.forgetNode(nodeId);
   }
 
   /** Keeps at most versionsPerFilter versions per filter: the oldest not being served go first. */

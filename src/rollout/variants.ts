@@ -1,9 +1,12 @@
 /**
- * Per-group snapshots for rollouts and node selectors. A node's group key
- * says, for each filter where it differs from the base snapshot, whether it
- * runs the rollout's candidate (`=c`) or does not run the filter at all
- * (`=-`, its selector excludes the node); the empty key is the base
- * snapshot. Variant snapshots share every unchanged resource with the base
+ * Per-group snapshots for rollouts, node selectors and re-pushes. A node's
+ * group key says, for each filter where it differs from the base snapshot,
+ * whether it runs the rollout's candidate (`=c`), does not run the filter at
+ * all (`=-`, its selector excludes the node), or gets re-push attempt n of
+ * remote code over ECDS after a cache-miss NACK (`=r<n>`, with `=c+r<n>` for
+ * a canary; health/cache-miss.ts); the empty key is the base snapshot. All
+ * nodes on the same attempt share one group, so re-pushes cost one snapshot
+ * per attempt, not per node. Variant snapshots share every unchanged resource with the base
  * (Snapshot.create reuses them), so a canary group costs one changed ECDS
  * resource, encoded once for all its nodes.
  */
@@ -30,6 +33,8 @@ export class VariantSnapshots {
       readonly rollouts: () => RolloutController;
       readonly moduleServer: () => { host: string; port: number };
       readonly logger: Logger;
+      /** The re-push attempt a node gets for a filter (0: none). */
+      readonly repushOf?: (nodeId: string, filter: string) => number;
     },
   ) {}
 
@@ -39,10 +44,21 @@ export class VariantSnapshots {
     if (!p) return BASE_GROUP;
     const marks: string[] = [];
     for (const f of p.loaded.config.filters) {
-      if (f.selector && !matchesSelector(node, f.selector)) marks.push(`${f.name}=-`);
-      else if (p.canaries.has(f.name) && this.o.rollouts().isCanary(f, node)) marks.push(`${f.name}=c`);
+      if (f.selector && !matchesSelector(node, f.selector)) {
+        marks.push(`${f.name}=-`);
+        continue;
+      }
+      const canary = p.canaries.has(f.name) && this.o.rollouts().isCanary(f, node);
+      const repush = this.o.repushOf?.(node.id, f.name) ?? 0;
+      const mark = [...(canary ? ["c"] : []), ...(repush > 0 ? [`r${repush}`] : [])].join("+");
+      if (mark) marks.push(`${f.name}=${mark}`);
     }
     return marks.join(";");
+  }
+
+  /** Moves one node to the group it belongs in now (a re-push changed it). */
+  regroup(nodeId: string): void {
+    this.o.xds().regroup((n) => n.id === nodeId);
   }
 
   /** After every publish or membership change: rebuild the groups in use and move streams between them. */
@@ -68,16 +84,20 @@ export class VariantSnapshots {
     if (known) return known;
     const p = this.published;
     const marks = new Map(group.split(";").map((m) => m.split("=") as [string, string]));
+    const canary = (name: string) => marks.get(name)?.split("+").includes("c") === true;
+    const repushes = new Map<string, number>();
+    for (const [name, mark] of marks) {
+      const r = /(?:^|\+)r([0-9]+)$/.exec(mark);
+      if (r) repushes.set(name, Number(r[1]));
+    }
     const config = {
       ...p.loaded.config,
-      filters: p.loaded.config.filters.map((f) => (marks.get(f.name) === "c" ? (p.canaries.get(f.name)?.filter ?? f) : (p.served.get(f.name)?.filter ?? f))),
+      filters: p.loaded.config.filters.map((f) => (canary(f.name) ? (p.canaries.get(f.name)?.filter ?? f) : (p.served.get(f.name)?.filter ?? f))),
       listeners: p.loaded.config.listeners.map((l) => ({ ...l, filters: l.filters.filter((f) => marks.get(f) !== "-") })),
     };
-    const modules = new Map(
-      [...p.served].map(([name, s]) => [name, marks.get(name) === "c" ? (p.canaries.get(name)?.module ?? s.module) : s.module]),
-    );
+    const modules = new Map([...p.served].map(([name, s]) => [name, canary(name) ? (p.canaries.get(name)?.module ?? s.module) : s.module]));
     try {
-      const snapshot = Snapshot.create(buildResources({ config, modules, moduleServer: this.o.moduleServer() }), p.snapshot);
+      const snapshot = Snapshot.create(buildResources({ config, modules, moduleServer: this.o.moduleServer(), repushes }), p.snapshot);
       this.o.cache().setSnapshot(group, snapshot);
       this.built.set(group, snapshot);
       return snapshot;

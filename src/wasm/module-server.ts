@@ -28,6 +28,21 @@ export interface ModuleServerOptions {
   /** Defaults to the port of DEFAULT_MODULES_ADDRESS; 0 picks a free port. */
   readonly port?: number;
   readonly logger: Logger;
+  /**
+   * Told of every GET for a module: when it arrives (`started`) and when a
+   * whole 200 response has been written (`served`), with the URI's `repush`
+   * query, so the control plane notices an Envoy fetching after a cache-miss
+   * NACK (docs/HEALTH.md, "Remote code over ECDS"). Must not throw.
+   */
+  readonly onFetch?: (fetch: ModuleFetch) => void;
+}
+
+/** A GET for a module, as onFetch reports it. */
+export interface ModuleFetch {
+  readonly sha256: string;
+  /** The `repush` query of the URI (0 without one): which push of the config started the fetch. */
+  readonly repush: number;
+  readonly phase: "started" | "served";
 }
 
 export interface ModuleServer {
@@ -50,7 +65,7 @@ export async function startModuleServer(options: ModuleServerOptions): Promise<M
 
   const server = createServer((req, res) => {
     try {
-      handle(req, res, options.store);
+      handle(req, res, options.store, options.onFetch);
     } catch (err) {
       logger.error("module server request failed", { url: req.url, error: errorMessage(err) });
       if (!res.headersSent) sendText(res, req, 500, "internal error\n");
@@ -74,7 +89,13 @@ export async function startModuleServer(options: ModuleServerOptions): Promise<M
   };
 }
 
-function handle(req: IncomingMessage, res: ServerResponse, store: Pick<ModuleStore, "get">): void {
+/** The `repush` query parameter (resources/wasm-filter.ts REPUSH_QUERY) of a request target: a small whole number, else 0. */
+function repushOf(query: string): number {
+  const value = new URLSearchParams(query).get("repush");
+  return value !== null && /^[0-9]{1,4}$/.test(value) ? Number(value) : 0;
+}
+
+function handle(req: IncomingMessage, res: ServerResponse, store: Pick<ModuleStore, "get">, onFetch: ModuleServerOptions["onFetch"]): void {
   // Match the raw request target, never a decoded or normalised one, so
   // `%2e%2e` and `..` stay literal and fail the pattern. The query is ignored.
   const target = req.url ?? "";
@@ -94,6 +115,14 @@ function handle(req: IncomingMessage, res: ServerResponse, store: Pick<ModuleSto
     return;
   }
   if (!allowed(req, res)) return;
+
+  if (onFetch && req.method === "GET") {
+    const fetch = { sha256, repush: repushOf(queryAt < 0 ? "" : target.slice(queryAt + 1)) };
+    onFetch({ ...fetch, phase: "started" });
+    res.on("finish", () => {
+      if (res.statusCode === 200) onFetch({ ...fetch, phase: "served" });
+    });
+  }
 
   const etag = `"${sha256}"`;
   res.setHeader("ETag", etag);

@@ -118,14 +118,20 @@ clusters:
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("brings a fleet LIVE on the bundled example: inline HTTP filter and remote network filter", () => {
+  it("brings a fleet LIVE on the bundled example: inline HTTP filter and remote network filter", async () => {
+    // Remote code over ECDS: each node NACKs conn-guard once as a cache miss, then loads the re-push (docs/HEALTH.md, "Remote code over ECDS").
+    await waitFor("conn-guard on every node", () => fleet.nodes.every((n) => n.plugins().some((p) => p.name.startsWith("conn-guard@") && p.runningCodeSha256)));
+    expect(new Set(app.xds.nacks().map((n) => n.message.replace(/@.*/, "")))).toEqual(new Set(["Unable to create Wasm plugin conn-guard"]));
+    expect(app.versions.quarantined("conn-guard")).toEqual([]);
     const s = fleet.summary();
-    expect(s).toMatchObject({ nodes: 3, connected: 3, live: 3, nacks: 0 });
-    for (const type of ["CDS", "EDS", "LDS", "RDS", "ECDS"]) expect(Object.values(s.versions[type] ?? {})).toEqual([3]);
+    expect(s).toMatchObject({ nodes: 3, connected: 3, live: 3 });
+    for (const type of ["CDS", "EDS", "LDS", "RDS"]) expect(Object.values(s.versions[type] ?? {})).toEqual([3]);
+    // Nodes re-pushed a different number of times hold different ECDS versions (the re-push URI's query).
+    expect(Object.values(s.versions.ECDS ?? {}).reduce((a, b) => a + b, 0)).toBe(3);
     for (const node of fleet.nodes) {
       expect(node.sendHttp()?.upstreamHeaders).toContainEqual(["x-wasmxds", "hello"]);
       expect(node.openTcp()?.closed).toBe("none");
-      expect(node.stats.get("wasm.remote_load_fetch_successes")).toBe(1);
+      expect(node.stats.get("wasm.remote_load_fetch_successes")).toBeGreaterThanOrEqual(1);
     }
     const nodes = app.xds.streamStatuses().map((st) => st.node);
     expect(nodes.map((n) => n?.metadata.ring).sort()).toEqual(["canary", "main", "main"]);
@@ -150,11 +156,13 @@ clusters:
       join(dir, "wasmxds.yaml"),
       yaml(`  - { name: nth, kind: http, module: modules/configure_false.wasm, rootId: configure_false, configuration: { ok: false }, code: inline }`, "add-header, nth"),
     );
+    const before = app.xds.nacks().length;
+    const nackedBefore = fleet.summary().nacks;
     expect((await app.reload()).ok).toBe(true);
-    await waitFor("3 NACKs", () => app.xds.nacks().length >= 3);
-    const messages = new Set(app.xds.nacks().map((n) => n.message));
+    await waitFor("3 NACKs", () => app.xds.nacks().length >= before + 3);
+    const messages = new Set(app.xds.nacks().slice(before).map((n) => n.message));
     expect([...messages]).toHaveLength(1);
     expect([...messages][0]).toMatch(/^Unable to create Wasm plugin nth@[0-9a-f]{8}$/);
-    expect(fleet.summary().nacks).toBe(3);
+    expect(fleet.summary().nacks - nackedBefore).toBe(3);
   });
 });
