@@ -83,9 +83,12 @@ interface NodeFilter {
 
 /** Fetch times remembered per module and attempt. */
 const FETCHES_KEPT = 1024;
+/** Versions remembered per node and filter: the current one, and those a rollout or a rollback may switch back to. */
+const KEYS_KEPT = 4;
 
 export class CacheMisses {
-  private readonly states = new Map<string, Map<string, NodeFilter>>();
+  /** Per node, per filter, per version key (a few kept, so a transient switch of version does not lose an attempt). */
+  private readonly states = new Map<string, Map<string, Map<string, NodeFilter>>>();
   /** Per module and attempt, the sequence number of the last fetch started and served. */
   private readonly fetches = new Map<string, { started: number; served: number }>();
   private seq = 0;
@@ -102,14 +105,14 @@ export class CacheMisses {
   /** NACKs waiting to be told apart: a cache miss if a fetch for them starts within fetchGraceMs, else real. */
   get undecided(): number {
     let n = 0;
-    for (const filters of this.states.values()) for (const s of filters.values()) if (s.waiting && !s.waiting.miss) n++;
+    for (const s of this.all()) if (s.waiting && !s.waiting.miss) n++;
     return n;
   }
 
   /** The re-push attempt the node gets for the filter (0: the config every node gets). */
   attemptOf(nodeId: string, filter: string): number {
-    const s = this.states.get(nodeId)?.get(filter);
-    return s && this.o.nodeVersions(nodeId).get(filter) === s.key ? s.attempt : 0;
+    const key = this.o.nodeVersions(nodeId).get(filter);
+    return key === undefined ? 0 : (this.states.get(nodeId)?.get(filter)?.get(key)?.attempt ?? 0);
   }
 
   /** An ECDS response carrying remote code over ECDS went to the node. */
@@ -161,22 +164,20 @@ export class CacheMisses {
     this.fetches.delete(id);
     this.fetches.set(id, seen);
     if (this.fetches.size > FETCHES_KEPT) this.fetches.delete(this.fetches.keys().next().value as string);
-    for (const filters of this.states.values()) {
-      for (const s of filters.values()) {
-        const w = s.waiting;
-        if (!w || s.sha256 !== f.sha256 || w.attempt !== f.repush) continue;
-        if (!w.miss) {
-          w.timer.cancel();
-          s.waiting = undefined;
-          this.miss(s, w.nack, w.attempt);
-        }
-        if (f.phase === "served") this.repushNode(s, "the module server served the module");
+    for (const s of this.all()) {
+      const w = s.waiting;
+      if (!w || s.sha256 !== f.sha256 || w.attempt !== f.repush) continue;
+      if (!w.miss) {
+        w.timer.cancel();
+        s.waiting = undefined;
+        this.miss(s, w.nack, w.attempt);
       }
+      if (f.phase === "served") this.repushNode(s, "the module server served the module");
     }
   }
 
   forgetNode(nodeId: string): void {
-    for (const s of this.states.get(nodeId)?.values() ?? []) s.waiting?.timer.cancel();
+    for (const keys of this.states.get(nodeId)?.values() ?? []) for (const s of keys.values()) s.waiting?.timer.cancel();
     this.states.delete(nodeId);
   }
 
@@ -208,7 +209,7 @@ export class CacheMisses {
   private repushNode(s: NodeFilter, why: string): void {
     const { nodeId, filter } = s;
     const w = s.waiting;
-    if (!w?.miss || this.states.get(nodeId)?.get(filter) !== s) return;
+    if (!w?.miss || this.states.get(nodeId)?.get(filter)?.get(s.key) !== s) return;
     w.timer.cancel();
     s.waiting = undefined;
     s.attempt = w.attempt + 1;
@@ -228,14 +229,28 @@ export class CacheMisses {
       filters = new Map();
       this.states.set(nodeId, filters);
     }
-    const current = filters.get(filter);
-    if (current?.key === key) return current;
-    current?.waiting?.timer.cancel();
-    // A new version starts over; what the node loaded before is kept per module.
-    const loaded = current !== undefined && current.sha256 === shaOfKey(key) && current.loaded;
-    const s: NodeFilter = { nodeId, filter, key, sha256: shaOfKey(key), attempt: 0, sentAt: new Map(), missed: new Set(), loaded, waiting: undefined };
-    filters.set(filter, s);
+    let keys = filters.get(filter);
+    if (!keys) {
+      keys = new Map();
+      filters.set(filter, keys);
+    }
+    const current = keys.get(key);
+    if (current) return current;
+    // What the node loaded before is known per module, whatever the settings.
+    const sha256 = shaOfKey(key);
+    const loaded = [...keys.values()].some((k) => k.sha256 === sha256 && k.loaded);
+    const s: NodeFilter = { nodeId, filter, key, sha256, attempt: 0, sentAt: new Map(), missed: new Set(), loaded, waiting: undefined };
+    keys.set(key, s);
+    while (keys.size > KEYS_KEPT) {
+      const oldest = keys.values().next().value as NodeFilter;
+      oldest.waiting?.timer.cancel();
+      keys.delete(oldest.key);
+    }
     return s;
+  }
+
+  private *all(): Iterable<NodeFilter> {
+    for (const filters of this.states.values()) for (const keys of filters.values()) yield* keys.values();
   }
 }
 

@@ -1,0 +1,43 @@
+/**
+ * A rollout of remote code over ECDS (docs/HEALTH.md, "Remote code over
+ * ECDS"; docs/ROLLOUTS.md): the canary's cache-miss NACK is not a NACK for
+ * the gates (maxNacks 0 would abort), its re-push lands in a group that is
+ * both canary and re-push (`guard=c+r<n>`), the ACK of the re-push counts
+ * towards minAcked, and the rollout completes with every node on the
+ * candidate. Regression: when the rollout completed, a node re-pushed as a
+ * canary went back to attempt 0 of the same version, whose config it had
+ * NACKed; Envoy skipped it by hash and the node kept the old module. The
+ * attempt now belongs to the version, not to the node's group.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunningWasmxds } from "../../src/main";
+import type { SimFleet } from "../../src/sim";
+import { waitFor } from "../sim/helpers/wait";
+import { cleanup, makeFolder, rolloutYaml, runningGuard, startApp, startFleet, writeVersion } from "./helpers";
+
+const STEPS = `        - { nodes: 1, bake: 200ms }
+        - { percent: 100 }`;
+const remote = (yaml: string) => yaml.replace("code: inline", "code: remote");
+
+describe("rollout of remote code over ECDS", () => {
+  let dir: string;
+  let app: RunningWasmxds;
+  let fleet: SimFleet;
+
+  beforeAll(async () => {
+    ({ dir } = await makeFolder(remote(rolloutYaml({ steps: STEPS }))));
+    app = await startApp(dir);
+    fleet = await startFleet(app.xdsAddress.port, 4);
+  });
+  afterAll(() => cleanup(fleet, app, dir));
+
+  it("passes the gates through cache-miss NACKs and re-pushes and completes", async () => {
+    const v2 = await writeVersion(dir, "v2", remote(rolloutYaml({ steps: STEPS })));
+    expect((await app.reload()).ok).toBe(true);
+    await waitFor("completed", () => app.rollouts.rollouts("guard").history.find((h) => h.outcome !== "superseded"), 20_000);
+    expect(app.rollouts.rollouts("guard").history.map((h) => h.outcome)).toEqual(["completed"]);
+    await waitFor("every node on v2", () => fleet.nodes.every((n) => runningGuard(n) === v2), 15_000);
+    expect(app.versions.quarantined("guard")).toEqual([]);
+    expect(app.events.list({ types: ["remote-repush"] }).some((e) => e.details?.sha256 === v2)).toBe(true);
+  });
+});
