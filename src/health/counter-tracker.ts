@@ -16,7 +16,10 @@
  *   ones as 0), so the counter went from 0 to its value since: the whole
  *   value is the increase. This is how a new plugin's first crash is seen.
  * - cumulative, the node's first snapshot: history unknown (the control
- *   plane or the Envoy just connected), so it is only a baseline.
+ *   plane or the Envoy just connected), so it is only a baseline. A
+ *   snapshot may be read in parts (a metrics service flush split into
+ *   batch_size messages): every part of the first snapshot is baseline,
+ *   and the node counts as having a baseline from its next snapshot on.
  * A node switching between delta and cumulative readings starts afresh.
  * Memory is bounded: per node the least recently read stats and overall the
  * least recently read nodes are dropped first.
@@ -30,9 +33,16 @@ export interface CounterTrackerOptions {
   readonly maxNodes?: number;
 }
 
+export interface ReadOptions {
+  /** These readings are a later part of the snapshot the previous call read (a further batch of one flush). */
+  readonly continuesSnapshot?: boolean;
+}
+
 interface NodeCounters {
   readonly mode: CounterMode;
-  /** A snapshot of this node was read before (cumulative). */
+  /** Something of this node was read before. */
+  read: boolean;
+  /** A whole snapshot of this node was read before the current one (cumulative). */
   baseline: boolean;
   /** Last value per stat, least recently read first. */
   readonly last: Map<string, number>;
@@ -52,14 +62,16 @@ export class CounterTracker {
    * Reads one snapshot of a node's counters (name, value >= 0) and returns
    * the counters that increased, with the increase.
    */
-  increases(nodeId: string, mode: CounterMode, counters: Iterable<readonly [string, number]>): Map<string, number> {
+  increases(nodeId: string, mode: CounterMode, counters: Iterable<readonly [string, number]>, options: ReadOptions = {}): Map<string, number> {
     const node = this.nodeFor(nodeId, mode);
+    // A new snapshot after an earlier one: the earlier one is complete, so from now on a stat never seen went up from 0.
+    if (!options.continuesSnapshot && node.read) node.baseline = true;
+    node.read = true;
     const out = new Map<string, number>();
     for (const [name, value] of counters) {
       const increase = mode === "delta" ? value : this.cumulativeIncrease(node, name, value);
       if (increase > 0) out.set(name, increase);
     }
-    node.baseline = true;
     return out;
   }
 
@@ -78,7 +90,7 @@ export class CounterTracker {
   private nodeFor(nodeId: string, mode: CounterMode): NodeCounters {
     let node = this.nodes.get(nodeId);
     if (node) this.nodes.delete(nodeId); // re-inserted below: most recently read last
-    if (!node || node.mode !== mode) node = { mode, baseline: false, last: new Map() };
+    if (!node || node.mode !== mode) node = { mode, read: false, baseline: false, last: new Map() };
     this.nodes.set(nodeId, node);
     if (this.nodes.size > this.maxNodes) {
       const oldest = this.nodes.keys().next().value;

@@ -3,7 +3,8 @@
  * StreamMetricsMessage. Envoy writes one family per stat: COUNTER with
  * counter.value, GAUGE with gauge.value, SUMMARY/HISTOGRAM for histograms,
  * one metric each, named by the stat (or its tag-extracted name, with
- * labels) (grpc_metrics_service_impl.cc, MetricsFlusher). Anything else is
+ * labels), every metric stamped with the snapshot's time
+ * (grpc_metrics_service_impl.cc, MetricsFlusher). Anything else is
  * garbage: counted and skipped, never fatal for the message.
  */
 import type { MetricFamily__Output } from "../generated/io/prometheus/client/MetricFamily";
@@ -26,6 +27,8 @@ export interface ReadFamilies {
   readonly invalid: number;
   /** Well-formed families of other stats, and histograms. */
   readonly unrelated: number;
+  /** The snapshot time (`timestamp_ms`, as decoded) of the first well-named family that has one; undefined if none does. */
+  readonly time: string | undefined;
 }
 
 export function readFamilies(families: readonly MetricFamily__Output[], limits: FamilyLimits): ReadFamilies {
@@ -33,12 +36,14 @@ export function readFamilies(families: readonly MetricFamily__Output[], limits: 
   const counters = new Map<string, number>();
   let invalid = 0;
   let unrelated = 0;
+  let time: string | undefined;
   for (const family of families) {
     const name = family.name;
     if (typeof name !== "string" || name === "" || name.length > limits.maxNameLength || family.metric.length > limits.maxMetricsPerFamily) {
       invalid++;
       continue;
     }
+    time ??= snapshotTime(family);
     if (family.type === "SUMMARY" || family.type === "HISTOGRAM" || family.type === "GAUGE_HISTOGRAM" || family.type === "UNTYPED") {
       unrelated++;
       continue;
@@ -66,5 +71,14 @@ export function readFamilies(families: readonly MetricFamily__Output[], limits: 
     if (!ok) invalid++;
     else if (!related) unrelated++;
   }
-  return { samples, counters, invalid, unrelated };
+  return { samples, counters, invalid, unrelated, time };
+}
+
+/** int64 timestamp_ms decodes as a decimal string; "0" is the field left unset. */
+function snapshotTime(family: MetricFamily__Output): string | undefined {
+  for (const metric of family.metric) {
+    const t = metric.timestamp_ms;
+    if (typeof t === "string" && t !== "" && t !== "0") return t;
+  }
+  return undefined;
 }

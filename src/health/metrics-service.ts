@@ -3,15 +3,19 @@
  * what Envoy's `envoy.stat_sinks.metrics_service` sink pushes every
  * stats_flush_interval (docs/ENVOY.md "Getting stats out of Envoy";
  * api/envoy/service/metrics/v3/metrics_service.proto). Each stream is one
- * Envoy: its first message names the node, every message carries all used
- * stats as MetricFamily. The wasm and ECDS stats become HealthSignals
- * (stat-signals.ts), and the latest of them are kept per node.
+ * Envoy: its first message names the node; each flush carries all used
+ * stats as MetricFamily, in one message or, with batch_size, in several
+ * sent back to back (flush-sequence.ts tells them apart). The wasm and ECDS
+ * stats become HealthSignals (stat-signals.ts) as each message arrives, and
+ * the latest of them are kept per node. All the messages of a cumulative
+ * stream's first flush are the node's baseline, not only the first message.
  *
  * Counters: cumulative or deltas, per stream. `countersAsDeltas(node)`
  * says which when the deployment knows (true/false); when it returns
  * undefined (the default) the stream's mode is learned from its first
- * messages (counter-mode.ts), and those messages wait, at most
- * DEFAULT_MAX_UNDECIDED flushes, until it is known.
+ * flushes (counter-mode.ts), and their wasm stats wait, at most
+ * DEFAULT_MAX_UNDECIDED flushes or `maxPendingStats` stats, until it is
+ * known.
  */
 import * as grpc from "@grpc/grpc-js";
 import type { StreamMetricsMessage__Output } from "../generated/envoy/service/metrics/v3/StreamMetricsMessage";
@@ -21,6 +25,7 @@ import { type Clock, realClock } from "../time/clock";
 import type { NodeInfo } from "../xds/node";
 import { clientStreamMethod, newStreamCounters, serveClientStream, StreamRejection, type StreamCounters } from "./client-stream";
 import { CounterModeDetector } from "./counter-mode";
+import { FlushSequence } from "./flush-sequence";
 import type { CounterMode, CounterTracker } from "./counter-tracker";
 import type { LatestStats, NodeStatsView, StatSample } from "./latest-stats";
 import { readFamilies } from "./metric-families";
@@ -41,6 +46,8 @@ export interface MetricsServiceLimits {
   /** Metrics in one family (Envoy sends one; default 64). */
   readonly maxMetricsPerFamily: number;
   readonly maxNameLength: number;
+  /** wasm stats held per stream while its counter mode is unknown (default 100000); past it the mode is taken as cumulative. */
+  readonly maxPendingStats: number;
 }
 
 export const DEFAULT_METRICS_LIMITS: MetricsServiceLimits = Object.freeze({
@@ -48,6 +55,7 @@ export const DEFAULT_METRICS_LIMITS: MetricsServiceLimits = Object.freeze({
   maxFamiliesPerMessage: 100_000,
   maxMetricsPerFamily: 64,
   maxNameLength: 4096,
+  maxPendingStats: 100_000,
 });
 
 export interface MetricsServiceIngestOptions {
@@ -73,11 +81,20 @@ export interface MetricsServiceStats extends StreamCounters {
   readonly streamsDelta: number;
 }
 
+/** The wasm stats of one flush (or of its messages read so far) held until the counter mode is known. */
+interface HeldFlush {
+  /** Its first message started a flush (false: it continues the flush before, which was processed already). */
+  readonly starts: boolean;
+  readonly samples: StatSample[];
+}
+
 interface StreamState {
   node?: NodeInfo;
   detector?: CounterModeDetector;
-  /** Messages read before the counter mode was known. */
-  pending: StatSample[][];
+  readonly flushes: FlushSequence;
+  /** Read before the counter mode was known, in order. */
+  pending: HeldFlush[];
+  pendingStats: number;
 }
 
 export class MetricsServiceIngest {
@@ -102,7 +119,7 @@ export class MetricsServiceIngest {
   register(server: grpc.Server): void {
     server.addService(METRICS_SERVICE, {
       StreamMetrics: (call: grpc.ServerReadableStream<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
-        const state: StreamState = { pending: [] };
+        const state: StreamState = { flushes: new FlushSequence(), pending: [], pendingStats: 0 };
         serveClientStream<StreamMetricsMessage__Output>(call, callback, {
           requestType: REQUEST,
           responseType: RESPONSE,
@@ -162,14 +179,28 @@ export class MetricsServiceIngest {
     this.families.invalid += read.invalid;
     this.families.unrelated += read.unrelated;
     if (read.invalid > 0) this.logger.debug("skipped malformed metric families", { node: node.id, count: read.invalid });
+    const wasmCounters = read.samples.filter((s) => s.type === "counter").map((s) => s.name);
+    const part = state.flushes.next(read.time, families.length, wasmCounters);
     const known = detector.mode;
-    const mode = detector.observe(read.counters);
+    const mode = detector.observe(read.counters, part);
     if (!mode) {
-      state.pending.push(read.samples);
+      this.hold(state, part.starts, read.samples);
+      if (state.pendingStats > this.limits.maxPendingStats) {
+        this.logger.debug("too many stats waiting for the counter mode; taking it as cumulative", { node: node.id, held: state.pendingStats });
+        this.learned(state, node, detector.settle());
+      }
       return;
     }
     if (!known) this.learned(state, node, mode);
-    this.signals.process(node.id, read.samples, mode);
+    this.signals.process(node.id, read.samples, mode, { continuesSnapshot: !part.starts });
+  }
+
+  /** Keeps a message's wasm stats until the mode is known; a later part of a held flush joins it. */
+  private hold(state: StreamState, starts: boolean, samples: readonly StatSample[]): void {
+    const last = state.pending.at(-1);
+    if (!starts && last) for (const s of samples) last.samples.push(s);
+    else state.pending.push({ starts, samples: [...samples] });
+    state.pendingStats += samples.length;
   }
 
   /** The stream's first message: count it for its node and pick how its counters are read. */
@@ -187,13 +218,14 @@ export class MetricsServiceIngest {
     return state.detector;
   }
 
-  /** The mode just became known: count it and replay the messages that waited. */
+  /** The mode just became known: count it and replay the flushes that waited. */
   private learned(state: StreamState, node: NodeInfo, mode: CounterMode): void {
     this.modes[mode]++;
-    this.logger.debug("metrics stream counter mode", { node: node.id, mode, afterMessages: state.pending.length + 1 });
+    this.logger.debug("metrics stream counter mode", { node: node.id, mode, heldFlushes: state.pending.length });
     const pending = state.pending;
     state.pending = [];
-    for (const samples of pending) this.signals.process(node.id, samples, mode);
+    state.pendingStats = 0;
+    for (const held of pending) this.signals.process(node.id, held.samples, mode, { continuesSnapshot: !held.starts });
   }
 
   private onClose(state: StreamState): void {

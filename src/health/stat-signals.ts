@@ -5,7 +5,7 @@
  * the metrics service ingest (push) and the admin poller (pull), so both
  * read Envoy's names the same way.
  */
-import { CounterTracker, type CounterMode } from "./counter-tracker";
+import { CounterTracker, type CounterMode, type ReadOptions } from "./counter-tracker";
 import { LatestStats, type StatSample } from "./latest-stats";
 import type { HealthSignal, SignalHub, SignalSource } from "./signal";
 import { isWasmStat, statSignal } from "./stat-names";
@@ -40,10 +40,11 @@ export class StatSignals {
   }
 
   /**
-   * Reads one snapshot of a node's stats (any names; only wasm-related ones
-   * are kept) and publishes the signals; returns how many.
+   * Reads one snapshot of a node's stats, or one part of it (any names;
+   * only wasm-related ones are kept) and publishes the signals; returns how
+   * many.
    */
-  process(nodeId: string, samples: readonly StatSample[], mode: CounterMode): number {
+  process(nodeId: string, samples: readonly StatSample[], mode: CounterMode, options: ReadOptions = {}): number {
     const at = this.now();
     const kept = samples.filter((s) => isWasmStat(s.name));
     this.latest.record(nodeId, this.source, mode, kept, at);
@@ -52,7 +53,7 @@ export class StatSignals {
     // "unknown" is read as a counter and only an explicit gauge is skipped.
     const counters = kept.filter((s) => s.type !== "gauge" && statSignal(s.name)).map((s) => [s.name, s.value] as const);
     // Called even with no counters: the snapshot still sets the node's baseline.
-    const increases = this.tracker.increases(nodeId, mode, counters);
+    const increases = this.tracker.increases(nodeId, mode, counters, options);
     let n = 0;
     for (const [name, increase] of increases) {
       const signal = this.signalFor(nodeId, name, increase, at);

@@ -7,17 +7,17 @@
  * the same trap_nth_request {"crashAfter":3} under FAIL_RELOAD, one node with
  * cumulative counters and one with deltas, neither announced.
  *
- * Known failure (src/health, reported in issue 12's work, not fixed here):
- * the ingest takes only a stream's first message as the cumulative
- * baseline, so counters that a batched first flush carries in its later
- * messages are read as increases from zero; the cumulative node then reports
- * the 3 VMs created at start-up as new (vm_created 3). That test is marked
- * `it.fails` until the ingest treats a whole first flush as the baseline.
- * Likewise the counter mode is learned by comparing consecutive messages,
- * which for batches hold different counters: the delta stream is taken as
- * cumulative (also `it.fails`). Its crash signals happen to come out right
- * here; a delta counter that stays at the same non-zero value over two
- * flushes would be missed.
+ * Regressions (issue 12 point 10): the ingest took only a stream's first
+ * message as the cumulative baseline, so counters that a batched first flush
+ * carries in its later messages were read as increases from zero (the
+ * cumulative node reported the 3 VMs created at start-up as new,
+ * vm_created 3); and it learned the counter mode by comparing consecutive
+ * messages, which for batches hold different counters, so the delta stream
+ * was taken as cumulative and a delta counter that stayed at the same
+ * non-zero value over two flushes was missed. Now a flush, however many
+ * messages it takes, is the unit (src/health/flush-sequence.ts): the whole
+ * first flush is the baseline, and each counter is compared with its own
+ * previous reading.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeClock, SimNode } from "../../src/sim";
@@ -61,33 +61,53 @@ describe("metrics service ingest: histogram families and batched flushes", () =>
     await flushAll();
     expect(written).toBeGreaterThan(4);
     expect(h.metrics.stats()).toMatchObject({ streamsAccepted: 2, messagesRejected: 0, familiesInvalid: 0 });
-    // As unbatched: a delta stream's first flush counts the VMs created at start-up (base, canary, worker).
+    // As unbatched: one flush cannot tell the counter mode, so both streams' stats wait for the next.
+    expect(h.metrics.stats()).toMatchObject({ streamsCumulative: 0, streamsDelta: 0 });
+    expect(h.signals).toEqual([]);
+  });
+
+  it("takes a cumulative stream's whole first flush as the baseline, even split into batches", async () => {
+    for (const node of both()) node.sendHttp({}, "ingress");
+    await flushAll();
+    expect(tally(h.signals, "cumulative")).toEqual({});
+    // The delta stream's first flush, held until its mode was known, counts the VMs created at start-up (base, canary, worker).
     expect(tally(h.signals, "delta")).toEqual({ vm_created: 3 });
   });
 
-  it.fails("takes a cumulative stream's whole first flush as the baseline, even split into batches (known ingest bug)", () => {
-    expect(tally(h.signals, "cumulative")).toEqual({});
+  it("learns that the batched delta stream reports deltas", () => {
+    // Batches of one flush share no counter: each counter is compared with its own reading in the previous flush.
+    expect(h.metrics.stats()).toMatchObject({ streamsCumulative: 1, streamsDelta: 1 });
   });
 
-  it("turns FAIL_RELOAD crashes into the same signals as an unbatched stream, for both counter modes", async () => {
+  /** Two requests were served: the 3rd of the VM traps, the next two are refused by the reload backoff, and 1 s later a request reloads the VM. */
+  const crashAndReload = () => {
     for (const node of both()) {
-      const statuses = Array.from({ length: 4 }, () => node.sendHttp({}, "ingress")?.status);
-      expect(statuses).toEqual([200, 503, 503, 503]); // the 3rd request overall traps; then reloads are refused by backoff
+      const statuses = Array.from({ length: 3 }, () => node.sendHttp({}, "ingress")?.status);
+      expect(statuses).toEqual([503, 503, 503]);
     }
     clock.advance(1000);
     for (const node of both()) expect(node.sendHttp({}, "ingress")?.status).toBe(200);
+  };
+  const crash = { [`vm_reload_backoff[${PLUGIN}]`]: 2, [`vm_reload_success[${PLUGIN}]`]: 1, vm_created: 1 };
+
+  it("turns FAIL_RELOAD crashes into the same signals as an unbatched stream, for both counter modes", async () => {
+    const before = h.signals.length;
+    crashAndReload();
     await flushAll();
     await flushAll();
-    const crash = { [`vm_reload_backoff[${PLUGIN}]`]: 2, [`vm_reload_success[${PLUGIN}]`]: 1 };
-    expect(tally(h.signals, "delta")).toEqual({ ...crash, vm_created: 3 + 1 });
-    // The crash itself is read right from the cumulative stream too; only the start-up baseline is off (see above).
-    const { vm_created: _created, ...cumulativeCrash } = tally(h.signals, "cumulative");
-    expect(cumulativeCrash).toEqual(crash);
+    expect(tally(h.signals.slice(before), "delta")).toEqual(crash);
+    expect(tally(h.signals.slice(before), "cumulative")).toEqual(crash);
   });
 
-  it.fails("learns that the batched delta stream reports deltas (known ingest bug)", () => {
-    // CounterModeDetector compares each message with the previous one; batches of one flush
-    // share no counter, so it decides nothing and defaults to cumulative after 3 messages.
-    expect(h.metrics.stats()).toMatchObject({ streamsCumulative: 1, streamsDelta: 1 });
+  it("reads a delta counter that stays at the same non-zero value flush after flush as an increase every flush", async () => {
+    for (let round = 0; round < 2; round++) {
+      for (const node of both()) expect(node.sendHttp({}, "ingress")?.status).toBe(200);
+      const before = h.signals.length;
+      crashAndReload();
+      await flushAll();
+      // Round 2 sends vm_reload_backoff 2 and vm_reload_success 1 again: as cumulative readings they would be no change.
+      expect(tally(h.signals.slice(before), "delta")).toEqual(crash);
+      expect(tally(h.signals.slice(before), "cumulative")).toEqual(crash);
+    }
   });
 });
