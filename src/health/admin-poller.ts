@@ -10,13 +10,15 @@
  * Each node is polled on its own: a timeout, an HTTP error or a body that
  * is not Envoy's JSON is logged for that node (once, then at debug until it
  * recovers) and retried at the next interval. A node still being polled is
- * not polled again; rounds never overlap.
+ * not polled again; rounds never overlap. The interval and the request
+ * timeouts run on the injected Clock, so tests decide when a timeout falls
+ * due instead of racing a real one.
  */
 import { runInBackground } from "../background";
 import { errorMessage } from "../errors";
 import { LogLimiter } from "../log-limiter";
 import { type Logger, silentLogger } from "../logger";
-import { type Clock, realClock } from "../time/clock";
+import { type Clock, realClock, type TimerHandle } from "../time/clock";
 import type { NodeInfo } from "../xds/node";
 import { adminBaseUrl } from "./admin-address";
 import { parseAdminStatsJson, readBodyBounded } from "./admin-stats-json";
@@ -48,7 +50,7 @@ export interface AdminStatsPollerOptions {
   readonly now?: () => number;
   /** Nodes polled at most (default 10000); later nodes are not polled, with a warning. */
   readonly maxNodes?: number;
-  /** For the rate limit of warnings about nodes (default: the process clock). */
+  /** The interval, the request timeouts and the rate limit of warnings about nodes (default: the process clock). */
   readonly clock?: Clock;
 }
 
@@ -84,15 +86,18 @@ export class AdminStatsPoller {
   private readonly warnings: LogLimiter;
   private readonly maxNodes: number;
   private readonly counts = { polls: 0, pollFailures: 0 };
+  private readonly clock: Clock;
   private abort = new AbortController();
-  private timer: NodeJS.Timeout | undefined;
-  private running = false;
+  private timer: TimerHandle | undefined;
+  /** The current start()'s loop; a round of an earlier loop (stopped, then started again) ends without re-arming. */
+  private loop: object | undefined;
 
   constructor(private readonly options: AdminStatsPollerOptions) {
     this.logger = (options.logger ?? silentLogger).child({ component: "admin-stats-poller" });
     this.intervalMs = options.intervalMs ?? 5000;
     this.timeoutMs = options.timeoutMs ?? Math.min(this.intervalMs, 5000);
-    this.warnings = new LogLimiter(this.logger, options.clock ?? realClock);
+    this.clock = options.clock ?? realClock;
+    this.warnings = new LogLimiter(this.logger, this.clock);
     this.maxNodes = options.maxNodes ?? 10_000;
     this.signals = new StatSignals({ hub: options.hub, source: "admin-pull", tracker: options.tracker, latest: options.latest, now: options.now });
   }
@@ -129,15 +134,15 @@ export class AdminStatsPoller {
     return [...this.targets.keys()];
   }
 
-  /** Polls now, then every interval, until stop(). */
+  /** Polls now, then every interval after the round ends, until stop(). */
   start(): void {
-    if (this.running) return;
-    this.running = true;
+    if (this.loop) return;
+    const loop = {};
+    this.loop = loop;
     const round = async () => {
       await this.pollNow();
-      if (!this.running) return;
-      this.timer = setTimeout(() => runInBackground(round(), "polling node admin endpoints", { logger: this.logger }), this.intervalMs);
-      this.timer.unref();
+      if (this.loop !== loop) return;
+      this.timer = this.clock.setTimeout(() => runInBackground(round(), "polling node admin endpoints", { logger: this.logger }), this.intervalMs);
     };
     runInBackground(round(), "polling node admin endpoints", { logger: this.logger });
   }
@@ -145,8 +150,8 @@ export class AdminStatsPoller {
   /** Stops the timer and cancels the polls in flight. */
   stop(): void {
     this.warnings.close();
-    this.running = false;
-    clearTimeout(this.timer);
+    this.loop = undefined;
+    this.timer?.cancel();
     this.timer = undefined;
     this.abort.abort();
     this.abort = new AbortController();
@@ -161,6 +166,11 @@ export class AdminStatsPoller {
     });
     await Promise.all(workers);
     return outcomes;
+  }
+
+  /** Node ids with a request in flight. */
+  inFlight(): string[] {
+    return [...this.targets.values()].filter((t) => t.inFlight).map((t) => t.node.id);
   }
 
   latest(nodeId: string): NodeStatsView | undefined {
@@ -178,7 +188,7 @@ export class AdminStatsPoller {
     // signal held only by the combined one can be garbage-collected unfired (seen here: a poll of
     // an admin port that never answered hung past its timeout).
     const request = new AbortController();
-    const timer = setTimeout(() => request.abort(new DOMException(`timed out after ${this.timeoutMs} ms`, "TimeoutError")), this.timeoutMs);
+    const timer = this.clock.setTimeout(() => request.abort(new DOMException(`timed out after ${this.timeoutMs} ms`, "TimeoutError")), this.timeoutMs);
     const cancel = () => request.abort(new DOMException("cancelled", "AbortError"));
     abort.addEventListener("abort", cancel);
     target.inFlight = true;
@@ -208,7 +218,7 @@ export class AdminStatsPoller {
       target.failing = true;
       return { nodeId, ok: false, signals: 0, error };
     } finally {
-      clearTimeout(timer);
+      timer.cancel();
       abort.removeEventListener("abort", cancel);
       target.inFlight = false;
     }

@@ -4,6 +4,14 @@
  * from an explicit map) while a real module crashes under FAIL_RELOAD, next
  * to admin addresses that refuse, hang, fail or answer garbage: each is
  * logged once, retried, and never holds up the others.
+ *
+ * The poller's timers (request timeout, interval) run on a FakeClock of
+ * their own: the hanging node times out when the test advances that clock,
+ * after every other node has answered. Before, they were real 300 ms (and
+ * 20 ms) timers, and on a loaded machine the simulated Envoys' real HTTP
+ * answers took longer: "meta" timed out too and the interval test counted
+ * failed polls (2 failed runs in 4 for one helper; reproduced with two busy
+ * loops beside the test).
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -18,6 +26,9 @@ import { type IngestHarness, settle, startIngestHarness, tally, wasmSnapshot } f
 
 const PLUGIN = "f1@0123abcd";
 const PULL_FAILED = "could not pull admin stats; retrying next interval";
+const TIMEOUT_MS = 300;
+/** How long real sockets may take to answer on a loaded machine (a deadline, not a sleep). */
+const ANSWERED_WITHIN_MS = 20_000;
 
 const nodeInfo = (id: string, metadata: Record<string, unknown> = {}): NodeInfo => ({
   id,
@@ -48,6 +59,8 @@ async function freePort(): Promise<number> {
 describe("admin stats poller", () => {
   let h: IngestHarness;
   const clock = new FakeClock();
+  /** The poller's own time: advancing it never moves the simulated Envoys' FAIL_RELOAD backoff. */
+  const pollClock = new FakeClock();
   const logger = memoryLogger();
   let meta: SimNode;
   let mapped: SimNode;
@@ -90,8 +103,18 @@ describe("admin stats poller", () => {
     explicit.set("hang", `127.0.0.1:${hang.port}`);
     explicit.set("failing", `127.0.0.1:${failing.port}`);
     explicit.set("refused", `127.0.0.1:${await freePort()}`);
-    poller = new AdminStatsPoller({ hub: h.hub, logger, intervalMs: 60_000, timeoutMs: 300, addressOf: adminAddressResolver(explicit), skip: (id) => skipped.has(id) });
+    poller = new AdminStatsPoller({ hub: h.hub, logger, intervalMs: 60_000, timeoutMs: TIMEOUT_MS, clock: pollClock, addressOf: adminAddressResolver(explicit), skip: (id) => skipped.has(id) });
   });
+
+  /** One round in which every node answers or fails at its own pace; then the hanging node's timeout falls due. */
+  const roundWithHang = async () => {
+    const round = poller.pollNow();
+    await waitFor("every node but hang done", () => poller.inFlight().join() === "hang", ANSWERED_WITHIN_MS);
+    pollClock.advance(TIMEOUT_MS - 1);
+    expect(poller.inFlight()).toEqual(["hang"]); // not a moment early
+    pollClock.advance(1);
+    return round;
+  };
 
   afterAll(async () => {
     poller.stop();
@@ -110,7 +133,7 @@ describe("admin stats poller", () => {
   });
 
   it("polls every node on its own: the first poll is a baseline, and each failure is reported for its node", async () => {
-    const outcomes = new Map((await poller.pollNow()).map((o) => [o.nodeId, o]));
+    const outcomes = new Map((await roundWithHang()).map((o) => [o.nodeId, o]));
     expect(outcomes.get("meta")).toEqual({ nodeId: "meta", ok: true, signals: 0 });
     expect(outcomes.get("mapped")).toEqual({ nodeId: "mapped", ok: true, signals: 0 });
     expect(outcomes.get("garbage")?.error).toMatch(/^not JSON: /);
@@ -133,7 +156,7 @@ describe("admin stats poller", () => {
     clock.advance(1000);
     for (const node of [meta, mapped]) expect(node.sendHttp({}, "ingress")?.status).toBe(200);
     const warnings = logger.records.filter((r) => r.level === "warn").length;
-    await poller.pollNow();
+    await roundWithHang();
     await settle();
     const crash = { [`vm_reload_backoff[${PLUGIN}]`]: 2, [`vm_reload_success[${PLUGIN}]`]: 1, vm_created: 1 };
     expect(tally(h.signals, "meta")).toEqual(crash);
@@ -159,16 +182,41 @@ describe("admin stats poller", () => {
   });
 
   it("polls every interval after start() and stops with stop()", async () => {
-    const timed = new AdminStatsPoller({ hub: h.hub, intervalMs: 20, addressOf: adminAddressResolver(explicit) });
+    const timedClock = new FakeClock();
+    // The timeout is the interval (20 ms), on the poller's clock: it cannot fall due while the clock stands still.
+    const timed = new AdminStatsPoller({ hub: h.hub, intervalMs: 20, clock: timedClock, addressOf: adminAddressResolver(explicit) });
     timed.track(nodeInfo("mapped"));
+    const roundDone = (n: number) => waitFor(`poll ${n} answered`, () => timed.stats().polls === n && timed.inFlight().length === 0, ANSWERED_WITHIN_MS);
     timed.start();
-    await waitFor("3 polls", () => timed.stats().polls >= 3);
+    await roundDone(1);
+    for (const n of [2, 3]) {
+      // The next round is due one interval after the previous one ended, not before.
+      timedClock.advance(19);
+      expect(timed.stats().polls).toBe(n - 1);
+      timedClock.advance(1);
+      await roundDone(n);
+    }
     timed.stop();
-    await new Promise((r) => setTimeout(r, 60));
-    const polls = timed.stats().polls;
-    await new Promise((r) => setTimeout(r, 60));
-    expect(timed.stats().polls).toBe(polls);
-    expect(timed.stats().pollFailures).toBe(0);
+    timedClock.advance(60_000);
+    expect(timed.stats()).toMatchObject({ polls: 3, pollFailures: 0 });
+    expect(timedClock.pending).toBe(0);
+  });
+
+  it("runs one loop after stop() and start() while a round is in flight", async () => {
+    const loopClock = new FakeClock();
+    const looped = new AdminStatsPoller({ hub: h.hub, intervalMs: 1000, timeoutMs: 500, clock: loopClock, addressOf: adminAddressResolver(explicit) });
+    looped.track(nodeInfo("hang"));
+    looped.start();
+    expect(looped.inFlight()).toEqual(["hang"]);
+    looped.stop();
+    looped.start(); // "hang" is still in flight until its cancellation settles: this loop's first round skips it
+    await waitFor("the cancelled poll settled", () => looped.inFlight().length === 0);
+    await settle();
+    // Only the second loop re-armed (before: both did, and every interval polled twice).
+    expect(loopClock.pending).toBe(1);
+    loopClock.advance(1000);
+    expect(looped.stats().polls).toBe(2);
+    looped.stop();
   });
 
   it("cancels a poll in flight on stop() without counting it as the node's failure", async () => {
