@@ -1,16 +1,12 @@
 #!/usr/bin/env node
-// Entry point: runs the TypeScript sources through tsx, so no build step is needed.
-import { register } from "tsx/esm/api";
-
-const EXIT_BACKSTOP_MS = 3000;
-
-register();
-const { main } = await import("../src/cli/main.ts");
-const code = await main(process.argv.slice(2));
-process.exitCode = code;
-// A command that returned has closed what it opened; should anything still hold the
-// event loop (a socket a peer keeps open), exit anyway rather than hang (docs/RELIABILITY.md).
-setTimeout(() => {
-  process.stderr.write(`wasmxds: still running ${EXIT_BACKSTOP_MS} ms after the command ended; forcing exit\n`);
-  process.exit(code);
-}, EXIT_BACKSTOP_MS).unref();
+// The `wasmxds` command: runs the build (dist/cli/run.js), made by `npm run build`
+// and by `npm ci` (the prepare script). Tests run the same entry from the
+// TypeScript sources (src/cli/run.ts, test/helpers/cli-process.ts).
+try {
+  await import("../dist/cli/run.js");
+} catch (err) {
+  const missing = err instanceof Error && "code" in err && err.code === "ERR_MODULE_NOT_FOUND" && err.message.includes("dist/cli/run.js");
+  if (!missing) throw err;
+  process.stderr.write("wasmxds: dist/ is not built; run `npm run build` (or `npm ci`, which builds) first\n");
+  process.exitCode = 1;
+}

@@ -1,6 +1,13 @@
 /**
  * `wasmxds <command>`: parses arguments and hands off to a command. Returns
  * the process exit code; never calls process.exit itself so tests can run it.
+ *
+ * Commands load lazily: the table below holds what `wasmxds --help` prints,
+ * and a command's module (with the server, the simulator or the admin
+ * client behind it) is imported only when that command runs or its own
+ * `--help` is asked for, where its usage text lives beside the options it
+ * parses. `wasmxds --help` so costs Node's start-up and little else
+ * (docs/PERFORMANCE.md, "Start-up").
  */
 import { WasmxdsError, errorMessage } from "../errors";
 import { type Terminal, paint, processTerminal } from "./output";
@@ -12,32 +19,40 @@ export interface Command {
   run(argv: string[], term: Terminal, signal: AbortSignal): Promise<number>;
 }
 
-const VERSION = "0.1.0";
-
-async function loadCommands(): Promise<Command[]> {
-  const { serveCommand, devCommand } = await import("./serve");
-  const { simCommand } = await import("./sim");
-  const { statusCommand } = await import("./status");
-  const { rolloutCommand } = await import("./rollout");
-  return [serveCommand, devCommand, simCommand, statusCommand, rolloutCommand];
+/** A command as the top-level help lists it; `load` imports its module. */
+export interface CommandEntry {
+  readonly name: string;
+  readonly summary: string;
+  load(): Promise<Command>;
 }
 
+const VERSION = "0.1.0";
+
+/** Summaries repeat the commands' own (a test keeps them equal). */
+export const COMMANDS: readonly CommandEntry[] = [
+  { name: "serve", summary: "serve a config folder to Envoys over ADS", load: async () => (await import("./serve")).serveCommand },
+  { name: "dev", summary: "serve and watch a config folder, with one line per event", load: async () => (await import("./serve")).devCommand },
+  { name: "sim", summary: "simulate a fleet of Envoys against an xDS server", load: async () => (await import("./sim")).simCommand },
+  { name: "status", summary: "show filters, nodes and recent events of a running server", load: async () => (await import("./status")).statusCommand },
+  { name: "rollout", summary: "show and steer fleet rollouts of filter versions", load: async () => (await import("./rollout")).rolloutCommand },
+];
+
 export async function main(argv: string[], term: Terminal = processTerminal(), signal?: AbortSignal): Promise<number> {
-  const commands = await loadCommands();
   const [name, ...rest] = argv;
   if (!name || name === "help" || name === "--help" || name === "-h") {
-    term.out.write(helpText(commands));
+    term.out.write(helpText());
     return name ? 0 : 2;
   }
   if (name === "--version" || name === "-v") {
     term.out.write(`wasmxds ${VERSION}\n`);
     return 0;
   }
-  const command = commands.find((c) => c.name === name);
-  if (!command) {
-    term.err.write(`wasmxds: unknown command "${name}"\n\n${helpText(commands)}`);
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
+    term.err.write(`wasmxds: unknown command "${name}"\n\n${helpText()}`);
     return 2;
   }
+  const command = await entry.load();
   if (rest.includes("--help") || rest.includes("-h")) {
     term.out.write(`${command.usage}\n`);
     return 0;
@@ -57,15 +72,15 @@ export async function main(argv: string[], term: Terminal = processTerminal(), s
   }
 }
 
-function helpText(commands: Command[]): string {
-  const width = Math.max(...commands.map((c) => c.name.length));
+function helpText(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
   return [
     `wasmxds ${VERSION}: an xDS control plane for WebAssembly filters in Envoy`,
     "",
     "Usage: wasmxds <command> [options]",
     "",
     "Commands:",
-    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     "",
     "Run `wasmxds <command> --help` for a command's options.",
     "",

@@ -11,6 +11,7 @@ import { WasmxdsError } from "../errors";
 import type { LogLevel } from "../logger";
 import { DEFAULT_ADDRESSES, DEFAULT_SHUTDOWN_GRACE_MS, type RunningWasmxds, startWasmxds } from "../main";
 import { parseHostPort } from "../net/host-port";
+import { warmPreflightWorker } from "../wasm/preflight";
 import type { Command } from "./main";
 import { cliLogger } from "./output";
 import { stopSignal } from "./wait-for-stop";
@@ -72,6 +73,9 @@ async function run(argv: string[], term: Parameters<Command["run"]>[1], signal: 
   // Before anything listens: a signal from now on ends in a clean shutdown.
   const stop = stopSignal(signal);
   const logger = cliLogger(term, level, format);
+  // The worker thread starts (tens of ms) while this thread reads the config;
+  // otherwise the first pre-flight check would wait for it (docs/PERFORMANCE.md, "Start-up").
+  warmPreflightWorker();
   let app: RunningWasmxds;
   try {
     app = await startWasmxds({

@@ -7,11 +7,12 @@
  * documentation and the generated types in src/generated/.
  */
 import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import protobuf from "protobufjs";
+import { PACKAGE_ROOT } from "../package-root";
 
-export const PROTO_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../protos");
+/** The vendored protos, beside package.json (found from src/ and from the bundled dist/ alike). */
+export const PROTO_DIR = join(PACKAGE_ROOT, "protos");
 
 /** Root files; their imports are loaded transitively. */
 const ROOT_FILES = [

@@ -1,8 +1,16 @@
-/** Runs `wasmxds` as a child process (as a user would) and reads its JSON log lines. */
+/**
+ * Runs `wasmxds` as a child process (as a user would) and reads its JSON log lines.
+ *
+ * The command runs from the TypeScript sources (wasmxds-src.mjs registers tsx,
+ * then runs src/cli/run.ts, the entry bin/wasmxds.js runs built), so a test
+ * sees the code as edited without a build; the built command is tested in
+ * test/package/.
+ */
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 
-export const BIN = join(import.meta.dirname, "../../bin/wasmxds.js");
+/** A script to run with `node BIN <args>`: the `wasmxds` command from the sources. */
+export const BIN = join(import.meta.dirname, "wasmxds-src.mjs");
 
 export interface CliProcess {
   readonly child: ChildProcess;
@@ -17,8 +25,9 @@ export interface CliProcess {
   outputText(): string;
 }
 
-export function startCli(args: string[], env: Record<string, string> = {}): CliProcess {
-  const child = spawn(process.execPath, [BIN, ...args, "--log-format", "json"], {
+/** Starts `wasmxds <args>`; `bin` is the script node runs (default: the sources, BIN). */
+export function startCli(args: string[], env: Record<string, string> = {}, bin: string = BIN): CliProcess {
+  const child = spawn(process.execPath, [bin, ...args, "--log-format", "json"], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -3,21 +3,35 @@
  * loops forever, or exhausts the worker's heap, can be stopped: the time
  * budget is enforced with worker.terminate(), the heap with resourceLimits.
  *
- * Starting a worker (and loading the TypeScript sources into it) costs a
- * few hundred milliseconds, far more than checking a module, so one worker
+ * Starting a worker (and loading the code into it) costs tens of
+ * milliseconds from the build and a few hundred from the TypeScript sources
+ * through tsx, more than checking a module, so one worker
  * is kept warm and reused; it is replaced only after it had to be killed.
  * Jobs run one at a time. The budget starts with the first module step, so
  * the worker's own start-up does not count against the module.
  */
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { errorMessage } from "../../errors";
+import { PACKAGE_ROOT } from "../../package-root";
 import type { ModuleLogLine } from "../host/vm-options";
 import type { LifecycleOutcome, LifecycleStage } from "./lifecycle";
 import type { WorkerJob, WorkerMessage } from "./worker-protocol";
 
 export type WorkerOutcome = LifecycleOutcome | { ok: false; stage: "timeout"; reason: string };
 
-const WORKER_URL = new URL("./worker-entry.mjs", import.meta.url);
+/**
+ * Worker threads do not inherit the main thread's loader. Run from the
+ * sources (vitest, or tsx in tests), this file is TypeScript and the worker
+ * starts at worker-entry.mjs, which registers tsx before loading
+ * worker-main.ts. Run from the build, the worker is the built
+ * worker-main.js (an entry of scripts/build.mjs), plain JavaScript: nothing
+ * registers tsx at run time.
+ */
+const WORKER_URL = import.meta.url.endsWith(".ts")
+  ? new URL("./worker-entry.mjs", import.meta.url)
+  : pathToFileURL(join(PACKAGE_ROOT, "dist/wasm/preflight/worker-main.js"));
 /** Generous bound on loading the worker itself, before the module runs. */
 const STARTUP_BUDGET_MS = 15_000;
 
