@@ -23,7 +23,9 @@
  *   and a message with fewer families is the last of its flush. A message
  *   of exactly batch_size families may be followed by more: its flush is
  *   known complete only when the next one starts.
- * Only wasm counter names are remembered (tens per node), not every counter.
+ * Only wasm counter names are remembered (tens per node), not every
+ * counter, and at most `maxCounters` of them per flush: a sender that
+ * stretches one flush over endless messages cannot grow the set.
  */
 
 export interface FlushPart {
@@ -33,12 +35,16 @@ export interface FlushPart {
   readonly ends: boolean;
 }
 
+export const DEFAULT_MAX_FLUSH_COUNTERS = 10_000;
+
 export class FlushSequence {
   private time: string | undefined;
   private messages = 0;
   private firstFamilies = 0;
   private batchSize: number | undefined;
   private readonly counters = new Set<string>();
+
+  constructor(private readonly maxCounters = DEFAULT_MAX_FLUSH_COUNTERS) {}
 
   /**
    * Places one message: its snapshot time (undefined if it carried none),
@@ -56,7 +62,7 @@ export class FlushSequence {
       this.batchSize = this.firstFamilies;
     }
     this.messages++;
-    for (const name of wasmCounters) this.counters.add(name);
+    for (const name of wasmCounters) if (this.counters.size < this.maxCounters) this.counters.add(name);
     const ends = time === undefined || this.batchSize === undefined || families < this.batchSize;
     return { starts, ends };
   }

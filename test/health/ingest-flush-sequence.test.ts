@@ -48,6 +48,13 @@ describe("FlushSequence", () => {
     expect(f.next("1000", 3, ["wasm.c"]).starts).toBe(false);
     expect(f.next("1000", 3, ["wasm.b"]).starts).toBe(true);
   });
+
+  it("remembers at most maxCounters wasm counters of a flush", () => {
+    const f = new FlushSequence(2);
+    f.next("1000", 3, ["wasm.a", "wasm.b", "wasm.c"]);
+    expect(f.next("1000", 3, ["wasm.c"]).starts).toBe(false); // not remembered: read as the same flush
+    expect(f.next("1000", 3, ["wasm.a"]).starts).toBe(true);
+  });
 });
 
 describe("CounterModeDetector over batched flushes", () => {
