@@ -20,7 +20,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { silentLogger } from "../src/logger";
 import { startWasmxds } from "../src/main";
-import { TYPE_URLS } from "../src/resources/type-urls";
+import { TYPE_URLS } from "../src/vocabulary/type-urls";
 import type { ChangeBatch } from "../src/watch/folder-watcher";
 import { AdsClient } from "../test/helpers/ads-client";
 import { EXAMPLE_CONFIG, variant } from "../test/helpers/wasm-bytes";

@@ -22,8 +22,8 @@ import type { DiscoveryResponse__Output } from "../src/generated/envoy/service/d
 import { silentLogger } from "../src/logger";
 import { decodeMessage } from "../src/proto/registry";
 import { buildResources } from "../src/resources";
-import { TYPE_URLS } from "../src/resources/type-urls";
-import { sha256Hex } from "../src/wasm/sha256";
+import { TYPE_URLS } from "../src/vocabulary/type-urls";
+import { sha256Hex } from "../src/vocabulary/sha256";
 import { XdsEvents } from "../src/xds/events";
 import { SotwStream } from "../src/xds/sotw-stream";
 import { variant } from "../test/helpers/wasm-bytes";

@@ -7,7 +7,7 @@
  *
  * Explicit named exports only: what is listed here is the public API.
  */
-export type { LoggedEvent } from "./control/event-log";
+export type { LoggedEvent } from "./events/event-log";
 export type { ModuleChecker, ModuleVerdict, PublishResult } from "./control/publisher";
 export { ConfigError, type ErrorCode, errorMessage, ModuleError, RolloutError, SnapshotError, WasmxdsError } from "./errors";
 export { createLogger, jsonLogger, type Logger, type LogLevel, type LogRecord, silentLogger } from "./logger";

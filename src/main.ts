@@ -13,13 +13,14 @@ import { createMetricsRegistry } from "./admin/metrics";
 import { addRolloutRoutes } from "./admin/rollout-routes";
 import { type BackgroundReport, runInBackground } from "./background";
 import { SnapshotCache } from "./cache/snapshot-cache";
-import { DevOutput } from "./cli/dev-output";
-import type { Terminal } from "./cli/output";
-import { EventLog } from "./control/event-log";
-import { recordCheck, recordPublisherEvents, recordXdsEvents } from "./control/event-recording";
+import { EventLog } from "./events/event-log";
+import { recordCheck, recordPublisherEvents } from "./control/event-recording";
+import { recordXdsEvents } from "./xds/event-recording";
 import { ModuleChecks } from "./control/module-checks";
-import { settingsOf } from "./control/filter-version";
-import { type ModuleChecker, type PublishResult, Publisher, type ServedFilter } from "./control/publisher";
+import { settingsOf } from "./config/filter-version";
+import type { ServedFilter } from "./config/filter-version";
+import type { CheckRecord } from "./control/module-checks";
+import { type ModuleChecker, type PublishResult, Publisher, type PublisherEvent } from "./control/publisher";
 import { FilterVersions, type StateReference } from "./health/filter-versions";
 import { CacheMisses } from "./health/cache-miss";
 import { HealthMonitor } from "./health/monitor";
@@ -42,7 +43,8 @@ import { ModuleStore } from "./wasm/module-store";
 import { warmPreflightWorker } from "./wasm/preflight";
 import { RemoteModuleResolver } from "./wasm/remote-fetch";
 import { RolloutController } from "./rollout/controller";
-import { BASE_GROUP, VariantSnapshots } from "./rollout/variants";
+import { BASE_GROUP, VariantSnapshots } from "./control/group-snapshots";
+import type { XdsEvent } from "./xds/events";
 import type { StreamLimits } from "./xds/limits";
 import { XdsServer } from "./xds/xds-server";
 
@@ -65,9 +67,11 @@ export interface WasmxdsOptions {
   readonly stateDir?: string | null;
   readonly watch: boolean;
   readonly logger: Logger;
-  /** Set by `wasmxds dev`: human-readable event lines on this terminal. */
-  readonly devOutput?: Terminal;
-  /** Smoke-test modules whose filter leaves smokeTest unset (default: on with devOutput). */
+  /** Told of every check, publish and xDS event (`wasmxds dev` hands in its terminal output, cli/dev-output.ts). */
+  readonly observer?: WasmxdsObserver;
+  /** The `dev` loop: rollout plans push at once (one 100% step), and smoke tests default to on. */
+  readonly dev?: boolean;
+  /** Smoke-test modules whose filter leaves smokeTest unset (default: on with dev). */
   readonly smokeByDefault?: boolean;
   /** Replaces the V8 pre-flight check (tests only). */
   readonly checkModule?: ModuleChecker;
@@ -87,6 +91,15 @@ export interface WasmxdsOptions {
   readonly allowEmpty?: boolean;
   /** Health monitor clock and evaluation period (tests). */
   readonly healthTiming?: { readonly now?: () => number; readonly evaluateEveryMs?: number };
+}
+
+/** Watches the control plane at work (the `dev` terminal output); every method is optional. */
+export interface WasmxdsObserver {
+  onCheck?(record: CheckRecord, cached: boolean): void;
+  onPublisher?(event: PublisherEvent): void;
+  onXds?(event: XdsEvent): void;
+  /** Serving: the config folder, the bound addresses, whether the folder is watched. */
+  onReady?(ready: { readonly configDir: string; readonly xds: string; readonly modules: string; readonly watch: boolean }): void;
 }
 
 export interface RunningWasmxds {
@@ -123,7 +136,7 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
   const stateFile = state.file ?? "the in-memory state";
   const store = stateDir ? await ModuleStore.open({ dir: join(stateDir, "modules"), logger }) : new ModuleStore({ logger });
   const versions = new FilterVersions(state, logger, now);
-  // Rollouts and node selectors give nodes different snapshots (groups); see rollout/variants.ts.
+  // Rollouts and node selectors give nodes different snapshots (groups); see control/group-snapshots.ts.
   let variants: VariantSnapshots | undefined;
   let rollouts: RolloutController | undefined;
   const cache = new SnapshotCache({
@@ -138,19 +151,19 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
     ...(options.streamLimits && { limits: options.streamLimits }),
   });
   const events = new EventLog(undefined, options.clock);
-  const dev = options.devOutput ? new DevOutput(options.devOutput) : undefined;
+  const observer = options.observer;
   const checks = new ModuleChecks({
-    defaultSmoke: options.smokeByDefault ?? Boolean(dev),
+    defaultSmoke: options.smokeByDefault ?? options.dev ?? false,
     logger: logger.child({ component: "preflight" }),
     onCheck: (r, cached) => {
-      dev?.onCheck(r, cached);
+      observer?.onCheck?.(r, cached);
       if (!cached) recordCheck(events, r);
     },
   });
   for (const repair of state.repairs) events.add("state-repaired", "startup", repair, { state: stateFile });
   const background = { logger, events };
   recordXdsEvents(events, xds);
-  if (dev) xds.events.on((e) => dev.onXds(e));
+  if (observer?.onXds) xds.events.on((e) => observer.onXds?.(e));
 
   const grpcServer = new grpc.Server(GRPC_SERVER_OPTIONS);
   xds.register(grpcServer);
@@ -216,7 +229,7 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
     });
     // Created before the first publish, so it counts it.
     const metrics = createMetricsRegistry({ xds, publisher, versions, signals, events });
-    if (dev) publisher.events.on((e) => dev.onPublisher(e));
+    if (observer?.onPublisher) publisher.events.on((e) => observer.onPublisher?.(e));
 
     const misses = new CacheMisses({
       nodeVersions: (nodeId) => nodeVersions(publisher, rollouts, xds, nodeId),
@@ -263,7 +276,7 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
       nodes: () => xds.streamStatuses().flatMap((s) => (s.node ? [s.node] : [])),
       filters: () => publisher.published?.loaded.config.filters ?? [],
       onChange: () => runInBackground(publisher.reload(), "rebuilding after a rollout change", background),
-      instant: Boolean(dev),
+      instant: options.dev ?? false,
       clock,
       now,
     });
@@ -316,7 +329,7 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
       version: first.snapshot.version,
       watch: options.watch,
     });
-    dev?.line("▶", "cyan", `serving ${options.configDir} on xDS ${formatHostPort(xdsAddress)}, modules ${formatHostPort(modules.address)}${options.watch ? "; watching for changes" : ""}`);
+    observer?.onReady?.({ configDir: options.configDir, xds: formatHostPort(xdsAddress), modules: formatHostPort(modules.address), watch: options.watch });
     const adm = admin;
     const w = watcher;
     return {

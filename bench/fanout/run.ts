@@ -6,7 +6,7 @@
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { TYPE_URLS } from "../../src/resources/type-urls";
+import { TYPE_URLS } from "../../src/vocabulary/type-urls";
 import { changeAllListeners, generateConfig, swapModule } from "./config-gen";
 import { Peer } from "./peer";
 import type { AckReport, CpuFigures, MemoryFigures } from "./protocol";

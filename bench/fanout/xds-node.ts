@@ -19,7 +19,7 @@ import type { Listener__Output } from "../../src/generated/envoy/config/listener
 import type { Any__Output } from "../../src/generated/google/protobuf/Any";
 import { silentLogger } from "../../src/logger";
 import { decodeMessage, messageNameOf } from "../../src/proto/registry";
-import { TYPE_URLS } from "../../src/resources/type-urls";
+import { TYPE_URLS } from "../../src/vocabulary/type-urls";
 import { realClock } from "../../src/sim";
 import { listenerDependencies, readListener } from "../../src/sim/config/listener-spec";
 import { nodeMessage } from "../../src/sim/node-identity";

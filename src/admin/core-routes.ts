@@ -2,7 +2,7 @@
  * The admin routes every deployment has: nodes, filters, events, health.
  */
 import type { Registry } from "prom-client";
-import type { EventLog } from "../control/event-log";
+import type { EventLog } from "../events/event-log";
 import type { ModuleChecks } from "../control/module-checks";
 import type { Publisher } from "../control/publisher";
 import type { FilterVersions } from "../health/filter-versions";

@@ -2,7 +2,7 @@
  * Admin routes of the health side: clearing a quarantine (the command that
  * lets a rolled-back version be pushed again).
  */
-import type { EventLog } from "../control/event-log";
+import type { EventLog } from "../events/event-log";
 import type { Publisher } from "../control/publisher";
 import type { FilterVersions } from "../health/filter-versions";
 import { AdminHttpError, type AdminRouter } from "./admin-server";

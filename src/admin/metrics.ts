@@ -4,11 +4,11 @@
  * the exposition format.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
-import type { EventLog } from "../control/event-log";
+import type { EventLog } from "../events/event-log";
 import type { Publisher } from "../control/publisher";
 import type { FilterVersions } from "../health/filter-versions";
 import type { SignalHub } from "../health/signal";
-import { SHORT_NAMES, type TypeUrl } from "../resources/type-urls";
+import { SHORT_NAMES, type TypeUrl } from "../vocabulary/type-urls";
 import type { XdsServer } from "../xds/xds-server";
 
 export interface MetricSources {

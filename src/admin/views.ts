@@ -6,7 +6,7 @@ import type { ModuleChecks } from "../control/module-checks";
 import type { FilterVersions } from "../health/filter-versions";
 import type { HealthMonitor } from "../health/monitor";
 import type { Publisher } from "../control/publisher";
-import { SHORT_NAMES, type TypeUrl } from "../resources/type-urls";
+import { SHORT_NAMES, type TypeUrl } from "../vocabulary/type-urls";
 import type { XdsServer } from "../xds/xds-server";
 
 export interface NodeView {

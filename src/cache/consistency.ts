@@ -4,7 +4,7 @@
  * same snapshot, or Envoy would wait on it (warming) or fail requests.
  */
 import { SnapshotError } from "../errors";
-import { SHORT_NAMES, type TypeUrl } from "../resources/type-urls";
+import { SHORT_NAMES, type TypeUrl } from "../vocabulary/type-urls";
 import { referencesOf } from "./references";
 import type { Snapshot } from "./snapshot";
 

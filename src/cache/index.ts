@@ -3,7 +3,7 @@
  * snapshots per node group, the consistency check. Serve it with
  * `XdsServer` from `wasmxds/xds`.
  */
-export type { NodeInfo } from "../xds/node";
+export type { NodeInfo } from "../vocabulary/node-info";
 export { assertConsistent, findInconsistencies, type Inconsistency } from "./consistency";
 export { byCluster, byMetadata, byNodeId, type NodeGroupFn, singleGroup } from "./node-group";
 export { type Reference, referencesOf } from "./references";

@@ -3,7 +3,7 @@
  * each connecting node to its group (go-control-plane's NodeHash). The
  * default groups by node id; fleets usually group by cluster or a metadata key.
  */
-import type { NodeInfo } from "../xds/node";
+import type { NodeInfo } from "../vocabulary/node-info";
 
 export type NodeGroupFn = (node: NodeInfo) => string;
 

@@ -5,7 +5,7 @@
  * version, and memoised.
  */
 import { decodeMessage, messageNameOf } from "../proto/registry";
-import { EXTENSION_TYPE_URLS, TYPE_URLS } from "../resources/type-urls";
+import { EXTENSION_TYPE_URLS, TYPE_URLS } from "../vocabulary/type-urls";
 import type { Resource } from "./resource";
 
 export interface Reference {

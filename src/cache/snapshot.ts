@@ -13,7 +13,7 @@
  */
 import { createHash } from "node:crypto";
 import { SnapshotError } from "../errors";
-import { ADS_ORDER } from "../resources/type-urls";
+import { ADS_ORDER } from "../vocabulary/type-urls";
 import { type Resource, type ResourceInput, makeResource, stringField } from "./resource";
 import { setVersion } from "./versions";
 

@@ -2,10 +2,11 @@
  * `wasmxds dev` output: one line per event a developer cares about: a
  * module changed, pre-flight passed or failed (with the module's own log
  * lines), a version was pushed, each node's ACK or NACK with Envoy's text.
+ * An observer the CLI hands to startWasmxds (main.ts WasmxdsObserver).
  */
 import type { CheckRecord } from "../control/module-checks";
 import type { PublisherEvent } from "../control/publisher";
-import { SHORT_NAMES, type TypeUrl } from "../resources/type-urls";
+import { SHORT_NAMES, type TypeUrl } from "../vocabulary/type-urls";
 import type { XdsEvent } from "../xds/events";
 import { type Terminal, paint } from "./output";
 
@@ -22,6 +23,10 @@ export class DevOutput {
     const time = new Date().toISOString().slice(11, 23);
     this.term.out.write(`${paint(this.term, "gray", time)} ${paint(this.term, color, symbol)} ${text}\n`);
     for (const d of detail) this.term.out.write(`${" ".repeat(14)}${paint(this.term, "gray", `│ ${d}`)}\n`);
+  }
+
+  onReady(r: { readonly configDir: string; readonly xds: string; readonly modules: string; readonly watch: boolean }): void {
+    this.line("▶", "cyan", `serving ${r.configDir} on xDS ${r.xds}, modules ${r.modules}${r.watch ? "; watching for changes" : ""}`);
   }
 
   onPublisher(e: PublisherEvent): void {

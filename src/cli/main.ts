@@ -10,14 +10,10 @@
  * (docs/PERFORMANCE.md, "Start-up").
  */
 import { WasmxdsError, errorMessage } from "../errors";
+import type { Command } from "./command";
 import { type Terminal, paint, processTerminal } from "./output";
 
-export interface Command {
-  readonly name: string;
-  readonly summary: string;
-  readonly usage: string;
-  run(argv: string[], term: Terminal, signal: AbortSignal): Promise<number>;
-}
+export type { Command } from "./command";
 
 /** A command as the top-level help lists it; `load` imports its module. */
 export interface CommandEntry {

@@ -8,7 +8,7 @@ import { DEFAULT_ADDRESSES } from "../main";
 import { parseHostPort } from "../net/host-port";
 import type { RolloutStatus } from "../rollout/status";
 import { AdminClient } from "./admin-client";
-import type { Command } from "./main";
+import type { Command } from "./command";
 import { type Terminal, paint } from "./output";
 
 const ACTIONS = ["status", "pause", "resume", "promote", "abort"] as const;

@@ -12,7 +12,8 @@ import type { LogLevel } from "../logger";
 import { DEFAULT_ADDRESSES, DEFAULT_SHUTDOWN_GRACE_MS, type RunningWasmxds, startWasmxds } from "../main";
 import { parseHostPort } from "../net/host-port";
 import { warmPreflightWorker } from "../wasm/preflight";
-import type { Command } from "./main";
+import type { Command } from "./command";
+import { DevOutput } from "./dev-output";
 import { cliLogger } from "./output";
 import { stopSignal } from "./wait-for-stop";
 
@@ -86,7 +87,7 @@ async function run(argv: string[], term: Parameters<Command["run"]>[1], signal: 
       stateDir: v["state-dir"] === "off" ? null : v["state-dir"],
       watch: dev || v.watch,
       logger,
-      devOutput: dev ? term : undefined,
+      ...(dev && { dev, observer: new DevOutput(term) }),
       allowEmpty: v["allow-empty"],
       shutdownGraceMs: graceMs,
     });

@@ -10,7 +10,7 @@ import { WasmxdsError } from "../errors";
 import type { LogLevel } from "../logger";
 import { formatHostPort, parseHostPort } from "../net/host-port";
 import { DEFAULT_XDS_ADDRESS, type FleetSummary, formatSummary, SimFleet } from "../sim";
-import type { Command } from "./main";
+import type { Command } from "./command";
 import { cliLogger, paint, type Terminal } from "./output";
 
 const LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "silent"];

@@ -5,12 +5,12 @@
  */
 import { parseArgs } from "node:util";
 import type { FilterView, NodeView } from "../admin/views";
-import type { LoggedEvent } from "../control/event-log";
+import type { LoggedEvent } from "../events/event-log";
 import { WasmxdsError } from "../errors";
 import { DEFAULT_ADDRESSES } from "../main";
 import { parseHostPort } from "../net/host-port";
 import { AdminClient } from "./admin-client";
-import type { Command } from "./main";
+import type { Command } from "./command";
 import { type Terminal, paint } from "./output";
 
 const USAGE = `Usage: wasmxds status [options]

@@ -2,7 +2,7 @@
  * One entry of `filters:` in wasmxds.yaml (docs/CONFIG.md, "filters").
  */
 import { z } from "zod";
-import { SHA256_HEX_PATTERN } from "../wasm/sha256";
+import { SHA256_HEX_PATTERN } from "../vocabulary/sha256";
 import { parseDuration } from "./duration";
 import { durationField, jsonTextField, nameField, parsedString } from "./fields";
 import { DEFAULT_HEALTH, type FilterConfig, MIN_RELOAD_BASE_MS, type ModuleSource } from "./model";

@@ -5,8 +5,8 @@
  * versions, and a rollback restores the module *and* the settings it was
  * good with.
  */
-import { createHash } from "node:crypto";
-import type { FilterConfig } from "../config/model";
+import type { ModuleBytes } from "../vocabulary/module";
+import type { FilterConfig } from "./model";
 
 /** The settings that change how Envoy runs the module (not health or pre-flight policy). */
 export type FilterSettings = Pick<
@@ -28,13 +28,10 @@ export function settingsOf(f: FilterConfig): FilterSettings {
   };
 }
 
-/** `<sha256>:<16 hex of the settings>`: equal for equal module and settings. */
-export function versionKey(sha256: string, settings: FilterSettings): string {
-  const canonical = JSON.stringify(Object.keys(settings).sort().map((k) => [k, settings[k as keyof FilterSettings]]));
-  return `${sha256}:${createHash("sha256").update(canonical).digest("hex").slice(0, 16)}`;
-}
-
-/** The module sha256 part of a version key. */
-export function shaOfKey(key: string): string {
-  return key.slice(0, key.indexOf(":") >>> 0 || key.length);
+/** A filter version ready to serve: the (possibly older) settings, the module, and its key (vocabulary/version-key.ts). */
+export interface ServedFilter {
+  readonly filter: FilterConfig;
+  readonly module: ModuleBytes;
+  /** versionKey(module sha256, settings). */
+  readonly key: string;
 }

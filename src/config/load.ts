@@ -7,8 +7,8 @@
 import { realpath, stat } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { ConfigError, errorMessage } from "../errors";
-import { DEFAULT_MAX_MODULE_BYTES } from "../wasm/remote-fetch";
-import { sha256Hex } from "../wasm/sha256";
+import { DEFAULT_MAX_MODULE_BYTES } from "../vocabulary/module";
+import { sha256Hex } from "../vocabulary/sha256";
 import { issueLine } from "./issue-path";
 import type { WasmxdsConfig } from "./model";
 import { parseConfig } from "./parse";

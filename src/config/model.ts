@@ -7,8 +7,8 @@
  * The field-by-field reference for users is docs/CONFIG.md.
  */
 
-import type { RolloutPlan } from "../rollout/plan";
-import type { NodeSelector } from "../rollout/selector";
+import type { RolloutPlan } from "./rollout-plan";
+import type { NodeSelector } from "../vocabulary/node-selector";
 
 /** `http` runs in an HttpConnectionManager, `network` in a TCP listener's filter chain. */
 export type FilterKind = "http" | "network";

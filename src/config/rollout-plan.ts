@@ -2,7 +2,7 @@
  * A rollout plan: steps that widen the set of nodes running a new filter
  * version, each baked for a while under health gates (docs/ROLLOUTS.md).
  */
-import type { NodeSelector } from "./selector";
+import type { NodeSelector } from "../vocabulary/node-selector";
 
 export interface RolloutStep {
   /** This many nodes (chosen by a stable hash, then remembered). */

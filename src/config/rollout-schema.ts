@@ -2,8 +2,8 @@
  * `selector:` and `rollout:` of a filter (docs/ROLLOUTS.md).
  */
 import { z } from "zod";
-import { DEFAULT_GATES, type RolloutPlan } from "../rollout/plan";
-import type { NodeSelector } from "../rollout/selector";
+import { DEFAULT_GATES, type RolloutPlan } from "./rollout-plan";
+import type { NodeSelector } from "../vocabulary/node-selector";
 import { durationField } from "./fields";
 
 const oneOrMany = z.union([z.string(), z.array(z.string()).min(1)]);

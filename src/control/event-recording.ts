@@ -1,30 +1,11 @@
 /**
- * What goes into the event log from each part: the xDS side (connects,
- * NACKs), the publisher (publishes, rejections, fallbacks) and the
- * pre-flight check. ACKs are not logged one by one (too many); the admin
- * API shows them per node.
+ * What goes into the event log from the pipeline: the publisher
+ * (publishes, rejections, fallbacks) and the pre-flight check. The xDS
+ * side records its own (xds/event-recording.ts).
  */
-import type { XdsServer } from "../xds/xds-server";
-import type { EventLog } from "./event-log";
+import type { EventLog } from "../events/event-log";
 import type { CheckRecord } from "./module-checks";
 import type { Publisher } from "./publisher";
-
-export function recordXdsEvents(events: EventLog, xds: XdsServer): void {
-  xds.events.on((e) => {
-    if (e.kind === "connect") {
-      events.add("node-connected", `node ${e.node.id}`, `${e.node.id} connected`, { group: e.group, cluster: e.node.cluster });
-    } else if (e.kind === "disconnect") {
-      events.add("node-disconnected", `node ${e.node.id}`, `${e.node.id} disconnected: ${e.reason}`);
-    } else if (e.kind === "nack") {
-      events.add("nack", `node ${e.nack.nodeId}`, e.nack.message, {
-        type: e.nack.typeUrl,
-        rejectedVersion: e.nack.rejectedVersion,
-        keptVersion: e.nack.keptVersion,
-        resources: e.nack.resourceNames,
-      });
-    }
-  });
-}
 
 export function recordPublisherEvents(events: EventLog, publisher: Publisher): void {
   publisher.events.on((e) => {

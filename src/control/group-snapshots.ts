@@ -12,15 +12,25 @@
  */
 import type { SnapshotCache } from "../cache/snapshot-cache";
 import { Snapshot } from "../cache/snapshot";
-import type { PublishedState } from "../control/publisher";
+import type { FilterConfig } from "../config/model";
 import type { Logger } from "../logger";
 import { buildResources } from "../resources";
-import type { NodeInfo } from "../xds/node";
-import type { XdsServer } from "../xds/xds-server";
-import type { RolloutController } from "./controller";
-import { matchesSelector } from "./selector";
+import type { NodeInfo } from "../vocabulary/node-info";
+import { matchesSelector } from "../vocabulary/node-selector";
+import type { PublishedState } from "./publisher";
 
 export const BASE_GROUP = "";
+
+/**
+ * The nodes with open xDS streams, as the pipeline needs them (XdsServer
+ * fits): the pipeline never imports the protocol layer.
+ */
+export interface ConnectedNodes {
+  streamStatuses(): ReadonlyArray<{ readonly node?: NodeInfo | undefined }>;
+  nodeInfo(nodeId: string): NodeInfo | undefined;
+  /** Re-evaluates the group of every stream (or those whose node matches). */
+  regroup(which?: (node: NodeInfo) => boolean): void;
+}
 
 export class VariantSnapshots {
   private published: PublishedState | undefined;
@@ -29,8 +39,8 @@ export class VariantSnapshots {
   constructor(
     private readonly o: {
       readonly cache: () => SnapshotCache;
-      readonly xds: () => XdsServer;
-      readonly rollouts: () => RolloutController;
+      readonly xds: () => ConnectedNodes;
+      readonly rollouts: () => { isCanary(filter: FilterConfig, node: NodeInfo): boolean };
       readonly moduleServer: () => { host: string; port: number };
       readonly logger: Logger;
       /** The re-push attempt a node gets for a filter (0: none). */

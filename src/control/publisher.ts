@@ -16,7 +16,8 @@ import type { ModuleStore } from "../wasm/module-store";
 import type { RemoteModuleResolver } from "../wasm/remote-fetch";
 import type { FilterConfig } from "../config/model";
 import { Emitter } from "../emitter";
-import { settingsOf, versionKey } from "./filter-version";
+import { type ServedFilter, settingsOf } from "../config/filter-version";
+import { versionKey } from "../vocabulary/version-key";
 import { checkRemovals } from "./removal-guard";
 
 /** Verdict of a module check (the pre-flight check in V8). */
@@ -24,14 +25,6 @@ export type ModuleVerdict = { readonly ok: true } | { readonly ok: false; readon
 
 /** Checks one filter's module before it may be published. */
 export type ModuleChecker = (filter: FilterConfig, module: ModuleBytes) => Promise<ModuleVerdict>;
-
-/** What a filter serves: its settings and module. */
-export interface ServedFilter {
-  readonly filter: FilterConfig;
-  readonly module: ModuleBytes;
-  /** versionKey(module sha256, settings). */
-  readonly key: string;
-}
 
 /**
  * Chooses the version a filter serves, given the one the folder names (the

@@ -15,7 +15,7 @@ import type { StreamAccessLogsMessage__Output } from "../generated/envoy/service
 import { LogLimiter } from "../log-limiter";
 import { type Logger, silentLogger } from "../logger";
 import { type Clock, realClock } from "../time/clock";
-import type { NodeInfo } from "../xds/node";
+import type { NodeInfo } from "../vocabulary/node-info";
 import { clientStreamMethod, newStreamCounters, serveClientStream, StreamRejection, type StreamCounters } from "./client-stream";
 import type { SignalHub } from "./signal";
 

@@ -7,7 +7,7 @@
  * nested as `wasmxds: { admin: ... }`), or `admin_address`, as
  * `HOST:PORT` or `http://HOST:PORT`. An explicit map by node id wins.
  */
-import type { NodeInfo } from "../xds/node";
+import type { NodeInfo } from "../vocabulary/node-info";
 
 export const ADMIN_METADATA_KEYS = ["wasmxds.admin", "admin_address"] as const;
 

@@ -19,7 +19,7 @@ import { errorMessage } from "../errors";
 import { LogLimiter } from "../log-limiter";
 import { type Logger, silentLogger } from "../logger";
 import { type Clock, realClock, type TimerHandle } from "../time/clock";
-import type { NodeInfo } from "../xds/node";
+import type { NodeInfo } from "../vocabulary/node-info";
 import { adminBaseUrl } from "./admin-address";
 import { parseAdminStatsJson, readBodyBounded } from "./admin-stats-json";
 import type { CounterTracker } from "./counter-tracker";

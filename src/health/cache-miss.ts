@@ -26,8 +26,8 @@
  * last one is real. An ACK of a config the node NACKed as a miss is Envoy
  * skipping an identical config, never evidence.
  */
-import type { EventLog } from "../control/event-log";
-import { shaOfKey } from "../control/filter-version";
+import type { EventLog } from "../events/event-log";
+import { shaOfKey } from "../vocabulary/version-key";
 import type { Logger } from "../logger";
 import { type Clock, type TimerHandle, realClock } from "../time/clock";
 import type { ModuleFetch } from "../wasm/module-server";

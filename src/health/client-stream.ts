@@ -18,7 +18,8 @@ import type { LogLimiter } from "../log-limiter";
 import { type Logger, boundString } from "../logger";
 import { decodeMessage, encodeMessage } from "../proto/registry";
 import { DEFAULT_LIMITS } from "../xds/limits";
-import { type NodeInfo, nodeInfoFrom } from "../xds/node";
+import type { NodeInfo } from "../vocabulary/node-info";
+import { nodeInfoFrom } from "../xds/node";
 import { nodeProblem } from "../xds/node-limits";
 
 /** Ends a stream with a gRPC status; thrown by message handlers. */

@@ -4,13 +4,13 @@
  * kept in the persisted state. The publisher asks `select` for every
  * filter; the health monitor quarantines and promotes. Versions are
  * identified by their key (module sha256 plus settings hash,
- * control/filter-version.ts).
+ * config/filter-version.ts).
  *
  * Changes apply in memory at once and return the write of the state file:
  * a rollback must not wait for (or fail with) the disk, so callers that do
  * not wait hand that promise to runInBackground (src/background.ts).
  */
-import type { ServedFilter } from "../control/publisher";
+import type { ServedFilter } from "../config/filter-version";
 import type { Logger } from "../logger";
 import type { KnownGood, QuarantineRecord, StateStore } from "./state-store";
 

@@ -22,7 +22,7 @@ import type { StreamMetricsMessage__Output } from "../generated/envoy/service/me
 import { LogLimiter } from "../log-limiter";
 import { type Logger, silentLogger } from "../logger";
 import { type Clock, realClock } from "../time/clock";
-import type { NodeInfo } from "../xds/node";
+import type { NodeInfo } from "../vocabulary/node-info";
 import { clientStreamMethod, newStreamCounters, serveClientStream, StreamRejection, type StreamCounters } from "./client-stream";
 import { CounterModeDetector } from "./counter-mode";
 import { FlushSequence } from "./flush-sequence";

@@ -19,11 +19,10 @@
  */
 import { type BackgroundReport, runInBackground } from "../background";
 import type { HealthPolicy } from "../config/model";
-import type { EventLog } from "../control/event-log";
-import { settingsOf } from "../control/filter-version";
-import type { ServedFilter } from "../control/publisher";
+import type { EventLog } from "../events/event-log";
+import { type ServedFilter, settingsOf } from "../config/filter-version";
 import type { Logger } from "../logger";
-import { TYPE_URLS } from "../resources/type-urls";
+import { TYPE_URLS } from "../vocabulary/type-urls";
 import { type Clock, type TimerHandle, every, realClock } from "../time/clock";
 import type { NackRecord, XdsEvent } from "../xds/events";
 import type { CacheMisses } from "./cache-miss";

@@ -7,8 +7,8 @@
  * (issue 11), so with nothing better the quarantined version is served,
  * loudly, with how to clear it.
  */
-import type { EventLog } from "../control/event-log";
-import type { ServedFilter, VersionSelector } from "../control/publisher";
+import type { EventLog } from "../events/event-log";
+import type { ServedFilter } from "../config/filter-version";
 import type { Logger } from "../logger";
 import type { FilterVersions, Selection } from "./filter-versions";
 import type { KnownGood } from "./state-store";
@@ -24,7 +24,7 @@ export interface SelectorOptions {
   readonly logger: Logger;
 }
 
-export function versionSelector(o: SelectorOptions): VersionSelector {
+export function versionSelector(o: SelectorOptions): (candidate: ServedFilter) => ServedFilter {
   // Said once per situation, not on every rebuild.
   const said = new Set<string>();
   const once = (key: string, say: () => void) => {

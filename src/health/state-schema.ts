@@ -9,7 +9,7 @@
 import { z } from "zod";
 import { issueLine } from "../config/issue-path";
 import { errorMap } from "../config/zod-issues";
-import type { FilterState, KnownGood, PersistedState, QuarantineRecord } from "./state-store";
+import type { FilterState, KnownGood, PersistedState, QuarantineRecord } from "./state-model";
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, "expected 64 lowercase hex characters");
 const versionKey = z.string().regex(/^[0-9a-f]{64}:[0-9a-f]{16}$/, "expected <sha256>:<16 hex characters> (a filter version key)");

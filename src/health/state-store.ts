@@ -9,42 +9,12 @@ import { copyFile, mkdir, readFile, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { WasmxdsError, errorMessage } from "../errors";
 import { deepFreeze } from "../config/freeze";
-import type { FilterSettings } from "../control/filter-version";
 import { writeFileAtomic } from "../fs/atomic-write";
 import { type Logger, silentLogger } from "../logger";
 import { salvageState } from "./state-schema";
+import type { FilterState, PersistedState } from "./state-model";
 
-export interface QuarantineRecord {
-  readonly sha256: string;
-  /** The filter version: module sha256 plus a hash of its settings (control/filter-version.ts). */
-  readonly key: string;
-  readonly reason: string;
-  readonly at: string;
-  readonly nodes: readonly string[];
-  readonly signals: ReadonlyArray<{ readonly kind: string; readonly node: string; readonly count: number; readonly evidence: string; readonly at: string }>;
-}
-
-export interface KnownGood {
-  readonly sha256: string;
-  readonly key: string;
-  /** The settings the module was good with; a rollback restores them too. */
-  readonly settings: FilterSettings;
-  readonly since: string;
-  /** The known-good version before this one, to fall back to if this one is quarantined later (a few kept). */
-  readonly previous?: KnownGood;
-}
-
-export interface FilterState {
-  readonly lastGood?: KnownGood;
-  readonly quarantined: readonly QuarantineRecord[];
-}
-
-export interface PersistedState {
-  readonly version: 1;
-  readonly filters: Readonly<Record<string, FilterState>>;
-  /** Owned by the rollout controller; opaque here. */
-  readonly rollouts: Readonly<Record<string, unknown>>;
-}
+export type { FilterState, KnownGood, PersistedState, QuarantineRecord } from "./state-model";
 
 const EMPTY: PersistedState = { version: 1, filters: {}, rollouts: {} };
 export const STATE_FILE = "state.json";

@@ -5,7 +5,7 @@
  * (verdict.ts) decides what it means against the filter's HealthPolicy.
  */
 import type { HealthPolicy } from "../config/model";
-import type { FilterSettings } from "../control/filter-version";
+import type { FilterSettings } from "../config/filter-version";
 import type { HealthSignal } from "./signal";
 
 export type VersionStatus = "probation" | "good" | "quarantined";

@@ -1,6 +1,6 @@
 /** google.protobuf.Any values for the builders, keyed by type URL. */
 import { messageNameOf, packAny } from "../proto/registry";
-import { EXTENSION_TYPE_URLS } from "./type-urls";
+import { EXTENSION_TYPE_URLS } from "../vocabulary/type-urls";
 
 export interface PackedAny {
   type_url: string;

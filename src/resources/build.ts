@@ -13,9 +13,10 @@ import { buildExtensionConfig, configDiscovery } from "./ecds";
 import { loadAssignment } from "./endpoints";
 import { type FilterSlot, buildListener } from "./listener";
 import { buildModuleCluster, moduleServerEndpoint } from "./module-cluster";
-import { type ModuleBytes, type ResolvedCode, resolveCode } from "./module-code";
+import type { ModuleBytes } from "../vocabulary/module";
+import { type ResolvedCode, resolveCode } from "./module-code";
 import { buildRouteConfiguration } from "./route";
-import { TYPE_URLS, type TypeUrl } from "./type-urls";
+import { TYPE_URLS, type TypeUrl } from "../vocabulary/type-urls";
 import { wasmFilterAny } from "./wasm-filter";
 
 export interface BuildInput {
@@ -26,7 +27,7 @@ export interface BuildInput {
   readonly moduleServer: { readonly host: string; readonly port: number };
   /**
    * Re-push attempt per filter name, for the nodes that NACKed a remote-code
-   * cache miss (rollout/variants.ts); the config differs only in the remote
+   * cache miss (control/group-snapshots.ts); the config differs only in the remote
    * URI's query (wasm-filter.ts REPUSH_QUERY).
    */
   readonly repushes?: ReadonlyMap<string, number>;

@@ -13,7 +13,7 @@ import { anyOf } from "./any";
 import { adsConfigSource } from "./config-source";
 import { durationFromMs } from "./duration";
 import { loadAssignment } from "./endpoints";
-import { EXTENSION_TYPE_URLS } from "./type-urls";
+import { EXTENSION_TYPE_URLS } from "../vocabulary/type-urls";
 
 /** Key of typed_extension_protocol_options: the extension's message name. */
 const HTTP_PROTOCOL_OPTIONS_KEY = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";

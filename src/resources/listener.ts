@@ -12,7 +12,7 @@ import type { TcpProxy } from "../generated/envoy/extensions/filters/network/tcp
 import { socketAddress } from "./address";
 import { type PackedAny, anyOf } from "./any";
 import { adsConfigSource } from "./config-source";
-import { EXTENSION_TYPE_URLS } from "./type-urls";
+import { EXTENSION_TYPE_URLS } from "../vocabulary/type-urls";
 
 /** A wasm filter as a listener holds it: inline config, or a pointer to ECDS (ecds.ts). */
 export type FilterSlot =

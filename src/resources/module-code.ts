@@ -10,12 +10,8 @@
  */
 import { AUTO_INLINE_MAX_BYTES, type CodeDelivery, DEFAULT_MAX_INLINE_BYTES, type FilterConfig } from "../config/model";
 import { ModuleError, SnapshotError } from "../errors";
+import type { ModuleBytes } from "../vocabulary/module";
 
-/** A module's identity and, when known, its bytes. */
-export interface ModuleBytes {
-  readonly sha256: string;
-  readonly bytes: Uint8Array;
-}
 
 export type ResolvedCode =
   | { readonly delivery: "inline"; readonly sha256: string; readonly bytes: Uint8Array }

@@ -10,7 +10,7 @@ import { type PackedAny, anyOf, stringValueAny } from "./any";
 import { durationFromMs } from "./duration";
 import { type ModuleServerEndpoint, moduleUri } from "./module-cluster";
 import type { ResolvedCode } from "./module-code";
-import { EXTENSION_TYPE_URLS } from "./type-urls";
+import { EXTENSION_TYPE_URLS } from "../vocabulary/type-urls";
 
 /** Envoy's default engine; named explicitly so the resource says what runs. */
 export const WASM_RUNTIME = "envoy.wasm.runtime.v8";

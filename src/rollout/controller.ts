@@ -9,9 +9,8 @@
  * restart resumes mid-bake with the same members.
  */
 import { type BackgroundReport, runInBackground } from "../background";
-import type { ServedFilter } from "../control/publisher";
-import type { EventLog } from "../control/event-log";
-import { settingsOf } from "../control/filter-version";
+import type { EventLog } from "../events/event-log";
+import { type ServedFilter, settingsOf } from "../config/filter-version";
 import type { FilterConfig } from "../config/model";
 import { WasmxdsError } from "../errors";
 import type { FilterVersions, StateReference } from "../health/filter-versions";
@@ -19,11 +18,11 @@ import type { HealthMonitor } from "../health/monitor";
 import type { StateStore } from "../health/state-store";
 import type { Logger } from "../logger";
 import { type Clock, type TimerHandle, every, realClock } from "../time/clock";
-import type { NodeInfo } from "../xds/node";
+import type { NodeInfo } from "../vocabulary/node-info";
 import { inRollout, topUpPicks } from "./membership";
-import type { RolloutPlan } from "./plan";
+import type { RolloutPlan } from "../config/rollout-plan";
 import { type ActiveRollout, type FilterRollouts, type VersionRef, readRollouts } from "./rollout-state";
-import { matchesSelector } from "./selector";
+import { matchesSelector } from "../vocabulary/node-selector";
 
 export interface RolloutControllerOptions {
   readonly state: StateStore;

@@ -7,9 +7,9 @@
  * (topped up as nodes join, never reshuffled). Steps are cumulative.
  */
 import { createHash } from "node:crypto";
-import type { NodeInfo } from "../xds/node";
-import type { RolloutStep } from "./plan";
-import { matchesSelector } from "./selector";
+import type { NodeInfo } from "../vocabulary/node-info";
+import type { RolloutStep } from "../config/rollout-plan";
+import { matchesSelector } from "../vocabulary/node-selector";
 
 /** A number in [0, 1) fixed for (node, rollout). */
 export function rolloutHash(nodeId: string, rolloutId: string): number {

@@ -3,7 +3,7 @@
  * entry per filter). Times are ms since the epoch, so a restarted control
  * plane resumes a bake exactly where it was.
  */
-import type { FilterSettings } from "../control/filter-version";
+import type { FilterSettings } from "../config/filter-version";
 
 export interface VersionRef {
   readonly sha256: string;

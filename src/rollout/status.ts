@@ -4,9 +4,9 @@
  */
 import type { FilterConfig } from "../config/model";
 import type { RolloutController } from "./controller";
-import type { RolloutGates, RolloutStep } from "./plan";
+import type { RolloutGates, RolloutStep } from "../config/rollout-plan";
 import type { RolloutHistoryEntry } from "./rollout-state";
-import { describeSelector } from "./selector";
+import { describeSelector } from "../vocabulary/node-selector";
 
 export interface VersionView {
   readonly sha256: string;

@@ -7,7 +7,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { Emitter } from "../emitter";
 import { WasmxdsError } from "../errors";
-import { SHORT_NAMES, TYPE_URLS, type TypeUrl } from "../resources/type-urls";
+import { SHORT_NAMES, TYPE_URLS, type TypeUrl } from "../vocabulary/type-urls";
 import { type AdminServer, startAdminServer } from "./admin/admin-server";
 import { NodeConfig, type ServerState } from "./config/node-config";
 import type { ListenerSpec } from "./config/listener-spec";

@@ -3,7 +3,7 @@
  * are equality (a string), `in` (a list), or for metadata also
  * `{ exists: true|false }`, `{ in: [...] }`, `{ notIn: [...] }`.
  */
-import type { NodeInfo } from "../xds/node";
+import type { NodeInfo } from "./node-info";
 
 export type ValueMatch =
   | string

@@ -15,7 +15,7 @@ import type { Logger } from "../logger";
 import { type HostPort, formatHostPort, parseHostPort } from "../net/host-port";
 import { listenHttp } from "../net/http-listen";
 import type { ModuleStore } from "./module-store";
-import { isSha256Hex } from "./sha256";
+import { isSha256Hex } from "../vocabulary/sha256";
 
 /** Where the module server listens unless `--modules-address` says otherwise. */
 export const DEFAULT_MODULES_ADDRESS = "127.0.0.1:18002";

@@ -13,7 +13,7 @@ import { writeFileAtomic } from "../fs/atomic-write";
 import { join } from "node:path";
 import { errorMessage } from "../errors";
 import { type Logger, silentLogger } from "../logger";
-import { isSha256Hex, sha256Hex } from "./sha256";
+import { isSha256Hex, sha256Hex } from "../vocabulary/sha256";
 
 export interface StoredModule {
   /** Lowercase hex SHA-256 of the bytes. */

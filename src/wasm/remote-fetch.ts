@@ -12,9 +12,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { ModuleError, errorMessage } from "../errors";
 import { type Logger, silentLogger } from "../logger";
 import type { ModuleStore, StoredModule } from "./module-store";
-import { isSha256Hex } from "./sha256";
+import { DEFAULT_MAX_MODULE_BYTES } from "../vocabulary/module";
+import { isSha256Hex } from "../vocabulary/sha256";
 
-export const DEFAULT_MAX_MODULE_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_FETCH_TIMEOUT_MS = 30_000;
 export const DEFAULT_FETCH_RETRIES = 2;
 const DEFAULT_BACKOFF_MS = 500;

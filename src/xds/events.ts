@@ -4,7 +4,7 @@
  * listeners are called asynchronously so none of them can re-enter a stream.
  */
 import { Emitter } from "../emitter";
-import type { NodeInfo } from "./node";
+import type { NodeInfo } from "../vocabulary/node-info";
 
 export interface NackRecord {
   readonly nodeId: string;

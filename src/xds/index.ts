@@ -3,9 +3,9 @@
  * single-type discovery services to a @grpc/grpc-js Server, serving a
  * `SnapshotCache` from `wasmxds/cache`; plus the type URLs it serves.
  */
-export { ADS_ORDER, EXTENSION_TYPE_URLS, isTypeUrl, type ResourceKind, SHORT_NAMES, TYPE_URLS, type TypeUrl } from "../resources/type-urls";
+export { ADS_ORDER, EXTENSION_TYPE_URLS, isTypeUrl, type ResourceKind, SHORT_NAMES, TYPE_URLS, type TypeUrl } from "../vocabulary/type-urls";
 export { type NackRecord, type XdsEvent, type XdsEventListener, XdsEvents } from "./events";
 export { DEFAULT_LIMITS, type StreamLimits } from "./limits";
-export type { NodeInfo } from "./node";
+export type { NodeInfo } from "../vocabulary/node-info";
 export type { StreamStatus, TypeStatus } from "./type-state";
 export { XdsServer, type XdsServerOptions } from "./xds-server";

@@ -4,7 +4,7 @@
  * key in every per-node map (stream index, stats, health), so it is refused
  * at the edge with a message naming the limit.
  */
-import type { NodeInfo } from "./node";
+import type { NodeInfo } from "../vocabulary/node-info";
 
 export interface NodeLimits {
   readonly maxNodeIdLength: number;

@@ -1,18 +1,13 @@
 /**
- * The node an Envoy (or gRPC client) identifies itself as, reduced to what the
- * control plane selects on: id, cluster, locality and metadata (as JSON).
+ * Reads the node an Envoy (or gRPC client) identifies itself as from the
+ * xDS Node message into the NodeInfo the rest of the control plane selects
+ * on (vocabulary/node-info.ts).
  */
 import type { Node__Output } from "../generated/envoy/config/core/v3/Node";
 import type { Struct__Output } from "../generated/google/protobuf/Struct";
 import type { Value__Output } from "../generated/google/protobuf/Value";
+import type { NodeInfo } from "../vocabulary/node-info";
 
-export interface NodeInfo {
-  readonly id: string;
-  readonly cluster: string;
-  readonly locality: Readonly<{ region: string; zone: string; subZone: string }>;
-  readonly metadata: Readonly<Record<string, unknown>>;
-  readonly userAgent: string;
-}
 
 export function nodeInfoFrom(node: Node__Output): NodeInfo {
   const agentVersion = node.user_agent_version ?? "";

@@ -7,7 +7,7 @@
 import type * as grpc from "@grpc/grpc-js";
 import type { DiscoveryRequest__Output } from "../generated/envoy/service/discovery/v3/DiscoveryRequest";
 import { decodeMessage, encodeMessage } from "../proto/registry";
-import { TYPE_URLS } from "../resources/type-urls";
+import { TYPE_URLS } from "../vocabulary/type-urls";
 
 const REQUEST = "envoy.service.discovery.v3.DiscoveryRequest";
 

@@ -4,7 +4,7 @@
  * Every collection here is bounded (RECENT_NONCES; names by StreamLimits).
  */
 import type { NackRecord } from "./events";
-import type { NodeInfo } from "./node";
+import type { NodeInfo } from "../vocabulary/node-info";
 
 export interface SentRecord {
   readonly version: string;

@@ -19,7 +19,7 @@ import { resetCall } from "../net/grpc-call-reset";
 import { type Clock, type TimerHandle, realClock } from "../time/clock";
 import { type NackRecord, XdsEvents } from "./events";
 import { DEFAULT_LIMITS, type StreamLimits } from "./limits";
-import type { NodeInfo } from "./node";
+import type { NodeInfo } from "../vocabulary/node-info";
 import { ADS_SERVICE, SINGLE_TYPE_SERVICES } from "./service-definitions";
 import { SotwStream, type StreamStatus, type StreamTransport } from "./sotw-stream";
 

@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load";
 import { ConfigError } from "../../src/errors";
-import { sha256Hex } from "../../src/wasm/sha256";
+import { sha256Hex } from "../../src/vocabulary/sha256";
 
 // Fake module bytes: loading does not look inside modules (the pre-flight checker does).
 const FAKE = Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x2a]);

@@ -6,7 +6,7 @@ import { SnapshotCache } from "../../src/cache/snapshot-cache";
 import { Publisher } from "../../src/control/publisher";
 import { ConfigError } from "../../src/errors";
 import { memoryLogger } from "../../src/logger";
-import { TYPE_URLS } from "../../src/resources/type-urls";
+import { TYPE_URLS } from "../../src/vocabulary/type-urls";
 import { ModuleStore } from "../../src/wasm/module-store";
 import { RemoteModuleResolver } from "../../src/wasm/remote-fetch";
 

@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_CACHE_MISS_LIMITS } from "../../src/health/cache-miss";
 import type { RunningWasmxds } from "../../src/main";
 import { FakeClock, SimFleet, type SimNode } from "../../src/sim";
-import { sha256Hex } from "../../src/wasm/sha256";
+import { sha256Hex } from "../../src/vocabulary/sha256";
 import { startTestApp } from "../helpers/app";
 import { fixture, variant } from "../helpers/wasm-bytes";
 import { waitFor } from "../sim/helpers/wait";

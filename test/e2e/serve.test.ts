@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TYPE_URLS } from "../../src/resources/type-urls";
+import { TYPE_URLS } from "../../src/vocabulary/type-urls";
 import { unpackAny } from "../../src/proto/registry";
 import { AdsClient, resourcesOf } from "../helpers/ads-client";
 import { BIN, type CliProcess, startCli } from "../helpers/cli-process";

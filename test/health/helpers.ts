@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startTestApp } from "../helpers/app";
-import { sha256Hex } from "../../src/wasm/sha256";
+import { sha256Hex } from "../../src/vocabulary/sha256";
 import { FIXTURES } from "../helpers/wasm-bytes";
 
 export interface GuardConfig {

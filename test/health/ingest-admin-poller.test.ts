@@ -20,7 +20,7 @@ import { adminAddressResolver } from "../../src/health/admin-address";
 import { AdminStatsPoller } from "../../src/health/admin-poller";
 import { memoryLogger } from "../../src/logger";
 import { FakeClock, SimNode } from "../../src/sim";
-import type { NodeInfo } from "../../src/xds/node";
+import type { NodeInfo } from "../../src/vocabulary/node-info";
 import { waitFor } from "../sim/helpers/wait";
 import { type IngestHarness, settle, startIngestHarness, tally, wasmSnapshot } from "./ingest-harness";
 

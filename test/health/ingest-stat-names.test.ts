@@ -9,7 +9,7 @@ import { parseAdminStatsJson } from "../../src/health/admin-stats-json";
 import { CounterModeDetector } from "../../src/health/counter-mode";
 import { CounterTracker } from "../../src/health/counter-tracker";
 import { isWasmStat, statNameOf, statSignal } from "../../src/health/stat-names";
-import type { NodeInfo } from "../../src/xds/node";
+import type { NodeInfo } from "../../src/vocabulary/node-info";
 
 const node = (id: string, metadata: Record<string, unknown> = {}): NodeInfo => ({ id, cluster: "", locality: { region: "", zone: "", subZone: "" }, metadata, userAgent: "" });
 

@@ -1,6 +1,6 @@
 /** Small, consistent xDS resource sets for protocol tests. */
 import { packAny } from "../../src/proto/registry";
-import { EXTENSION_TYPE_URLS, TYPE_URLS } from "../../src/resources/type-urls";
+import { EXTENSION_TYPE_URLS, TYPE_URLS } from "../../src/vocabulary/type-urls";
 import type { SnapshotInput } from "../../src/cache/snapshot";
 
 const ADS = { ads: {}, resource_api_version: "V3" };

@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TYPE_URLS } from "../../src/resources/type-urls";
+import { TYPE_URLS } from "../../src/vocabulary/type-urls";
 import { AdsClient, resourcesOf } from "../helpers/ads-client";
 import { ensureBuilt, ROOT } from "./ensure-built";
 

@@ -10,7 +10,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningWasmxds } from "wasmxds";
-import { TYPE_URLS } from "../../src/resources/type-urls";
+import { TYPE_URLS } from "../../src/vocabulary/type-urls";
 import { AdsClient, resourcesOf } from "../helpers/ads-client";
 import { ensureBuilt, ROOT } from "./ensure-built";
 

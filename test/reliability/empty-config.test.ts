@@ -15,7 +15,7 @@ import type { PublisherEvent } from "../../src/control/publisher";
 import { checkRemovals } from "../../src/control/removal-guard";
 import { ConfigError } from "../../src/errors";
 import type { RunningWasmxds, WasmxdsOptions } from "../../src/main";
-import { TYPE_URLS } from "../../src/resources/type-urls";
+import { TYPE_URLS } from "../../src/vocabulary/type-urls";
 import { AdsClient, resourcesOf } from "../helpers/ads-client";
 import { startTestApp } from "../helpers/app";
 import { startCli } from "../helpers/cli-process";

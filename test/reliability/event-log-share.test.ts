@@ -4,7 +4,7 @@
  * oldest event of the largest type goes.
  */
 import { describe, expect, it } from "vitest";
-import { EventLog } from "../../src/control/event-log";
+import { EventLog } from "../../src/events/event-log";
 import { FakeClock } from "../../src/time/fake-clock";
 
 describe("event log: no one type evicts the rest", () => {

@@ -19,7 +19,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningWasmxds } from "../../src/main";
 import { encodeMessage } from "../../src/proto/registry";
-import { TYPE_URLS } from "../../src/resources/type-urls";
+import { TYPE_URLS } from "../../src/vocabulary/type-urls";
 import { type LogRecord, memoryLogger } from "../../src/logger";
 import { AdsClient, resourcesOf } from "../helpers/ads-client";
 import { startTestApp } from "../helpers/app";

@@ -9,7 +9,7 @@
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { settingsOf } from "../../src/control/filter-version";
+import { settingsOf } from "../../src/config/filter-version";
 import { memoryLogger } from "../../src/logger";
 import type { RunningWasmxds } from "../../src/main";
 import { SimFleet } from "../../src/sim";
@@ -17,7 +17,7 @@ import { FIXTURES } from "../helpers/wasm-bytes";
 import { startTestApp } from "../helpers/app";
 import { guardFolder, guardYaml, removeFolder, setGuard } from "../health/helpers";
 import { waitFor } from "../sim/helpers/wait";
-import { sha256Hex } from "../../src/wasm/sha256";
+import { sha256Hex } from "../../src/vocabulary/sha256";
 
 const running = (fleet: SimFleet) => fleet.nodes.map((n) => n.plugins().find((p) => p.name.startsWith("guard@"))?.runningCodeSha256);
 

@@ -21,7 +21,7 @@ import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { SimFleet } from "../../src/sim";
 import { StateStore } from "../../src/health/state-store";
-import { sha256Hex } from "../../src/wasm/sha256";
+import { sha256Hex } from "../../src/vocabulary/sha256";
 import { type CliProcess, startCli } from "../helpers/cli-process";
 import { fixture, variant } from "../helpers/wasm-bytes";
 import { waitFor } from "../sim/helpers/wait";

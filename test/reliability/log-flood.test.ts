@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Snapshot } from "../../src/cache/snapshot";
 import { LogLimiter } from "../../src/log-limiter";
 import { MAX_LOG_STRING, memoryLogger } from "../../src/logger";
-import { TYPE_URLS } from "../../src/resources/type-urls";
+import { TYPE_URLS } from "../../src/vocabulary/type-urls";
 import { FakeClock } from "../../src/time/fake-clock";
 import { AdsClient } from "../helpers/ads-client";
 import { basicInput } from "../helpers/snapshots";

@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Snapshot } from "../../src/cache/snapshot";
 import { MAX_STREAMS_PER_CONNECTION } from "../../src/net/grpc-server";
 import { encodeMessage } from "../../src/proto/registry";
-import { TYPE_URLS } from "../../src/resources/type-urls";
+import { TYPE_URLS } from "../../src/vocabulary/type-urls";
 import { AdsClient } from "../helpers/ads-client";
 import { basicInput } from "../helpers/snapshots";
 import { type Harness, startHarness } from "../helpers/xds-harness";

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { encodeMessage } from "../../src/proto/registry";
-import { TYPE_URLS } from "../../src/resources/type-urls";
+import { TYPE_URLS } from "../../src/vocabulary/type-urls";
 import { generateConfig } from "../../bench/fanout/config-gen";
 import { type CliProcess, startCli } from "../helpers/cli-process";
 

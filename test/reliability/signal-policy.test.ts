@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { memoryLogger } from "../../src/logger";
 import type { RunningWasmxds } from "../../src/main";
-import { TYPE_URLS } from "../../src/resources/type-urls";
+import { TYPE_URLS } from "../../src/vocabulary/type-urls";
 import { METRICS_SERVICE_PATH, SimFleet } from "../../src/sim";
 import { AdsClient } from "../helpers/ads-client";
 import { startTestApp } from "../helpers/app";

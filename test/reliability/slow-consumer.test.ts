@@ -13,7 +13,7 @@ import type { DiscoveryResponse__Output } from "../../src/generated/envoy/servic
 import { memoryLogger } from "../../src/logger";
 import { type BoundGrpcServer, GRPC_SERVER_OPTIONS, bindGrpcServer } from "../../src/net/grpc-server";
 import { decodeMessage, encodeMessage } from "../../src/proto/registry";
-import { TYPE_URLS } from "../../src/resources/type-urls";
+import { TYPE_URLS } from "../../src/vocabulary/type-urls";
 import { FakeClock } from "../../src/time/fake-clock";
 import { RESET_AFTER_FAIL_MS, XdsServer } from "../../src/xds/xds-server";
 import { AdsClient } from "../helpers/ads-client";

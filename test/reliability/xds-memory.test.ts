@@ -10,7 +10,7 @@ import { setFlagsFromString } from "node:v8";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Snapshot, TypeSnapshot } from "../../src/cache/snapshot";
 import { makeResource } from "../../src/cache/resource";
-import { TYPE_URLS } from "../../src/resources/type-urls";
+import { TYPE_URLS } from "../../src/vocabulary/type-urls";
 import { AdsClient } from "../helpers/ads-client";
 import { basicInput, extensionConfig } from "../helpers/snapshots";
 import { type Harness, startHarness } from "../helpers/xds-harness";

@@ -8,7 +8,7 @@ import { assertConsistent } from "../../src/cache/consistency";
 import { Snapshot } from "../../src/cache/snapshot";
 import { loadConfig } from "../../src/config/load";
 import { buildResources } from "../../src/resources/build";
-import { TYPE_URLS } from "../../src/resources/type-urls";
+import { TYPE_URLS } from "../../src/vocabulary/type-urls";
 import { MODULE_SERVER, decode, must, pluginOf } from "./decoded";
 
 describe("bundled example", () => {

@@ -16,8 +16,8 @@ import type { Any__Output } from "../../src/generated/google/protobuf/Any";
 import type { StringValue__Output } from "../../src/generated/google/protobuf/StringValue";
 import { decodeMessage, messageNameOf, unpackAny } from "../../src/proto/registry";
 import { type BuildInput, buildResources } from "../../src/resources/build";
-import { TYPE_URLS, type TypeUrl } from "../../src/resources/type-urls";
-import { sha256Hex } from "../../src/wasm/sha256";
+import { TYPE_URLS, type TypeUrl } from "../../src/vocabulary/type-urls";
+import { sha256Hex } from "../../src/vocabulary/sha256";
 
 export interface Decoded {
   readonly clusters: Map<string, Cluster__Output>;

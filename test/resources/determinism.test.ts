@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { TYPE_URLS } from "../../src/resources/type-urls";
+import { TYPE_URLS } from "../../src/vocabulary/type-urls";
 import { decodeYaml, fakeModule } from "./decoded";
 
 const YAML = `

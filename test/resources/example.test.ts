@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import type { HttpConnectionManager__Output } from "../../src/generated/envoy/extensions/filters/network/http_connection_manager/v3/HttpConnectionManager";
 import type { TcpProxy__Output } from "../../src/generated/envoy/extensions/filters/network/tcp_proxy/v3/TcpProxy";
 import { unpackAny } from "../../src/proto/registry";
-import { EXTENSION_TYPE_URLS } from "../../src/resources/type-urls";
+import { EXTENSION_TYPE_URLS } from "../../src/vocabulary/type-urls";
 import { decodeYaml, fakeModule, must, pluginOf, stringValueOf } from "./decoded";
 
 const http = fakeModule("h");

@@ -10,7 +10,7 @@ import { parseConfig } from "../../src/config/parse";
 import { SnapshotError } from "../../src/errors";
 import { unpackAny } from "../../src/proto/registry";
 import { buildResources } from "../../src/resources/build";
-import { EXTENSION_TYPE_URLS } from "../../src/resources/type-urls";
+import { EXTENSION_TYPE_URLS } from "../../src/vocabulary/type-urls";
 import { MODULE_SERVER, decodeYaml, fakeModule, must, pluginOf, stringValueOf } from "./decoded";
 
 const mod = fakeModule("m");

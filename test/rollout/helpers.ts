@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { RunningWasmxds } from "../../src/main";
 import { startTestApp } from "../helpers/app";
 import { SimFleet, type SimFleetOptions, type SimNode } from "../../src/sim";
-import { sha256Hex } from "../../src/wasm/sha256";
+import { sha256Hex } from "../../src/vocabulary/sha256";
 import { fixture, variant } from "../helpers/wasm-bytes";
 import { waitFor } from "../sim/helpers/wait";
 

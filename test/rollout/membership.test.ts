@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { inRollout, rolloutHash, topUpPicks } from "../../src/rollout/membership";
-import type { RolloutStep } from "../../src/rollout/plan";
-import { matchesSelector } from "../../src/rollout/selector";
-import type { NodeInfo } from "../../src/xds/node";
+import type { RolloutStep } from "../../src/config/rollout-plan";
+import { matchesSelector } from "../../src/vocabulary/node-selector";
+import type { NodeInfo } from "../../src/vocabulary/node-info";
 
 const node = (id: string, extra: Partial<NodeInfo> = {}): NodeInfo => ({
   id,

@@ -10,7 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeMessage, packAny } from "../../src/proto/registry";
-import { EXTENSION_TYPE_URLS } from "../../src/resources/type-urls";
+import { EXTENSION_TYPE_URLS } from "../../src/vocabulary/type-urls";
 import { NACK_CODE, SimNode } from "../../src/sim";
 import { configurationBytes } from "../../src/sim/wasm/plugin-spec";
 import { ecds, httpListener, moduleBytes, routeConfig, staticCluster, TYPE_URLS, wasmAny } from "./helpers/fixtures";

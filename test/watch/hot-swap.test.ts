@@ -12,8 +12,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { PublisherEvent } from "../../src/control/publisher";
 import { memoryLogger } from "../../src/logger";
 import { type RunningWasmxds, startWasmxds } from "../../src/main";
-import { sha256Hex } from "../../src/wasm/sha256";
-import { TYPE_URLS } from "../../src/resources/type-urls";
+import { sha256Hex } from "../../src/vocabulary/sha256";
+import { TYPE_URLS } from "../../src/vocabulary/type-urls";
 import { AdsClient } from "../helpers/ads-client";
 import { EXAMPLE_CONFIG, fixture, variant } from "../helpers/wasm-bytes";
 

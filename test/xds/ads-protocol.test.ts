@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Snapshot } from "../../src/cache/snapshot";
-import { TYPE_URLS } from "../../src/resources/type-urls";
+import { TYPE_URLS } from "../../src/vocabulary/type-urls";
 import { AdsClient, resourcesOf } from "../helpers/ads-client";
 import { type Harness, startHarness } from "../helpers/xds-harness";
 import { basicInput, endpoints, extensionConfig } from "../helpers/snapshots";

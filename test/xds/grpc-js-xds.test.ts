@@ -10,7 +10,7 @@ import * as grpcXds from "@grpc/grpc-js-xds";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Snapshot } from "../../src/cache/snapshot";
 import { packAny } from "../../src/proto/registry";
-import { TYPE_URLS } from "../../src/resources/type-urls";
+import { TYPE_URLS } from "../../src/vocabulary/type-urls";
 import type { XdsEvent } from "../../src/xds/events";
 import { type Harness, startHarness } from "../helpers/xds-harness";
 

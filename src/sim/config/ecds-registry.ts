@@ -29,7 +29,7 @@ import type { PluginConfig__Output } from "../../generated/envoy/extensions/wasm
 import type { Any__Output } from "../../generated/google/protobuf/Any";
 import { errorMessage } from "../../errors";
 import { decodeMessage, messageNameOf } from "../../proto/registry";
-import { EXTENSION_TYPE_URLS } from "../../resources/type-urls";
+import { EXTENSION_TYPE_URLS } from "../../vocabulary/type-urls";
 import type { Clock, TimerHandle } from "../../time/clock";
 import type { StatsStore } from "../stats/stats-store";
 import { readPluginSpec } from "../wasm/plugin-spec";

@@ -17,7 +17,7 @@ import type { TcpProxy__Output } from "../../generated/envoy/extensions/filters/
 import type { PluginConfig__Output } from "../../generated/envoy/extensions/wasm/v3/PluginConfig";
 import type { Any__Output } from "../../generated/google/protobuf/Any";
 import { decodeMessage, messageNameOf } from "../../proto/registry";
-import { EXTENSION_TYPE_URLS } from "../../resources/type-urls";
+import { EXTENSION_TYPE_URLS } from "../../vocabulary/type-urls";
 import { readPluginSpec } from "../wasm/plugin-spec";
 import type { WasmPlugin } from "../wasm/wasm-plugin";
 import type { WasmRuntime } from "../wasm/wasm-runtime";

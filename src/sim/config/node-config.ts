@@ -12,7 +12,7 @@
  */
 import type { Any__Output } from "../../generated/google/protobuf/Any";
 import type { Logger } from "../../logger";
-import { TYPE_URLS } from "../../resources/type-urls";
+import { TYPE_URLS } from "../../vocabulary/type-urls";
 import type { Random } from "../backoff";
 import type { Clock, TimerHandle } from "../../time/clock";
 import type { StatsStore } from "../stats/stats-store";

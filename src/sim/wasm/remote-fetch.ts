@@ -12,7 +12,7 @@
  *   10 x base); after the last one the result is empty code.
  */
 import { request } from "node:http";
-import { sha256Hex } from "../../wasm/sha256";
+import { sha256Hex } from "../../vocabulary/sha256";
 import { JitteredExponentialBackOff, type Random } from "../backoff";
 import type { Clock, TimerHandle } from "../../time/clock";
 import type { Endpoint } from "../config/proto-util";

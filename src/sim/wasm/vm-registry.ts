@@ -21,7 +21,7 @@ import { createHash } from "node:crypto";
 import { errorMessage, ModuleError } from "../../errors";
 import type { Logger } from "../../logger";
 import { type CompiledProxyWasm, type MetricRegistry, ProxyWasmVm, type SharedState } from "../../wasm/host";
-import { sha256Hex } from "../../wasm/sha256";
+import { sha256Hex } from "../../vocabulary/sha256";
 import type { Clock } from "../../time/clock";
 import type { StatsStore } from "../stats/stats-store";
 import { compileCached } from "./compile-cache";

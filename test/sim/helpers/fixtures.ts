@@ -4,8 +4,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { encodeMessage, packAny } from "../../../src/proto/registry";
-import { EXTENSION_TYPE_URLS, TYPE_URLS } from "../../../src/resources/type-urls";
-import { sha256Hex } from "../../../src/wasm/sha256";
+import { EXTENSION_TYPE_URLS, TYPE_URLS } from "../../../src/vocabulary/type-urls";
+import { sha256Hex } from "../../../src/vocabulary/sha256";
 import type { AnyMessage } from "./raw-ads-server";
 
 const MODULES = join(import.meta.dirname, "../../fixtures/modules");
