@@ -6,6 +6,8 @@
  * `wasmxds/sim` (the Envoy fleet simulator).
  *
  * Explicit named exports only: what is listed here is the public API.
+ *
+ * @module wasmxds
  */
 export type { LoggedEvent } from "./events/event-log";
 export type { ModuleChecker, ModuleVerdict, PublishResult } from "./control/publisher";

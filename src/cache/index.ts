@@ -2,6 +2,8 @@
  * The snapshot cache as a library (`wasmxds/cache`): resources encoded once,
  * snapshots per node group, the consistency check. Serve it with
  * `XdsServer` from `wasmxds/xds`.
+ *
+ * @module wasmxds/cache
  */
 export type { NodeInfo } from "../vocabulary/node-info";
 export { assertConsistent, findInconsistencies, type Inconsistency } from "./consistency";

@@ -1,4 +1,9 @@
-/** The Envoy fleet simulator as a library (docs/SIMULATOR.md). */
+/**
+ * The Envoy fleet simulator as a library (`wasmxds/sim`, docs/SIMULATOR.md):
+ * nodes that speak ADS, load wasm and report stats as Envoy does.
+ *
+ * @module wasmxds/sim
+ */
 export { JitteredExponentialBackOff, JitteredLowerBoundBackOff, type Random } from "./backoff";
 export { type Clock, every, realClock, type TimerHandle } from "../time/clock";
 export type { ServerState } from "./config/node-config";
