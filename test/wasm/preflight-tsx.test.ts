@@ -1,6 +1,8 @@
 /**
- * The pre-flight worker must also load when the project runs the way
- * bin/wasmxds.js runs it: plain node with tsx registered, not vitest.
+ * The pre-flight worker must also load when the sources run the way tests
+ * spawn the command (test/helpers/wasmxds-src.mjs): plain node with tsx
+ * registered, not vitest. (bin/wasmxds.js runs the build, whose worker is
+ * plain JavaScript: test/package/command.test.ts.)
  */
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -19,7 +21,7 @@ const slow = await preflight(readFileSync("test/fixtures/modules/slow_vm_start.w
 process.stdout.write(JSON.stringify({ good: good.ok, slow: slow.ok ? "ok" : slow.stage }));
 `;
 
-describe("preflight under tsx (bin/wasmxds.js style)", () => {
+describe("preflight under tsx (how tests run the command)", () => {
   it("runs the worker and enforces the timeout outside vitest", async () => {
     const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", SCRIPT], {
       cwd: root,
