@@ -12,7 +12,10 @@ import { addHealthRoutes } from "./admin/health-routes";
 import { createMetricsRegistry } from "./admin/metrics";
 import { addRolloutRoutes } from "./admin/rollout-routes";
 import { type BackgroundReport, runInBackground } from "./background";
-import { SnapshotCache } from "./cache/snapshot-cache";
+import type { SnapshotCache } from "./cache/snapshot-cache";
+import { addExplainRoutes } from "./admin/explain-routes";
+import { ServingPipeline } from "./control/serving-pipeline";
+import { Emitter } from "./emitter";
 import { EventLog } from "./events/event-log";
 import { recordCheck, recordPublisherEvents } from "./control/event-recording";
 import { recordXdsEvents } from "./xds/event-recording";
@@ -20,7 +23,7 @@ import { ModuleChecks } from "./control/module-checks";
 import { settingsOf } from "./config/filter-version";
 import type { ServedFilter } from "./config/filter-version";
 import type { CheckRecord } from "./control/module-checks";
-import { type ModuleChecker, type PublishResult, Publisher, type PublisherEvent } from "./control/publisher";
+import type { ModuleChecker, PublishResult, Publisher, PublisherEvent } from "./control/publisher";
 import { FilterVersions, type StateReference } from "./health/filter-versions";
 import { CacheMisses } from "./health/cache-miss";
 import { HealthMonitor } from "./health/monitor";
@@ -28,7 +31,7 @@ import { AccessLogIngest } from "./health/access-log-service";
 import { adminAddressResolver } from "./health/admin-address";
 import { AdminStatsPoller } from "./health/admin-poller";
 import { MetricsServiceIngest } from "./health/metrics-service";
-import { versionSelector } from "./health/select-version";
+import { HealthVersionSelection } from "./health/select-version";
 import { SignalHub } from "./health/signal";
 import { StateStore } from "./health/state-store";
 import type { Logger } from "./logger";
@@ -38,12 +41,11 @@ import { type HostPort, formatHostPort } from "./net/host-port";
 import type { ListeningHttp } from "./net/http-listen";
 import type { ChangeBatch } from "./watch/folder-watcher";
 import { FolderWatcher } from "./watch/folder-watcher";
-import { type ModuleServer, startModuleServer } from "./wasm/module-server";
+import { type ModuleFetch, startModuleServer } from "./wasm/module-server";
 import { ModuleStore } from "./wasm/module-store";
 import { warmPreflightWorker } from "./wasm/preflight";
 import { RemoteModuleResolver } from "./wasm/remote-fetch";
 import { RolloutController } from "./rollout/controller";
-import { BASE_GROUP, VariantSnapshots } from "./control/group-snapshots";
 import type { XdsEvent } from "./xds/events";
 import type { StreamLimits } from "./xds/limits";
 import { XdsServer } from "./xds/xds-server";
@@ -107,6 +109,8 @@ export interface RunningWasmxds {
   readonly modulesAddress: HostPort;
   readonly adminAddress: HostPort | null;
   readonly cache: SnapshotCache;
+  /** The serving pipeline: what each node receives, and why (explain). */
+  readonly pipeline: ServingPipeline;
   readonly events: EventLog;
   readonly xds: XdsServer;
   readonly store: ModuleStore;
@@ -131,27 +135,15 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
   const { logger } = options;
   const clock = options.clock ?? realClock;
   const now = options.healthTiming?.now ?? (() => clock.now());
+  const observer = options.observer;
   const stateDir = options.stateDir === null ? undefined : (options.stateDir ?? join(options.configDir, STATE_DIR_NAME));
   const state = stateDir ? await StateStore.open(stateDir, { logger, now }) : StateStore.inMemory();
   const stateFile = state.file ?? "the in-memory state";
   const store = stateDir ? await ModuleStore.open({ dir: join(stateDir, "modules"), logger }) : new ModuleStore({ logger });
   const versions = new FilterVersions(state, logger, now);
-  // Rollouts and node selectors give nodes different snapshots (groups); see control/group-snapshots.ts.
-  let variants: VariantSnapshots | undefined;
-  let rollouts: RolloutController | undefined;
-  const cache = new SnapshotCache({
-    logger: logger.child({ component: "cache" }),
-    groupOf: (node) => variants?.groupOf(node) ?? BASE_GROUP,
-    provider: (group) => variants?.provide(group),
-  });
-  const xds = new XdsServer({
-    cache,
-    logger: logger.child({ component: "xds" }),
-    ...(options.clock && { clock: options.clock }),
-    ...(options.streamLimits && { limits: options.streamLimits }),
-  });
   const events = new EventLog(undefined, options.clock);
-  const observer = options.observer;
+  const background = { logger, events };
+  for (const repair of state.repairs) events.add("state-repaired", "startup", repair, { state: stateFile });
   const checks = new ModuleChecks({
     defaultSmoke: options.smokeByDefault ?? options.dev ?? false,
     logger: logger.child({ component: "preflight" }),
@@ -160,58 +152,45 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
       if (!cached) recordCheck(events, r);
     },
   });
-  for (const repair of state.repairs) events.add("state-repaired", "startup", repair, { state: stateFile });
-  const background = { logger, events };
-  recordXdsEvents(events, xds);
-  if (observer?.onXds) xds.events.on((e) => observer.onXds?.(e));
-
+  // Remote code over ECDS: the module server tells the cache-miss tracker of every fetch (health/cache-miss.ts).
+  const fetches = new Emitter<ModuleFetch>();
+  const modules = await startModuleServer({ store, host: options.modulesAddress.host, port: options.modulesAddress.port, logger, onFetch: (f) => fetches.emit(f) }).catch(async (err: unknown) => {
+    await state.flush();
+    throw err;
+  });
   const grpcServer = new grpc.Server(GRPC_SERVER_OPTIONS);
-  xds.register(grpcServer);
-  let modules: ModuleServer | undefined;
-  let admin: ListeningHttp | undefined;
   let watcher: FolderWatcher | undefined;
-  let monitor: HealthMonitor | undefined;
+  let admin: ListeningHttp | undefined;
+  const stopping: Array<() => void> = [];
   try {
-    // Remote code over ECDS: cache-miss NACKs and re-pushes (health/cache-miss.ts); created below, told of every module fetch.
-    let cacheMisses: CacheMisses | undefined;
-    modules = await startModuleServer({
-      store,
-      host: options.modulesAddress.host,
-      port: options.modulesAddress.port,
-      logger,
-      onFetch: (f) => cacheMisses?.fetch(f),
-    });
-    const publisher = new Publisher({
+    // The serving pipeline: config -> health selection -> rollout split -> per-group snapshots -> cache (control/serving-pipeline.ts).
+    const pipeline = new ServingPipeline({
       configDir: options.configDir,
-      cache,
       store,
       resolver: new RemoteModuleResolver(store, { logger }),
       moduleServer: modules.address,
       logger,
+      events,
       checkModule: options.checkModule ?? checks.check,
       ...(options.allowEmpty !== undefined && { allowEmpty: options.allowEmpty }),
-      // A quarantined version: the newest known-good one still in the store, else what the filter served, else itself (loudly).
-      selectVersion: versionSelector({
-        versions,
-        moduleBytes: (sha) => store.get(sha),
-        servedNow: (name) => publisher.published?.served.get(name),
-        stateFile,
-        events,
-        logger,
-      }),
-      // Everything the persisted state names stays in the store, so a rollback never finds its module gone.
-      pinnedModules: () => [...versions.pinned(), ...(rollouts?.pinned() ?? [])],
-      rollouts: { resolve: (candidate) => rollouts?.resolve(candidate) ?? { base: candidate } },
-      onPublished: (published) => {
-        // Track canaries too: a rollout can start without the base snapshot changing.
-        monitor?.served(published.served, published.canaries);
-        variants?.refresh(published);
-      },
+      pinnedModules: () => versions.pinned(),
     });
+    const publisher = pipeline.publisher;
+    const xds = new XdsServer({
+      cache: pipeline.cache,
+      logger: logger.child({ component: "xds" }),
+      ...(options.clock && { clock: options.clock }),
+      ...(options.streamLimits && { limits: options.streamLimits }),
+    });
+    xds.register(grpcServer);
+    recordXdsEvents(events, xds);
     recordPublisherEvents(events, publisher);
-    const signals = new SignalHub();
+    if (observer?.onXds) xds.events.on((e) => observer.onXds?.(e));
+    if (observer?.onPublisher) publisher.events.on((e) => observer.onPublisher?.(e));
+
     // Envoy's stats: pushed to the metrics service on the xDS port, pulled from
     // admin endpoints named in node metadata, and access logs (docs/HEALTH-SIGNALS.md).
+    const signals = new SignalHub();
     const metricsIngest = new MetricsServiceIngest({ hub: signals, logger: logger.child({ component: "stats" }), clock: options.clock });
     metricsIngest.register(grpcServer);
     const accessLogIngest = new AccessLogIngest({ hub: signals, logger: logger.child({ component: "access-log" }), clock: options.clock });
@@ -229,44 +208,29 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
     });
     // Created before the first publish, so it counts it.
     const metrics = createMetricsRegistry({ xds, publisher, versions, signals, events });
-    if (observer?.onPublisher) publisher.events.on((e) => observer.onPublisher?.(e));
 
-    const misses = new CacheMisses({
-      nodeVersions: (nodeId) => nodeVersions(publisher, rollouts, xds, nodeId),
-      repush: (nodeId) => variants?.regroup(nodeId),
-      realNack: (nack) => health.nackSignal(nack),
-      events,
-      logger: logger.child({ component: "remote-code" }),
-      clock,
-    });
-    cacheMisses = misses;
+    // The deciding loops: they read what the pipeline serves and ask it for rebuilds through its queue.
+    const misses = new CacheMisses({ nodeVersions: (id) => pipeline.nodeVersions(id), events, logger: logger.child({ component: "remote-code" }), clock });
+    fetches.on((f) => misses.fetch(f));
+    misses.repushes.on((nodeId) => pipeline.regroup(nodeId));
     const health = new HealthMonitor({
-      remoteOverEcds: (name, key) => remoteOverEcds(publisher, name, key),
+      remoteOverEcds: (name, key) => pipeline.remoteOverEcds(name, key),
       cacheMisses: misses,
       versions,
-      policyOf: (name) => publisher.published?.loaded.config.filters.find((f) => f.name === name)?.health,
-      discoveryOf: (name) => publisher.published?.loaded.config.filters.find((f) => f.name === name)?.discovery,
-      nodeVersions: (nodeId) => nodeVersions(publisher, rollouts, xds, nodeId),
-      connected: (nodeId) => xds.nodeInfo(nodeId) !== undefined,
-      republish: () => publisher.reload(),
+      policyOf: (name) => pipeline.filter(name)?.health,
+      discoveryOf: (name) => pipeline.filter(name)?.discovery,
+      nodeVersions: (id) => pipeline.nodeVersions(id),
+      connected: (id) => xds.nodeInfo(id) !== undefined,
+      republish: () => pipeline.reload(),
       events,
       logger: logger.child({ component: "health" }),
       clock,
       now,
     });
-    monitor = health;
+    misses.realNacks.on((nack) => health.nackSignal(nack));
     signals.on((s) => health.onSignal(s));
     xds.events.on((e) => health.onXds(e));
-    const ms = modules;
-    variants = new VariantSnapshots({
-      cache: () => cache,
-      xds: () => xds,
-      rollouts: () => controller,
-      moduleServer: () => ms.address,
-      logger,
-      repushOf: (nodeId, filter) => misses.attemptOf(nodeId, filter),
-    });
-    const controller = new RolloutController({
+    const rollouts = new RolloutController({
       state,
       versions,
       monitor: health,
@@ -274,26 +238,34 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
       logger: logger.child({ component: "rollout" }),
       moduleBytes: (sha) => store.get(sha),
       nodes: () => xds.streamStatuses().flatMap((s) => (s.node ? [s.node] : [])),
-      filters: () => publisher.published?.loaded.config.filters ?? [],
-      onChange: () => runInBackground(publisher.reload(), "rebuilding after a rollout change", background),
+      filters: () => pipeline.published?.loaded.config.filters ?? [],
+      onChange: () => pipeline.schedule("a rollout change"),
       instant: options.dev ?? false,
       clock,
       now,
     });
-    rollouts = controller;
     xds.events.on((e) => {
-      if (e.kind === "disconnect") controller.onDisconnect(e.node);
+      if (e.kind === "disconnect") rollouts.onDisconnect(e.node);
     });
+    pipeline.connect({
+      nodes: xds,
+      selection: new HealthVersionSelection({ versions, moduleBytes: (sha) => store.get(sha), stateFile, events, logger }),
+      rollouts,
+      repush: misses,
+      // Track canaries too: a rollout can start without the base snapshot changing.
+      onPublished: (published) => health.served(published.served, published.canaries),
+    });
+    stopping.push(() => health.stop(), () => rollouts.stop());
 
-    warnMissingModules([...versions.references(), ...controller.references()], (sha) => store.has(sha), stateFile, events, logger);
+    warnMissingModules([...versions.references(), ...rollouts.references()], (sha) => store.has(sha), stateFile, events, logger);
     // Publish before accepting Envoys, so the first one gets the config at once.
-    const first = await publisher.reload();
+    const first = await pipeline.reload();
     if (!first.ok) throw first.error;
-    adoptBaseline(versions, publisher.published!.served, background);
-    health.served(publisher.published!.served);
+    adoptBaseline(versions, pipeline.published!.served, background);
+    health.served(pipeline.published!.served);
     await health.evaluate();
     health.start(options.healthTiming?.evaluateEveryMs);
-    controller.start(options.healthTiming?.evaluateEveryMs);
+    rollouts.start(options.healthTiming?.evaluateEveryMs);
     poller.start();
 
     if (options.watch) {
@@ -307,7 +279,7 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
         onBatch: (batch) => {
           logger.debug("files changed", { files: [...batch.changes].map(([p, e]) => `${e} ${p}`) });
           options.onWatchBatch?.(batch);
-          runInBackground(publisher.reload(), "rebuilding after a file change", background);
+          pipeline.schedule("a file change");
         },
       });
       await watcher.start();
@@ -315,7 +287,8 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
     if (options.adminAddress) {
       const router = addCoreRoutes(new AdminRouter(), { xds, publisher, checks, events, versions, monitor: health, metrics });
       addHealthRoutes(router, { publisher, versions, events });
-      addRolloutRoutes(router, { rollouts: controller, publisher });
+      addRolloutRoutes(router, { rollouts, publisher });
+      addExplainRoutes(router, { xds, pipeline });
       admin = await startAdminServer(router, options.adminAddress, logger);
     }
     const bound = await bindGrpcServer(grpcServer, options.xdsAddress.host, options.xdsAddress.port);
@@ -334,40 +307,40 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
     const w = watcher;
     return {
       xdsAddress,
-      modulesAddress: ms.address,
+      modulesAddress: modules.address,
       adminAddress: adm?.address ?? null,
-      cache,
+      cache: pipeline.cache,
       events,
       xds,
       store,
+      pipeline,
       publisher,
       checks,
       state,
       versions,
       monitor: health,
       signals,
-      rollouts: controller,
+      rollouts,
       cacheMisses: misses,
-      reload: () => publisher.reload(),
+      reload: () => pipeline.reload(),
       close: async (graceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS) => {
         health.stop();
-        controller.stop();
+        rollouts.stop();
         await w?.close();
         poller.stop();
         // Every stream is ended with OK; one whose client does not read is cut when the grace runs out.
         xds.closeAllStreams();
         metricsIngest.closeAll();
         accessLogIngest.closeAll();
-        await Promise.all([bound.close(graceMs), ms.close(), adm?.close()]);
+        await Promise.all([bound.close(graceMs), modules.close(), adm?.close()]);
         await state.flush();
       },
     };
   } catch (err) {
     await state.flush();
-    monitor?.stop();
-    rollouts?.stop();
+    for (const stop of stopping) stop();
     await watcher?.close();
-    await modules?.close();
+    await modules.close();
     await admin?.close();
     grpcServer.forceShutdown();
     throw err;
@@ -402,27 +375,4 @@ function warnMissingModules(refs: readonly StateReference[], has: (sha256: strin
     logger.warn(message, { filter: r.filter, sha256: r.sha256, state: stateFile });
     events.add("state-module-missing", "startup", message, { filter: r.filter, sha256: r.sha256, state: stateFile });
   }
-}
-
-/** Whether a served filter version (base or canary) is remote code over ECDS, which Envoy NACKs on a cache miss. */
-function remoteOverEcds(publisher: Publisher, name: string, key: string): boolean {
-  const p = publisher.published;
-  const s = [p?.served.get(name), p?.canaries.get(name)].find((v) => v?.key === key);
-  return s?.filter.code === "remote" && s.filter.discovery === "ecds";
-}
-
-/** What a node runs: each filter's version key, the rollout candidate's where the node is in the rollout. */
-function nodeVersions(publisher: Publisher, rollouts: RolloutController | undefined, xds: XdsServer, nodeId: string): Map<string, string> {
-  const p = publisher.published;
-  const out = new Map<string, string>();
-  if (!p) return out;
-  // O(1): this runs for every push and ACK, so a scan of all streams would make a fan-out quadratic.
-  const node = xds.nodeInfo(nodeId);
-  for (const f of p.loaded.config.filters) {
-    const canary = p.canaries.get(f.name);
-    const base = p.served.get(f.name);
-    const v = canary && node && rollouts?.isCanary(f, node) ? canary : base;
-    if (v) out.set(f.name, v.key);
-  }
-  return out;
 }

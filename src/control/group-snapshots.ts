@@ -12,39 +12,32 @@
  */
 import type { SnapshotCache } from "../cache/snapshot-cache";
 import { Snapshot } from "../cache/snapshot";
-import type { FilterConfig } from "../config/model";
 import type { Logger } from "../logger";
 import { buildResources } from "../resources";
 import type { NodeInfo } from "../vocabulary/node-info";
 import { matchesSelector } from "../vocabulary/node-selector";
+import type { ConnectedNodes, RepushAttempts, RolloutSplit } from "./policies";
 import type { PublishedState } from "./publisher";
 
 export const BASE_GROUP = "";
 
-/**
- * The nodes with open xDS streams, as the pipeline needs them (XdsServer
- * fits): the pipeline never imports the protocol layer.
- */
-export interface ConnectedNodes {
-  streamStatuses(): ReadonlyArray<{ readonly node?: NodeInfo | undefined }>;
-  nodeInfo(nodeId: string): NodeInfo | undefined;
-  /** Re-evaluates the group of every stream (or those whose node matches). */
-  regroup(which?: (node: NodeInfo) => boolean): void;
+/** Which snapshot group a node is in (the cache's NodeHash); GroupSnapshots is the one implementation. */
+export interface NodeGrouping {
+  groupOf(node: NodeInfo): string;
 }
 
-export class VariantSnapshots {
+export class GroupSnapshots implements NodeGrouping {
   private published: PublishedState | undefined;
   private built = new Map<string, Snapshot>();
 
   constructor(
     private readonly o: {
-      readonly cache: () => SnapshotCache;
-      readonly xds: () => ConnectedNodes;
-      readonly rollouts: () => { isCanary(filter: FilterConfig, node: NodeInfo): boolean };
-      readonly moduleServer: () => { host: string; port: number };
+      readonly cache: SnapshotCache;
+      readonly nodes: ConnectedNodes;
+      readonly rollouts: Pick<RolloutSplit, "membership">;
+      readonly repush: RepushAttempts;
+      readonly moduleServer: { readonly host: string; readonly port: number };
       readonly logger: Logger;
-      /** The re-push attempt a node gets for a filter (0: none). */
-      readonly repushOf?: (nodeId: string, filter: string) => number;
     },
   ) {}
 
@@ -58,8 +51,8 @@ export class VariantSnapshots {
         marks.push(`${f.name}=-`);
         continue;
       }
-      const canary = p.canaries.has(f.name) && this.o.rollouts().isCanary(f, node);
-      const repush = this.o.repushOf?.(node.id, f.name) ?? 0;
+      const canary = p.canaries.has(f.name) && this.o.rollouts.membership(f, node) !== undefined;
+      const repush = this.o.repush.attemptOf(node.id, f.name);
       const mark = [...(canary ? ["c"] : []), ...(repush > 0 ? [`r${repush}`] : [])].join("+");
       if (mark) marks.push(`${f.name}=${mark}`);
     }
@@ -68,23 +61,18 @@ export class VariantSnapshots {
 
   /** Moves one node to the group it belongs in now (a re-push changed it). */
   regroup(nodeId: string): void {
-    this.o.xds().regroup((n) => n.id === nodeId);
+    this.o.nodes.regroup((n) => n.id === nodeId);
   }
 
   /** After every publish or membership change: rebuild the groups in use and move streams between them. */
   refresh(published: PublishedState): void {
     this.published = published;
     this.built = new Map();
-    const cache = this.o.cache();
-    const inUse = new Set(
-      this.o
-        .xds()
-        .streamStatuses()
-        .flatMap((s) => (s.node ? [this.groupOf(s.node)] : [])),
-    );
+    const cache = this.o.cache;
+    const inUse = new Set(this.o.nodes.streamStatuses().flatMap((s) => (s.node ? [this.groupOf(s.node)] : [])));
     for (const g of cache.groups()) if (!inUse.has(g)) cache.clearSnapshot(g);
     for (const g of inUse) if (g !== BASE_GROUP) this.provide(g);
-    this.o.xds().regroup();
+    this.o.nodes.regroup();
   }
 
   /** Builds (once per publish) and publishes a group's snapshot; the cache calls it for new groups. */
@@ -107,8 +95,8 @@ export class VariantSnapshots {
     };
     const modules = new Map([...p.served].map(([name, s]) => [name, canary(name) ? (p.canaries.get(name)?.module ?? s.module) : s.module]));
     try {
-      const snapshot = Snapshot.create(buildResources({ config, modules, moduleServer: this.o.moduleServer(), repushes }), p.snapshot);
-      this.o.cache().setSnapshot(group, snapshot);
+      const snapshot = Snapshot.create(buildResources({ config, modules, moduleServer: this.o.moduleServer, repushes }), p.snapshot);
+      this.o.cache.setSnapshot(group, snapshot);
       this.built.set(group, snapshot);
       return snapshot;
     } catch (err) {

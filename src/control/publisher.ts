@@ -16,8 +16,10 @@ import type { ModuleStore } from "../wasm/module-store";
 import type { RemoteModuleResolver } from "../wasm/remote-fetch";
 import type { FilterConfig } from "../config/model";
 import { Emitter } from "../emitter";
+import type { RolloutDecision } from "../rollout/decisions";
 import { type ServedFilter, settingsOf } from "../config/filter-version";
 import { versionKey } from "../vocabulary/version-key";
+import type { RolloutSplit, SelectionReason, VersionSelection } from "./policies";
 import { checkRemovals } from "./removal-guard";
 
 /** Verdict of a module check (the pre-flight check in V8). */
@@ -25,14 +27,6 @@ export type ModuleVerdict = { readonly ok: true } | { readonly ok: false; readon
 
 /** Checks one filter's module before it may be published. */
 export type ModuleChecker = (filter: FilterConfig, module: ModuleBytes) => Promise<ModuleVerdict>;
-
-/**
- * Chooses the version a filter serves, given the one the folder names (the
- * health state may substitute the last known-good version, module and
- * settings, for a quarantined one). Throws a WasmxdsError to refuse
- * publishing.
- */
-export type VersionSelector = (candidate: ServedFilter) => ServedFilter;
 
 export interface PublisherOptions {
   readonly configDir: string;
@@ -43,12 +37,13 @@ export interface PublisherOptions {
   readonly moduleServer: { readonly host: string; readonly port: number };
   readonly logger: Logger;
   readonly checkModule?: ModuleChecker;
-  readonly selectVersion?: VersionSelector;
+  /** Health: the version each filter may serve (the last known-good one for a quarantined candidate). */
+  readonly selection?: VersionSelection;
   /** Modules to keep in the store even when unused (known-good versions). */
   readonly pinnedModules?: () => Iterable<string>;
-  /** Rollouts: what nodes outside and inside a filter's rollout run. */
-  readonly rollouts?: { resolve(candidate: ServedFilter): { base: ServedFilter; canary?: ServedFilter } };
-  /** Called after every successful rebuild, changed or not (variant snapshots). */
+  /** Rollouts: what nodes outside and inside a filter's rollout run; its decisions are in PublishedState.decisions. */
+  readonly rollouts?: Pick<RolloutSplit, "split">;
+  /** Called after every successful rebuild, changed or not (the pipeline applies decisions and refreshes groups). */
   readonly onPublished?: (state: PublishedState) => void;
   /** `--allow-empty`: publish versions that remove every listener or cluster, or most (removal-guard.ts). */
   readonly allowEmpty?: boolean;
@@ -79,6 +74,10 @@ export interface PublishedState {
   readonly served: ReadonlyMap<string, ServedFilter>;
   /** During a rollout, what the filter's rollout nodes run instead. */
   readonly canaries: ReadonlyMap<string, ServedFilter>;
+  /** Per filter, the folder's version and how health selection treated it (explain). */
+  readonly selections: ReadonlyMap<string, { readonly candidate: ServedFilter; readonly reason: SelectionReason }>;
+  /** What the rollouts decided in this rebuild, applied by the pipeline once published. */
+  readonly decisions: readonly RolloutDecision[];
 }
 
 export class Publisher {
@@ -138,13 +137,16 @@ export class Publisher {
     }
     let served: Map<string, ServedFilter>;
     const canaries = new Map<string, ServedFilter>();
+    const selections = new Map<string, { candidate: ServedFilter; reason: SelectionReason }>();
+    const decisions: RolloutDecision[] = [];
     try {
-      served = await this.resolveModules(loaded);
+      served = await this.resolveModules(loaded, selections);
       if (this.options.rollouts) {
         for (const [name, chosen] of served) {
-          const r = this.options.rollouts.resolve(chosen);
+          const r = this.options.rollouts.split(chosen);
           served.set(name, r.base);
           if (r.canary) canaries.set(name, r.canary);
+          if (r.decision) decisions.push(r.decision);
         }
       }
     } catch (err) {
@@ -165,7 +167,7 @@ export class Publisher {
     const previous = this.current;
     const shas = new Map([...modules].map(([name, m]) => [name, m.sha256]));
     if (changedTypes.length > 0) this.events.emit({ kind: "published", version: snapshot.version, changedTypes, modules: shas });
-    this.current = { snapshot, loaded, modules: shas, served, canaries };
+    this.current = { snapshot, loaded, modules: shas, served, canaries, selections, decisions };
     this.options.onPublished?.(this.current);
     const before = previous ? [...previous.loaded.modules.values(), ...[...previous.modules.values()].map((sha256) => ({ sha256 }))] : [];
     await this.collectModules(modules, before);
@@ -176,7 +178,7 @@ export class Publisher {
   }
 
   /** Every filter's module: files from the folder, `url:` modules via the store. All are checked. */
-  private async resolveModules(loaded: LoadedConfig): Promise<Map<string, ServedFilter>> {
+  private async resolveModules(loaded: LoadedConfig, selections: Map<string, { candidate: ServedFilter; reason: SelectionReason }>): Promise<Map<string, ServedFilter>> {
     const out = new Map<string, ServedFilter>();
     const before = this.lastSeen;
     this.lastSeen = new Map(before);
@@ -199,7 +201,9 @@ export class Publisher {
         this.events.emit({ kind: "module-changed", filter: filter.name, ...(seen !== undefined && { from: seen }), to: mod.sha256 });
       }
       const candidate: ServedFilter = { filter, module: mod, key: versionKey(mod.sha256, settingsOf(filter)) };
-      const chosen = this.options.selectVersion ? this.options.selectVersion(candidate) : candidate;
+      const selected = this.options.selection?.select(candidate, this.current?.served.get(filter.name)) ?? { served: candidate, reason: "candidate" as const };
+      const chosen = selected.served;
+      selections.set(filter.name, { candidate, reason: selected.reason });
       if (chosen.key !== candidate.key) {
         this.events.emit({ kind: "fallback", filter: filter.name, quarantined: candidate.module.sha256, serving: chosen.module.sha256 });
       }

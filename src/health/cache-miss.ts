@@ -27,6 +27,7 @@
  * skipping an identical config, never evidence.
  */
 import type { EventLog } from "../events/event-log";
+import { Emitter } from "../emitter";
 import { shaOfKey } from "../vocabulary/version-key";
 import type { Logger } from "../logger";
 import { type Clock, type TimerHandle, realClock } from "../time/clock";
@@ -48,10 +49,6 @@ export const DEFAULT_CACHE_MISS_LIMITS: CacheMissLimits = Object.freeze({ maxRep
 export interface CacheMissOptions {
   /** The version key of each filter a node runs now. */
   readonly nodeVersions: (nodeId: string) => ReadonlyMap<string, string>;
-  /** The node's attempt changed: move it to its new group (a push follows). */
-  readonly repush: (nodeId: string) => void;
-  /** A NACK that turned out to be real: hand it to the health monitor. */
-  readonly realNack: (nack: NackRecord) => void;
   readonly events: EventLog;
   readonly logger: Logger;
   readonly clock?: Clock;
@@ -96,6 +93,10 @@ export class CacheMisses {
   private readonly limits: CacheMissLimits;
   /** Cache-miss NACKs seen, and re-pushes made (status and tests). */
   readonly counts = { misses: 0, repushes: 0, realNacks: 0 };
+  /** A node's attempt changed: move it to its new group (a push follows). Told after the decision, never during a rebuild. */
+  readonly repushes = new Emitter<string>();
+  /** A NACK that turned out to be real: the health monitor takes it as a NACK. */
+  readonly realNacks = new Emitter<NackRecord>();
 
   constructor(private readonly o: CacheMissOptions) {
     this.clock = o.clock ?? realClock;
@@ -203,7 +204,7 @@ export class CacheMisses {
     s.waiting = undefined;
     this.counts.realNacks++;
     this.o.logger.debug("NACK of remote code with no fetch: the module failed to load from Envoy's cache", { node: nodeId, filter, attempt: w.attempt });
-    this.o.realNack(w.nack);
+    this.realNacks.emit(w.nack);
   }
 
   private repushNode(s: NodeFilter, why: string): void {
@@ -220,7 +221,7 @@ export class CacheMisses {
       node: nodeId,
       attempt: s.attempt,
     });
-    this.o.repush(nodeId);
+    this.repushes.emit(nodeId);
   }
 
   private state(nodeId: string, filter: string, key: string): NodeFilter {

@@ -1,5 +1,5 @@
 /**
- * The publisher's version selector (control/publisher.ts VersionSelector):
+ * The pipeline's version selection (control/policies.ts VersionSelection):
  * what a filter serves when the folder names a quarantined version. The
  * choice itself is FilterVersions.select; this says so in the log and the
  * event log and builds the ServedFilter. It never refuses: a quarantine
@@ -16,48 +16,58 @@ import type { KnownGood } from "./state-store";
 export interface SelectorOptions {
   readonly versions: FilterVersions;
   readonly moduleBytes: (sha256: string) => Uint8Array | undefined;
-  /** What the filter serves now (the last published snapshot). */
-  readonly servedNow: (filter: string) => ServedFilter | undefined;
   /** The state file, named in warnings. */
   readonly stateFile: string;
   readonly events: EventLog;
   readonly logger: Logger;
 }
 
-export function versionSelector(o: SelectorOptions): (candidate: ServedFilter) => ServedFilter {
+/** The version a filter serves and why (the candidate, a fallback, or the quarantined one kept). */
+export interface HealthSelection {
+  readonly served: ServedFilter;
+  readonly reason: Selection["kind"];
+}
+
+export class HealthVersionSelection {
   // Said once per situation, not on every rebuild.
-  const said = new Set<string>();
-  const once = (key: string, say: () => void) => {
-    if (said.has(key)) return;
-    said.add(key);
-    if (said.size > 1000) said.delete(said.values().next().value as string);
-    say();
-  };
-  return (candidate) => {
+  private readonly said = new Set<string>();
+
+  constructor(private readonly o: SelectorOptions) {}
+
+  /** `servedNow`: what the filter serves now (the last publish), kept when no known-good version is left. */
+  select(candidate: ServedFilter, servedNow: ServedFilter | undefined): HealthSelection {
+    const o = this.o;
     const name = candidate.filter.name;
-    const previous = o.servedNow(name);
-    const pick: Selection = o.versions.select(candidate, { has: (sha) => o.moduleBytes(sha) !== undefined, ...(previous && { previous }) });
-    if (pick.kind === "candidate") return candidate;
-    for (const m of pick.missing) once(`missing ${name} ${m.key}`, () => warnMissing(o, name, m));
+    const pick: Selection = o.versions.select(candidate, { has: (sha) => o.moduleBytes(sha) !== undefined, ...(servedNow && { previous: servedNow }) });
+    if (pick.kind === "candidate") return { served: candidate, reason: pick.kind };
+    for (const m of pick.missing) this.once(`missing ${name} ${m.key}`, () => warnMissing(o, name, m));
     const sha8 = candidate.module.sha256.slice(0, 8);
     if (pick.kind === "fallback") {
-      return { filter: { ...candidate.filter, ...pick.good.settings }, module: { sha256: pick.good.sha256, bytes: o.moduleBytes(pick.good.sha256)! }, key: pick.good.key };
+      const bytes = o.moduleBytes(pick.good.sha256)!;
+      return { served: { filter: { ...candidate.filter, ...pick.good.settings }, module: { sha256: pick.good.sha256, bytes }, key: pick.good.key }, reason: pick.kind };
     }
     if (pick.kind === "previous") {
-      once(`previous ${name} ${candidate.key} ${pick.served.key}`, () => {
+      this.once(`previous ${name} ${candidate.key} ${pick.served.key}`, () => {
         const message = `filter "${name}": version ${sha8} is quarantined and no known-good version is available; keeping ${name}@${pick.served.module.sha256.slice(0, 8)}, which it served before`;
         o.logger.warn(message);
         o.events.add("quarantine-kept-previous", "health", message, { filter: name, quarantined: candidate.module.sha256, serving: pick.served.module.sha256 });
       });
-      return pick.served;
+      return { served: pick.served, reason: pick.kind };
     }
-    once(`only ${name} ${candidate.key}`, () => {
+    this.once(`only ${name} ${candidate.key}`, () => {
       const message = `filter "${name}": version ${sha8} is quarantined and there is nothing else to serve, so it is served anyway; fix the module, or clear the quarantine (POST /v1/filters/${name}/quarantine/clear) once it is known to be safe`;
       o.logger.error(message);
       o.events.add("quarantine-served", "health", message, { filter: name, sha256: candidate.module.sha256 });
     });
-    return candidate;
-  };
+    return { served: candidate, reason: pick.kind };
+  }
+
+  private once(key: string, say: () => void): void {
+    if (this.said.has(key)) return;
+    this.said.add(key);
+    if (this.said.size > 1000) this.said.delete(this.said.values().next().value as string);
+    say();
+  }
 }
 
 function warnMissing(o: SelectorOptions, name: string, good: KnownGood): void {

@@ -19,7 +19,8 @@ import type { StateStore } from "../health/state-store";
 import type { Logger } from "../logger";
 import { type Clock, type TimerHandle, every, realClock } from "../time/clock";
 import type { NodeInfo } from "../vocabulary/node-info";
-import { inRollout, topUpPicks } from "./membership";
+import type { RolloutDecision, RolloutMembership, RolloutSplitResult } from "./decisions";
+import { inRollout, membershipOf, topUpPicks } from "./membership";
 import type { RolloutPlan } from "../config/rollout-plan";
 import { type ActiveRollout, type FilterRollouts, type VersionRef, readRollouts } from "./rollout-state";
 import { matchesSelector } from "../vocabulary/node-selector";
@@ -83,51 +84,77 @@ export class RolloutController {
   }
 
   /**
-   * Called by the publisher for every filter with the version it would
-   * serve: returns what nodes outside the rollout run (base) and, during a
-   * rollout, what its nodes run (canary). Starts, supersedes, queues or
-   * cancels rollouts as the folder's version changes.
+   * The rollout split (control/policies.ts RolloutSplit), called by the
+   * pipeline for every filter with the version health lets it serve:
+   * returns what nodes outside the rollout run (base) and, during a rollout,
+   * what its nodes run (canary), and the decision the folder's version
+   * implies (start, supersede, queue, cancel). Reads the state and changes
+   * nothing: the pipeline applies the decisions once the publish succeeded
+   * (apply), so nothing is persisted or announced in the middle of a rebuild.
    */
-  resolve(candidate: ServedFilter): { base: ServedFilter; canary?: ServedFilter } {
+  split(candidate: ServedFilter): RolloutSplitResult {
     const name = candidate.filter.name;
     const plan = candidate.filter.rollout;
     const r = this.rollouts(name);
     const ref = refOf(candidate);
     // A module the state names but the store lacks (removed by hand, or lost before it was pinned): serve what exists, say why.
     const lost = [r.stable, r.active?.candidate].find((v) => v !== undefined && v.key !== ref.key && !this.o.moduleBytes(v.sha256));
-    if (plan && !this.o.instant && lost) {
-      const message = `rollout of "${name}": module ${lost.sha256} (in the state file, rollouts.${name}) is not in the module store; the rollout is cancelled and ${plugin(name, ref)} becomes the stable version`;
-      this.o.logger.warn(message);
-      this.o.events.add("state-module-missing", "rollout", message, { filter: name, sha256: lost.sha256 });
-      this.finish(name, r, "cancelled", "a module of the rollout is not in the module store", false);
-      this.save(name, { ...this.rollouts(name), stable: ref, active: undefined, queued: undefined });
-      return { base: candidate };
-    }
+    if (plan && !this.o.instant && lost) return { base: candidate, decision: { kind: "lost", filter: name, ref, lost } };
     if (!plan || this.o.instant || !r.stable) {
-      if (r.active) this.finish(name, r, "cancelled", plan ? "instant push (dev mode)" : "the filter has no rollout plan any more", false);
-      if (r.stable?.key !== ref.key || r.active) this.save(name, { ...this.rollouts(name), stable: ref, active: undefined, queued: undefined });
-      return { base: candidate };
+      const adopt = r.stable?.key !== ref.key || r.active !== undefined;
+      return { base: candidate, ...(adopt && { decision: { kind: "adopt", filter: name, ref, ...(r.active && { cancel: plan ? "instant push (dev mode)" : "the filter has no rollout plan any more" }) } }) };
     }
     const stable = this.served(candidate.filter, r.stable);
     if (ref.key === r.stable.key) {
-      if (r.active) {
-        // Back on stable: the health monitor quarantined the candidate, or the folder was reverted.
-        const quarantined = this.o.versions.isQuarantined(name, r.active.candidate.key);
-        this.finish(name, r, quarantined ? "aborted" : "cancelled", quarantined ? "the candidate was quarantined by the health monitor" : "the config folder went back to the stable version", false, quarantined ? "health" : "config");
-      }
-      return { base: stable };
+      // Back on stable: the health monitor quarantined the candidate, or the folder was reverted.
+      return { base: stable, ...(r.active && { decision: { kind: "back-to-stable", filter: name, quarantined: this.o.versions.isQuarantined(name, r.active.candidate.key) } }) };
     }
     if (r.active?.candidate.key === ref.key) return { base: stable, canary: candidate };
     if (r.active && plan.onNewVersion === "queue") {
-      if (r.queued?.key !== ref.key) {
-        this.save(name, { ...r, queued: ref });
-        this.o.events.add("rollout-queued", "config", `${plugin(name, ref)} queued behind the running rollout of ${plugin(name, r.active.candidate)}`, { filter: name });
-      }
-      return { base: stable, canary: this.served(candidate.filter, r.active.candidate) };
+      return { base: stable, canary: this.served(candidate.filter, r.active.candidate), ...(r.queued?.key !== ref.key && { decision: { kind: "queue", filter: name, ref } }) };
     }
-    if (r.active) this.finish(name, r, "superseded", `superseded by ${plugin(name, ref)}`, false);
-    this.begin(name, ref, plan, "config");
-    return { base: stable, canary: candidate };
+    return { base: stable, canary: candidate, decision: { kind: "start", filter: name, ref, plan } };
+  }
+
+  /** Applies the decisions of a successful publish (split): persists them and says so in the event log. */
+  apply(decisions: readonly RolloutDecision[]): void {
+    for (const d of decisions) {
+      const name = d.filter;
+      const r = this.rollouts(name);
+      switch (d.kind) {
+        case "lost": {
+          const message = `rollout of "${name}": module ${d.lost.sha256} (in the state file, rollouts.${name}) is not in the module store; the rollout is cancelled and ${plugin(name, d.ref)} becomes the stable version`;
+          this.o.logger.warn(message);
+          this.o.events.add("state-module-missing", "rollout", message, { filter: name, sha256: d.lost.sha256 });
+          this.finish(name, r, "cancelled", "a module of the rollout is not in the module store", false);
+          this.save(name, { ...this.rollouts(name), stable: d.ref, active: undefined, queued: undefined });
+          break;
+        }
+        case "adopt":
+          if (d.cancel) this.finish(name, r, "cancelled", d.cancel, false);
+          this.save(name, { ...this.rollouts(name), stable: d.ref, active: undefined, queued: undefined });
+          break;
+        case "back-to-stable":
+          this.finish(
+            name,
+            r,
+            d.quarantined ? "aborted" : "cancelled",
+            d.quarantined ? "the candidate was quarantined by the health monitor" : "the config folder went back to the stable version",
+            false,
+            d.quarantined ? "health" : "config",
+          );
+          break;
+        case "queue":
+          if (!r.active) break;
+          this.save(name, { ...r, queued: d.ref });
+          this.o.events.add("rollout-queued", "config", `${plugin(name, d.ref)} queued behind the running rollout of ${plugin(name, r.active.candidate)}`, { filter: name });
+          break;
+        case "start":
+          if (r.active) this.finish(name, r, "superseded", `superseded by ${plugin(name, d.ref)}`, false);
+          this.begin(name, d.ref, d.plan, "config");
+          break;
+      }
+    }
   }
 
   /** Modules the rollout state names (stable, candidate, queued versions), with where. */
@@ -150,9 +177,15 @@ export class RolloutController {
 
   /** Whether a node runs the candidate of the filter's rollout. */
   isCanary(filter: FilterConfig, node: NodeInfo): boolean {
+    return this.membership(filter, node) !== undefined;
+  }
+
+  /** Why a node runs the candidate of the filter's rollout (the first step that takes it in), or undefined. */
+  membership(filter: FilterConfig, node: NodeInfo): RolloutMembership | undefined {
     const active = this.rollouts(filter.name).active;
-    if (!active || !filter.rollout) return false;
-    return inRollout(node, filter.rollout.steps, active.step, active.id, active.picks);
+    if (!active || !filter.rollout) return undefined;
+    const m = membershipOf(node, filter.rollout.steps, active.step, active.id, active.picks);
+    return m && { ...m, rolloutId: active.id, currentStep: active.step, steps: filter.rollout.steps.length, candidate: active.candidate.sha256 };
   }
 
   /** Advances, promotes or aborts running rollouts (on a timer; tests call it directly). */

@@ -9,7 +9,7 @@
 import { createHash } from "node:crypto";
 import type { NodeInfo } from "../vocabulary/node-info";
 import type { RolloutStep } from "../config/rollout-plan";
-import { matchesSelector } from "../vocabulary/node-selector";
+import { describeSelector, matchesSelector } from "../vocabulary/node-selector";
 
 /** A number in [0, 1) fixed for (node, rollout). */
 export function rolloutHash(nodeId: string, rolloutId: string): number {
@@ -25,6 +25,25 @@ export function inRollout(node: NodeInfo, steps: readonly RolloutStep[], upTo: n
     if (s.nodes !== undefined && picks[String(i)]?.includes(node.id)) return true;
   }
   return false;
+}
+
+/** The first step (up to `upTo`) that takes the node in, and by which rule; undefined when none does. */
+export function membershipOf(
+  node: NodeInfo,
+  steps: readonly RolloutStep[],
+  upTo: number,
+  rolloutId: string,
+  picks: Readonly<Record<string, readonly string[]>>,
+): { readonly step: number; readonly by: "nodes" | "percent" | "selector"; readonly detail: string } | undefined {
+  for (let i = 0; i <= upTo && i < steps.length; i++) {
+    const s = steps[i]!;
+    if (s.percent !== undefined && (s.percent >= 100 || rolloutHash(node.id, rolloutId) * 100 < s.percent)) {
+      return { step: i, by: "percent", detail: `hash ${(rolloutHash(node.id, rolloutId) * 100).toFixed(2)} < ${s.percent}%` };
+    }
+    if (s.selector !== undefined && matchesSelector(node, s.selector)) return { step: i, by: "selector", detail: `matches ${describeSelector(s.selector)}` };
+    if (s.nodes !== undefined && picks[String(i)]?.includes(node.id)) return { step: i, by: "nodes", detail: `one of the ${s.nodes} node(s) picked when step ${i + 1} began` };
+  }
+  return undefined;
 }
 
 /**
