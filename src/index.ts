@@ -10,6 +10,7 @@
  * @module wasmxds
  */
 export type { LoggedEvent } from "./events/event-log";
+export type { ExplainReason, FilterExplanation, NodeExplanation } from "./control/explain";
 export type { ModuleChecker, ModuleVerdict, PublishResult } from "./control/publisher";
 export { ConfigError, type ErrorCode, errorMessage, ModuleError, RolloutError, SnapshotError, WasmxdsError } from "./errors";
 export { createLogger, jsonLogger, type Logger, type LogLevel, type LogRecord, silentLogger } from "./logger";
@@ -19,6 +20,7 @@ export {
   type RunningWasmxds,
   STATE_DIR_NAME,
   startWasmxds,
+  type WasmxdsObserver,
   type WasmxdsOptions,
 } from "./main";
 export { formatHostPort, type HostPort, parseHostPort } from "./net/host-port";
