@@ -82,6 +82,7 @@ const EXPECTED_IMPORTS: Record<string, string[]> = {
   network_trap: BASE_IMPORTS,
   trap_on_header: [...BASE_IMPORTS, "env.proxy_add_header_map_value", "env.proxy_get_header_map_pairs"],
   slow_vm_start: [...BASE_IMPORTS, "env.proxy_get_current_time_nanoseconds"],
+  fail_ratio: [...BASE_IMPORTS, "env.proxy_send_local_response"],
 };
 
 describe("built proxy-wasm modules: interface", () => {
@@ -92,6 +93,7 @@ describe("built proxy-wasm modules: interface", () => {
         "examples/conn_guard",
         "fixtures/abort_vm_start",
         "fixtures/configure_false",
+        "fixtures/fail_ratio",
         "fixtures/good_http",
         "fixtures/good_network",
         "fixtures/network_trap",
@@ -177,6 +179,7 @@ class MockHost {
   readonly logs: { level: number; message: string }[] = [];
   readonly added: { map: number; key: string; value: string }[] = [];
   readonly closedStreams: number[] = [];
+  readonly localReplies: { status: number; details: string }[] = [];
   requestHeaders: Pairs = [];
   exitCode: number | undefined;
   private readonly exports: Record<string, unknown>;
@@ -213,6 +216,10 @@ class MockHost {
       },
       "env.proxy_get_header_map_pairs": (map, ptrPtr, sizePtr) =>
         this.give(serializePairs(map === MAP_REQUEST_HEADERS ? this.requestHeaders : []), ptrPtr, sizePtr),
+      "env.proxy_send_local_response": (status, detailsPtr, detailsSize) => {
+        this.localReplies.push({ status, details: this.text(detailsPtr, detailsSize) });
+        return RESULT_OK;
+      },
       "env.proxy_close_stream": (stream) => {
         this.closedStreams.push(stream);
         return RESULT_OK;
@@ -422,6 +429,26 @@ describe("built proxy-wasm modules: behaviour in a mock host", () => {
 
     for (const bad of ['{"crashAfter":0}', '{"crashAfter":"5"}', "5"]) {
       const host = new MockHost("trap_nth_request", { rootId: "trap_nth_request", pluginConfig: bad });
+      host.start();
+      expect(host.configure(), bad).toBe(0);
+    }
+  });
+
+  it("fail_ratio answers 500 to failPermille of every 1000 requests, evenly, and never traps", () => {
+    const tenth = ready("fail_ratio", { rootId: "fail_ratio", pluginConfig: '{"failPermille": 100}' });
+    const stopped = Array.from({ length: 1000 }, () => tenth.request().status).map((s, i) => (s === 0 ? -1 : i + 1)).filter((n) => n > 0);
+    expect(stopped).toHaveLength(100);
+    expect(stopped.slice(0, 3)).toEqual([10, 20, 30]);
+    expect(tenth.localReplies).toHaveLength(100);
+    expect(tenth.localReplies[0]).toEqual({ status: 500, details: "fail_ratio" });
+
+    const permille = ready("fail_ratio", { rootId: "fail_ratio", pluginConfig: '{"failPermille": 1}' });
+    for (let i = 1; i < 1000; i++) expect(permille.request().status).toBe(0);
+    expect(permille.request().status).toBe(1);
+    expect(ready("fail_ratio", { rootId: "fail_ratio" }).request().status).toBe(0);
+
+    for (const bad of ['{"failPermille":1001}', '{"failPermille":"5"}', '{"other":1}']) {
+      const host = new MockHost("fail_ratio", { rootId: "fail_ratio", pluginConfig: bad });
       host.start();
       expect(host.configure(), bad).toBe(0);
     }
