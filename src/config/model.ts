@@ -199,7 +199,14 @@ export interface ServerConfig {
   readonly allowEmpty?: boolean;
   /** The largest module sent inline; unset: DEFAULT_MAX_INLINE_BYTES. */
   readonly maxInlineBytes?: number;
+  /** The bootstrap's cluster that reaches this server; unset: DEFAULT_CONTROL_PLANE_CLUSTER. */
+  readonly controlPlaneCluster?: string;
+  /** "off": listeners carry no access log to this server (docs/HEALTH.md, "Failure reports"); unset: "on". */
+  readonly failureReports?: "on" | "off";
 }
+
+/** The control-plane cluster of envoy/bootstrap.yaml. */
+export const DEFAULT_CONTROL_PLANE_CLUSTER = "xds_cluster";
 
 export interface WasmxdsConfig {
   readonly server: ServerConfig;

@@ -18,11 +18,22 @@ export const serverSchema = z
     allowEmpty: z.boolean().optional(),
     // The largest module sent inline (docs/CONFIG.md, "Inline or remote code").
     maxInlineBytes: z.number().int("expected a whole number of bytes").min(1, "expected at least 1 byte").optional(),
+    // The bootstrap's static cluster that reaches this server (envoy/bootstrap.yaml: xds_cluster);
+    // the access logs wired into every listener report failures through it.
+    controlPlaneCluster: z.string().min(1, "expected a cluster name").optional(),
+    // "off": no access log in the listeners (docs/HEALTH.md, "Failure reports").
+    // YAML 1.1 readers take on/off for booleans, so true/false mean the same.
+    failureReports: z
+      .union([z.enum(["on", "off"]), z.boolean()], { error: 'expected "on" or "off"' })
+      .transform((v) => (v === true || v === "on" ? ("on" as const) : ("off" as const)))
+      .optional(),
   })
   .transform(
     (s): ServerConfig => ({
       ...(s.modulesBaseUrl !== undefined && { modulesBaseUrl: s.modulesBaseUrl }),
       ...(s.allowEmpty !== undefined && { allowEmpty: s.allowEmpty }),
       ...(s.maxInlineBytes !== undefined && { maxInlineBytes: s.maxInlineBytes }),
+      ...(s.controlPlaneCluster !== undefined && { controlPlaneCluster: s.controlPlaneCluster }),
+      ...(s.failureReports !== undefined && { failureReports: s.failureReports }),
     }),
   );

@@ -11,6 +11,7 @@ import type { PackedAny } from "./any";
 import { buildCluster, usesEds } from "./cluster";
 import { buildExtensionConfig, configDiscovery } from "./ecds";
 import { loadAssignment } from "./endpoints";
+import { failureReports } from "./access-log";
 import { type FilterSlot, buildListener } from "./listener";
 import { buildModuleCluster, moduleServerEndpoint } from "./module-cluster";
 import type { ModuleBytes } from "../vocabulary/module";
@@ -94,8 +95,9 @@ export function buildResources(input: BuildInput): BuiltResources {
     out[TYPE_URLS.cluster].push({ name: MODULE_CLUSTER_NAME, message: message(buildModuleCluster(endpoint)) });
   }
 
+  const reports = failureReports(config.server);
   for (const listener of config.listeners) {
-    out[TYPE_URLS.listener].push({ name: listener.name, message: message(buildListener(listener, slot)) });
+    out[TYPE_URLS.listener].push({ name: listener.name, message: message(buildListener(listener, slot, reports)) });
     if (listener.kind === "http") {
       out[TYPE_URLS.route].push({ name: listener.name, message: message(buildRouteConfiguration(listener)) });
     }

@@ -3,12 +3,14 @@
  * come over RDS (route.ts) and whose http_filters are the listener's wasm
  * filters in order, then the router (which must be last). TCP: the wasm
  * network filters in order, then tcp_proxy (a terminal filter, so last).
+ * Both carry the failure reports (access-log.ts) unless they are off.
  */
 import type { HttpListenerConfig, ListenerConfig, TcpListenerConfig } from "../config/model";
 import type { ExtensionConfigSource } from "../generated/envoy/config/core/v3/ExtensionConfigSource";
 import type { Listener } from "../generated/envoy/config/listener/v3/Listener";
 import type { HttpConnectionManager } from "../generated/envoy/extensions/filters/network/http_connection_manager/v3/HttpConnectionManager";
 import type { TcpProxy } from "../generated/envoy/extensions/filters/network/tcp_proxy/v3/TcpProxy";
+import { type FailureReports, httpAccessLog, tcpAccessLog } from "./access-log";
 import { socketAddress } from "./address";
 import { type PackedAny, anyOf } from "./any";
 import { adsConfigSource } from "./config-source";
@@ -22,9 +24,10 @@ export type FilterSlot =
 /** The slot for a filter name; build.ts supplies it. */
 export type FilterSlots = (filterName: string) => FilterSlot;
 
-function httpConnectionManager(listener: HttpListenerConfig, slots: FilterSlots): HttpConnectionManager {
+function httpConnectionManager(listener: HttpListenerConfig, slots: FilterSlots, reports: FailureReports | undefined): HttpConnectionManager {
   return {
     stat_prefix: listener.statPrefix,
+    ...(reports && { access_log: [httpAccessLog(listener.name, reports)] }),
     rds: { route_config_name: listener.name, config_source: adsConfigSource() },
     http_filters: [
       ...listener.filters.map((name) => ({ ...slots(name) })),
@@ -37,12 +40,12 @@ function tcpProxy(listener: TcpListenerConfig): TcpProxy {
   return { stat_prefix: listener.statPrefix, cluster: listener.cluster };
 }
 
-export function buildListener(listener: ListenerConfig, slots: FilterSlots): Listener {
+export function buildListener(listener: ListenerConfig, slots: FilterSlots, reports?: FailureReports): Listener {
   const terminal =
     listener.kind === "http"
       ? {
           name: "envoy.filters.network.http_connection_manager",
-          typed_config: anyOf(EXTENSION_TYPE_URLS.httpConnectionManager, httpConnectionManager(listener, slots)),
+          typed_config: anyOf(EXTENSION_TYPE_URLS.httpConnectionManager, httpConnectionManager(listener, slots, reports)),
         }
       : {
           name: "envoy.filters.network.tcp_proxy",
@@ -53,5 +56,7 @@ export function buildListener(listener: ListenerConfig, slots: FilterSlots): Lis
     name: listener.name,
     address: socketAddress(listener.address.host, listener.address.port),
     filter_chains: [{ filters: [...wasmFilters, terminal] }],
+    // A listener's access log writes one entry per connection when it ends (TCP only: HTTP requests log in the HCM).
+    ...(reports && listener.kind === "tcp" && { access_log: [tcpAccessLog(listener.name, reports)] }),
   };
 }

@@ -50,4 +50,9 @@ export const EXTENSION_TYPE_URLS = {
   router: "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router",
   stringValue: "type.googleapis.com/google.protobuf.StringValue",
   httpProtocolOptions: "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+  httpGrpcAccessLog: "type.googleapis.com/envoy.extensions.access_loggers.grpc.v3.HttpGrpcAccessLogConfig",
+  tcpGrpcAccessLog: "type.googleapis.com/envoy.extensions.access_loggers.grpc.v3.TcpGrpcAccessLogConfig",
 } as const;
+
+/** log_name of the access logs wasmxds wires into a listener: this prefix, then the listener's name. */
+export const ACCESS_LOG_LOG_NAME_PREFIX = "wasmxds/";
