@@ -1,7 +1,7 @@
 /**
  * Pulls the wasm and ECDS stats from each node's Envoy admin API, for
  * setups without the metrics service sink: `GET /stats?format=json&filter=`
- * ADMIN_STATS_FILTER (Envoy admin docs "GET /stats"; docs/ENVOY.md "Getting
+ * ADMIN_HEALTH_FILTER (Envoy admin docs "GET /stats"; docs/ENVOY.md "Getting
  * stats out of Envoy") every interval (default 5 s, Envoy's default
  * stats_flush_interval). Admin values are cumulative, so increases and
  * signals come from the same StatSignals / CounterTracker as the push path;
@@ -25,8 +25,8 @@ import { parseAdminStatsJson, readBodyBounded } from "./admin-stats-json";
 import type { CounterTracker } from "./counter-tracker";
 import type { LatestStats, NodeStatsView } from "./latest-stats";
 import type { SignalHub } from "./signal";
-import { ADMIN_STATS_FILTER } from "./stat-names";
-import { StatSignals } from "./stat-signals";
+import { ADMIN_HEALTH_FILTER } from "./stat-names";
+import { StatSignals, type TrafficSink } from "./stat-signals";
 
 export interface AdminStatsPollerOptions {
   readonly hub: SignalHub;
@@ -48,6 +48,8 @@ export interface AdminStatsPollerOptions {
   readonly tracker?: CounterTracker;
   readonly latest?: LatestStats;
   readonly now?: () => number;
+  /** Receives the listeners' traffic counter increases (canary analysis). */
+  readonly traffic?: TrafficSink;
   /** Nodes polled at most (default 10000); later nodes are not polled, with a warning. */
   readonly maxNodes?: number;
   /** The interval, the request timeouts and the rate limit of warnings about nodes (default: the process clock). */
@@ -99,7 +101,7 @@ export class AdminStatsPoller {
     this.clock = options.clock ?? realClock;
     this.warnings = new LogLimiter(this.logger, this.clock);
     this.maxNodes = options.maxNodes ?? 10_000;
-    this.signals = new StatSignals({ hub: options.hub, source: "admin-pull", tracker: options.tracker, latest: options.latest, now: options.now });
+    this.signals = new StatSignals({ hub: options.hub, source: "admin-pull", tracker: options.tracker, latest: options.latest, now: options.now, traffic: options.traffic });
   }
 
   /** Polls this node from now on if its admin address is known; returns whether it is polled. */
@@ -194,7 +196,7 @@ export class AdminStatsPoller {
     target.inFlight = true;
     this.counts.polls++;
     try {
-      const url = `${target.url}/stats?format=json&filter=${encodeURIComponent(ADMIN_STATS_FILTER)}`;
+      const url = `${target.url}/stats?format=json&filter=${encodeURIComponent(ADMIN_HEALTH_FILTER)}`;
       const res = await fetch(url, { signal: request.signal, headers: { accept: "application/json" } });
       if (!res.ok) {
         await res.body?.cancel();

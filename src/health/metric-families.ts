@@ -9,7 +9,8 @@
  */
 import type { MetricFamily__Output } from "../generated/io/prometheus/client/MetricFamily";
 import type { StatSample } from "./latest-stats";
-import { isWasmStat, statNameOf } from "./stat-names";
+import { isHealthStat, statNameOf } from "./stat-names";
+import { trafficStatNameOf } from "./stat-traffic";
 
 export interface FamilyLimits {
   /** Metrics in one family (Envoy sends one). */
@@ -19,7 +20,7 @@ export interface FamilyLimits {
 }
 
 export interface ReadFamilies {
-  /** wasm-related stats only. */
+  /** wasm-related stats and the listeners' traffic counters (stat-traffic.ts) only. */
   readonly samples: StatSample[];
   /** Every counter in the message, for learning the counter mode. */
   readonly counters: Map<string, number>;
@@ -61,9 +62,9 @@ export function readFamilies(families: readonly MetricFamily__Output[], limits: 
         ok = false;
         continue;
       }
-      const stat = statNameOf(name, metric.label);
+      const stat = trafficStatNameOf(statNameOf(name, metric.label), metric.label);
       if (family.type === "COUNTER") counters.set(stat, value);
-      if (isWasmStat(stat)) {
+      if (isHealthStat(stat)) {
         related = true;
         samples.push({ name: stat, type: family.type === "COUNTER" ? "counter" : "gauge", value });
       }

@@ -30,7 +30,7 @@ import type { CounterMode, CounterTracker } from "./counter-tracker";
 import type { LatestStats, NodeStatsView, StatSample } from "./latest-stats";
 import { readFamilies } from "./metric-families";
 import type { SignalHub } from "./signal";
-import { StatSignals } from "./stat-signals";
+import { StatSignals, type TrafficSink } from "./stat-signals";
 
 export const METRICS_SERVICE_PATH = "/envoy.service.metrics.v3.MetricsService/StreamMetrics";
 const REQUEST = "envoy.service.metrics.v3.StreamMetricsMessage";
@@ -68,6 +68,8 @@ export interface MetricsServiceIngestOptions {
   readonly tracker?: CounterTracker;
   readonly latest?: LatestStats;
   readonly now?: () => number;
+  /** Receives the listeners' traffic counter increases (canary analysis). */
+  readonly traffic?: TrafficSink;
   /** For the rate limit of peer-triggered warnings (default: the process clock). */
   readonly clock?: Clock;
 }
@@ -112,7 +114,7 @@ export class MetricsServiceIngest {
     this.logger = (options.logger ?? silentLogger).child({ component: "metrics-service" });
     this.warnings = new LogLimiter(this.logger, options.clock ?? realClock);
     this.limits = Object.freeze({ ...DEFAULT_METRICS_LIMITS, ...options.limits });
-    this.signals = new StatSignals({ hub: options.hub, source: "metrics-service", tracker: options.tracker, latest: options.latest, now: options.now });
+    this.signals = new StatSignals({ hub: options.hub, source: "metrics-service", tracker: options.tracker, latest: options.latest, now: options.now, traffic: options.traffic });
   }
 
   /** Registers StreamMetrics on the gRPC server (the xDS port). */

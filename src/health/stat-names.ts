@@ -21,6 +21,7 @@
  * prefix and suffix, never by counting segments.
  */
 import { parsePluginName } from "./signal";
+import { ADMIN_TRAFFIC_FILTER, trafficStat } from "./stat-traffic";
 
 /** What a stat name means for health, when it names a signal. */
 export type StatSignal =
@@ -35,6 +36,9 @@ export type StatSignal =
  */
 export const ADMIN_STATS_FILTER = "^(wasm|extension_config_discovery)\\.";
 
+/** The admin `filter=` regex of the health pull: the wasm and ECDS stats and the listeners' traffic counters (stat-traffic.ts). */
+export const ADMIN_HEALTH_FILTER = `${ADMIN_STATS_FILTER}|${ADMIN_TRAFFIC_FILTER}`;
+
 const WASM = "wasm.";
 const ECDS = "extension_config_discovery.";
 const RELOAD_SUFFIXES = ["vm_reload_success", "vm_reload_failure", "vm_reload_backoff"] as const;
@@ -45,6 +49,11 @@ const ECDS_FAIL_SUFFIXES = ["config_fail", "update_rejected"] as const;
 /** True for the stats kept in the per-node view: every `wasm.*` and `extension_config_discovery.*` stat. */
 export function isWasmStat(name: string): boolean {
   return name.startsWith(WASM) || name.startsWith(ECDS);
+}
+
+/** True for every stat the health ingest keeps: the wasm and ECDS stats and the listeners' traffic counters. */
+export function isHealthStat(name: string): boolean {
+  return isWasmStat(name) || trafficStat(name) !== undefined;
 }
 
 /** The signal a stat's increase means, or undefined (also for unrelated stats). */
