@@ -11,6 +11,7 @@ import { type Clock, realClock } from "../time/clock";
 import type { NodeIdentity, NodeLocality } from "./node-identity";
 import { DEFAULT_FLUSH_INTERVAL_MS, type MetricsServiceOptions } from "./stats/metrics-service-sink";
 import type { TrafficOptions } from "./traffic/traffic-driver";
+import { DEFAULT_CONTROL_PLANE_CLUSTER } from "./stats/access-log-sink";
 
 export const DEFAULT_XDS_ADDRESS = "127.0.0.1:18000";
 export const DEFAULT_NODE_CLUSTER = "wasmxds-sim";
@@ -38,6 +39,12 @@ export interface SimNodeOptions {
   readonly wasm?: boolean;
   /** initial_fetch_timeout for CDS and LDS; default 15 s (Envoy's default). */
   readonly initialFetchTimeoutMs?: number;
+  /**
+   * The bootstrap's static cluster that reaches the control plane (default
+   * xds_cluster, as in envoy/bootstrap.yaml): served gRPC access logs to this
+   * cluster stream to the xDS address.
+   */
+  readonly controlPlaneCluster?: string;
   readonly clock?: Clock;
   readonly random?: Random;
   readonly logger?: Logger;
@@ -51,6 +58,7 @@ export interface ResolvedNodeOptions {
   readonly traffic: TrafficOptions;
   readonly wasm: boolean;
   readonly initialFetchTimeoutMs: number;
+  readonly controlPlaneCluster: string;
   readonly clock: Clock;
   readonly random: Random;
   readonly logger: Logger;
@@ -93,6 +101,7 @@ export function resolveNodeOptions(o: SimNodeOptions): ResolvedNodeOptions {
     traffic: o.traffic ?? { rps: 0 },
     wasm: o.wasm ?? true,
     initialFetchTimeoutMs: o.initialFetchTimeoutMs ?? 15_000,
+    controlPlaneCluster: o.controlPlaneCluster || DEFAULT_CONTROL_PLANE_CLUSTER,
     clock: o.clock ?? realClock,
     random: o.random ?? Math.random,
     logger: (o.logger ?? silentLogger).child({ node: o.id }),

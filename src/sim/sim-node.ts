@@ -15,6 +15,7 @@ import type { ListenerStatus } from "./config/listener-manager";
 import type { NackSent, SimNodeEvent } from "./node-events";
 import { type NodeIdentity, nodeMessage } from "./node-identity";
 import { type ResolvedNodeOptions, resolveNodeOptions, type SimNodeOptions } from "./node-options";
+import { AccessLogSink } from "./stats/access-log-sink";
 import { MetricsServiceSink } from "./stats/metrics-service-sink";
 import { StatsStore } from "./stats/stats-store";
 import type { ChainEnvironment } from "./traffic/chain-env";
@@ -47,6 +48,7 @@ export class SimNode {
   private readonly xds: XdsClient;
   private readonly config: NodeConfig;
   private readonly metrics: MetricsServiceSink | undefined;
+  private readonly accessLogs: AccessLogSink;
   private readonly traffic: TrafficDriver;
   private admin: AdminServer | undefined;
   private readonly sent: SentRequest[] = [];
@@ -101,6 +103,7 @@ export class SimNode {
     this.stats.set("control_plane.connected_state", 0);
     this.stats.addCollector(() => this.collectModuleMetrics());
     this.metrics = this.o.metrics && new MetricsServiceSink(this.client, this.stats, node, this.o.metrics, clock, logger);
+    this.accessLogs = new AccessLogSink(this.client, this.stats, node, clock, random, logger, this.o.controlPlaneCluster);
     this.traffic = new TrafficDriver(this.o.traffic.rps, clock, random, () => this.sendTraffic());
   }
 
@@ -143,6 +146,7 @@ export class SimNode {
   async stop(): Promise<void> {
     this.traffic.stop();
     this.metrics?.stop();
+    this.accessLogs.stop();
     this.xds.stop();
     this.config.close();
     this.client.close();
@@ -182,10 +186,13 @@ export class SimNode {
     const spec = this.pick((l) => l.http !== undefined, listener);
     if (!spec) return undefined;
     const started = this.o.clock.now();
-    const outcome = runHttpRequest(spec, { ...this.o.traffic.http, ...input }, this.chainEnv());
+    const request = { ...this.o.traffic.http, ...input };
+    const outcome = runHttpRequest(spec, request, this.chainEnv());
     // Envoy's downstream_rq_time histogram (ms); the simulated chain takes no simulated time.
     this.stats.record(`http.${spec.http?.statPrefix ?? ""}.downstream_rq_time`, this.o.clock.now() - started);
     this.count(outcome.status >= 200 && outcome.status < 300);
+    const method = request.method ?? (request.body && request.body.length > 0 ? "POST" : "GET");
+    this.accessLogs.logHttp(spec, outcome, method, request.path ?? "/", request.authority ?? "sim.local");
     this.events.emit({ kind: "http", node: this.id, outcome });
     return outcome;
   }
@@ -196,8 +203,14 @@ export class SimNode {
     if (!spec) return undefined;
     const outcome = runTcpConnection(spec, { ...this.o.traffic.tcp, ...input }, this.chainEnv());
     this.count(outcome.closed === "none");
+    this.accessLogs.logTcp(spec, outcome);
     this.events.emit({ kind: "tcp", node: this.id, outcome });
     return outcome;
+  }
+
+  /** Flushes the buffered access log entries now (as each logger's buffer_flush_interval would); returns the entries written. */
+  flushAccessLogs(): number {
+    return this.accessLogs.flush();
   }
 
   /** Flushes stats to the metrics service now; returns the messages written (0 without the sink; more with batchSize). */

@@ -19,6 +19,7 @@ import type { Any__Output } from "../../generated/google/protobuf/Any";
 import { decodeMessage, messageNameOf } from "../../proto/registry";
 import { EXTENSION_TYPE_URLS } from "../../vocabulary/type-urls";
 import { readPluginSpec } from "../wasm/plugin-spec";
+import { type AccessLogSpec, readAccessLogs } from "./access-log-spec";
 import type { WasmPlugin } from "../wasm/wasm-plugin";
 import type { WasmRuntime } from "../wasm/wasm-runtime";
 import type { EcdsReference, FilterKind } from "./ecds-registry";
@@ -35,6 +36,8 @@ export interface HttpSpec {
   readonly rds: { readonly name: string; readonly initialFetchTimeoutMs: number } | undefined;
   readonly routeConfig: RouteConfiguration__Output | undefined;
   readonly filters: readonly FilterSlot[];
+  /** The HttpConnectionManager's gRPC access logs (one entry per request). */
+  readonly accessLogs: readonly AccessLogSpec[];
 }
 
 export interface ListenerSpec {
@@ -50,6 +53,8 @@ export interface ListenerSpec {
   readonly tcp: { readonly statPrefix: string; readonly cluster: string } | undefined;
   /** Inline wasm plugins owned by this listener version. */
   readonly plugins: readonly WasmPlugin[];
+  /** The listener's gRPC access logs (one entry per connection, at its end). */
+  readonly accessLogs: readonly AccessLogSpec[];
 }
 
 const HCM = EXTENSION_TYPE_URLS.httpConnectionManager;
@@ -98,7 +103,7 @@ function httpSpec(hcm: HttpConnectionManager__Output, b: Builder): HttpSpec {
     hcm.route_specifier === "rds" && hcm.rds
       ? { name: hcm.rds.route_config_name, initialFetchTimeoutMs: initialFetchTimeoutMs(hcm.rds.config_source as ConfigSource__Output | null) }
       : undefined;
-  return { statPrefix: hcm.stat_prefix, rds, routeConfig: hcm.route_config ?? undefined, filters };
+  return { statPrefix: hcm.stat_prefix, rds, routeConfig: hcm.route_config ?? undefined, filters, accessLogs: readAccessLogs(hcm.access_log) };
 }
 
 /** Reads a listener; throws Envoy's message for what Envoy would reject. Releases its plugins on failure. */
@@ -124,7 +129,8 @@ export function readListener(bytes: Buffer, listener: Listener__Output, wasm: Wa
       }
     }
     const statScope = listener.stat_prefix ? `listener.${listener.stat_prefix}.` : `listener.${address.replace(/:(\d+)$/, "_$1")}.`;
-    return { name: listener.name, bytes, address, statScope, networkFilters, http, tcp, plugins: b.plugins };
+    const accessLogs = readAccessLogs(listener.access_log);
+    return { name: listener.name, bytes, address, statScope, networkFilters, http, tcp, plugins: b.plugins, accessLogs };
   } catch (err) {
     for (const p of b.plugins) p.release();
     throw err;

@@ -39,12 +39,15 @@ export interface HttpOutcome {
   /** The request headers as they left the filter chain (undefined if it never reached the router). */
   readonly upstreamHeaders: readonly HeaderPair[] | undefined;
   readonly responseHeaders: readonly HeaderPair[];
+  /** Envoy's response flags (short names: NR, SI, NFCF, NC) the stream ended with. */
+  readonly responseFlags: readonly string[];
 }
 
 interface Reply {
   status: number;
   details: string;
   headers: HeaderPair[];
+  flags?: string[];
 }
 
 const encoder = new TextEncoder();
@@ -54,8 +57,8 @@ function localReply(local: LocalResponse): Reply {
   return { status: local.status, details: local.details, headers: [[":status", String(local.status)], ...local.headers] };
 }
 
-function reply(status: number, details: string, extra: HeaderPair[] = []): Reply {
-  return { status, details, headers: [[":status", String(status)], ...extra] };
+function reply(status: number, details: string, extra: HeaderPair[] = [], flags: string[] = []): Reply {
+  return { status, details, headers: [[":status", String(status)], ...extra], flags };
 }
 
 export function runHttpRequest(listener: ListenerSpec, input: HttpRequestInput, env: ChainEnvironment): HttpOutcome {
@@ -80,7 +83,8 @@ export function runHttpRequest(listener: ListenerSpec, input: HttpRequestInput, 
     if (slot.kind === "terminal") break;
     const plugin = resolveSlot("http", slot, env);
     if (plugin === "missing") {
-      result = reply(500, "");
+      // Envoy's MissingConfigFilter: 500 with the NoFilterConfigFound flag.
+      result = reply(500, "", [], ["NFCF"]);
       break;
     }
     if (!plugin) continue;
@@ -104,7 +108,7 @@ export function runHttpRequest(listener: ListenerSpec, input: HttpRequestInput, 
         break;
       }
       if (stopped) {
-        result = reply(408, "stream_idle_timeout");
+        result = reply(408, "stream_idle_timeout", [], ["SI"]);
         break;
       }
     } catch {
@@ -117,10 +121,10 @@ export function runHttpRequest(listener: ListenerSpec, input: HttpRequestInput, 
     upstreamHeaders = request.pairs();
     const config = http.rds ? env.routes.get(http.rds.name) : http.routeConfig;
     const decision = routeRequest(config, authority, path);
-    if (decision.kind === "none") result = reply(404, "route_not_found");
+    if (decision.kind === "none") result = reply(404, "route_not_found", [], ["NR"]);
     else if (decision.kind === "direct") result = reply(decision.status, "direct_response");
     else if (decision.kind === "redirect") result = reply(301, "direct_response");
-    else if (!env.clusters.has(decision.cluster)) result = reply(503, "cluster_not_found");
+    else if (!env.clusters.has(decision.cluster)) result = reply(503, "cluster_not_found", [], ["NC"]);
     else {
       env.stats.inc(`cluster.${decision.cluster}.upstream_rq_total`);
       env.stats.inc(`cluster.${decision.cluster}.upstream_rq_2xx`);
@@ -159,6 +163,7 @@ export function runHttpRequest(listener: ListenerSpec, input: HttpRequestInput, 
     details: final.details,
     upstreamHeaders,
     responseHeaders: final === result ? response.pairs() : final.headers,
+    responseFlags: final.flags ?? [],
   };
 }
 

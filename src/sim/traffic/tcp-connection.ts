@@ -25,6 +25,13 @@ export interface TcpOutcome {
   readonly closed: TcpCloseReason;
   /** What reached the (simulated) upstream; undefined when nothing did. */
   readonly upstreamData: Uint8Array | undefined;
+  /** The cluster tcp_proxy connected to; undefined when the connection never reached tcp_proxy's upstream. */
+  readonly upstreamCluster: string | undefined;
+  /** Envoy's response flags: NC when tcp_proxy's cluster is missing. A failed wasm filter sets none. */
+  readonly responseFlags: readonly string[];
+  /** Bytes from and to the downstream. */
+  readonly receivedBytes: number;
+  readonly sentBytes: number;
 }
 
 const encoder = new TextEncoder();
@@ -60,6 +67,8 @@ export function runTcpConnection(listener: ListenerSpec, input: TcpConnectionInp
   }
 
   let upstreamData: Uint8Array | undefined;
+  let upstreamCluster: string | undefined;
+  const responseFlags: string[] = [];
   if (closed === "none") {
     for (const ctx of active) {
       try {
@@ -77,8 +86,12 @@ export function runTcpConnection(listener: ListenerSpec, input: TcpConnectionInp
     if (listener.tcp && (!cluster || !env.clusters.has(cluster))) {
       env.stats.inc(`tcp.${listener.tcp.statPrefix}.downstream_cx_no_route`);
       closed = "no_cluster";
+      responseFlags.push("NC");
     } else {
       upstreamData = data;
+      upstreamCluster = cluster;
+      // tcp_proxy opened an upstream connection: the cluster counts it (Envoy's upstream_cx_total).
+      if (cluster) env.stats.inc(`cluster.${cluster}.upstream_cx_total`);
       for (const ctx of [...active].reverse()) {
         try {
           ctx.onUpstreamData(data, false);
@@ -104,5 +117,6 @@ export function runTcpConnection(listener: ListenerSpec, input: TcpConnectionInp
     env.stats.inc(`${p}downstream_cx_rx_bytes_total`, data.length);
     if (upstreamData) env.stats.inc(`${p}downstream_cx_tx_bytes_total`, data.length);
   }
-  return { listener: listener.name, closed, upstreamData };
+  const sentBytes = upstreamData && closed === "none" ? data.length : 0;
+  return { listener: listener.name, closed, upstreamData, upstreamCluster, responseFlags, receivedBytes: data.length, sentBytes };
 }
