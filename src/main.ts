@@ -31,6 +31,7 @@ import { AccessLogIngest } from "./health/access-log-service";
 import { adminAddressResolver } from "./health/admin-address";
 import { AdminStatsPoller } from "./health/admin-poller";
 import { MetricsServiceIngest } from "./health/metrics-service";
+import { TrafficCounts } from "./health/traffic-counts";
 import { HealthVersionSelection } from "./health/select-version";
 import { SignalHub } from "./health/signal";
 import { StateStore } from "./health/state-store";
@@ -91,8 +92,8 @@ export interface WasmxdsOptions {
   readonly streamLimits?: Partial<StreamLimits>;
   /** `--allow-empty`: publish versions that remove every listener or cluster, or most (control/removal-guard.ts). */
   readonly allowEmpty?: boolean;
-  /** Health monitor clock and evaluation period (tests). */
-  readonly healthTiming?: { readonly now?: () => number; readonly evaluateEveryMs?: number };
+  /** How often the health monitor evaluates and the rollout controller ticks, on `clock` (tests; default 1 s and 500 ms). */
+  readonly healthTiming?: { readonly evaluateEveryMs?: number };
 }
 
 /** Watches the control plane at work (the `dev` terminal output); every method is optional. */
@@ -134,17 +135,18 @@ export const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
 export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasmxds> {
   const { logger } = options;
   const clock = options.clock ?? realClock;
-  const now = options.healthTiming?.now ?? (() => clock.now());
+  const now = () => clock.now();
   const observer = options.observer;
   const stateDir = options.stateDir === null ? undefined : (options.stateDir ?? join(options.configDir, STATE_DIR_NAME));
   const state = stateDir ? await StateStore.open(stateDir, { logger, now }) : StateStore.inMemory();
   const stateFile = state.file ?? "the in-memory state";
   const store = stateDir ? await ModuleStore.open({ dir: join(stateDir, "modules"), logger }) : new ModuleStore({ logger });
   const versions = new FilterVersions(state, logger, now);
-  const events = new EventLog(undefined, options.clock);
+  const events = new EventLog(undefined, clock);
   const background = { logger, events };
   for (const repair of state.repairs) events.add("state-repaired", "startup", repair, { state: stateFile });
   const checks = new ModuleChecks({
+    clock,
     defaultSmoke: options.smokeByDefault ?? options.dev ?? false,
     logger: logger.child({ component: "preflight" }),
     onCheck: (r, cached) => {
@@ -179,7 +181,7 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
     const xds = new XdsServer({
       cache: pipeline.cache,
       logger: logger.child({ component: "xds" }),
-      ...(options.clock && { clock: options.clock }),
+      clock,
       ...(options.streamLimits && { limits: options.streamLimits }),
     });
     xds.register(grpcServer);
@@ -191,20 +193,28 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
     // Envoy's stats: pushed to the metrics service on the xDS port, pulled from
     // admin endpoints named in node metadata, and access logs (docs/HEALTH-SIGNALS.md).
     const signals = new SignalHub();
-    const metricsIngest = new MetricsServiceIngest({ hub: signals, logger: logger.child({ component: "stats" }), clock: options.clock });
+    // Listeners' request and failure counters, per filter version, for canary analysis (docs/HEALTH.md).
+    const traffic = new TrafficCounts({ listeners: () => pipeline.published?.loaded.config.listeners ?? [], nodeVersions: (id) => pipeline.nodeVersions(id) });
+    const metricsIngest = new MetricsServiceIngest({ hub: signals, logger: logger.child({ component: "stats" }), clock, now, traffic: traffic.record });
     metricsIngest.register(grpcServer);
-    const accessLogIngest = new AccessLogIngest({ hub: signals, logger: logger.child({ component: "access-log" }), clock: options.clock });
+    const accessLogIngest = new AccessLogIngest({ hub: signals, logger: logger.child({ component: "access-log" }), clock, now });
     accessLogIngest.register(grpcServer);
     const poller = new AdminStatsPoller({
       hub: signals,
       logger: logger.child({ component: "stats-pull" }),
       addressOf: adminAddressResolver(),
       skip: (id) => metricsIngest.isPushing(id),
+      traffic: traffic.record,
+      clock,
+      now,
       ...(options.statsPullIntervalMs !== undefined && { intervalMs: options.statsPullIntervalMs }),
     });
     xds.events.on((e) => {
       if (e.kind === "connect") poller.track(e.node);
-      else if (e.kind === "disconnect" && !xds.nodeInfo(e.node.id)) poller.untrack(e.node.id);
+      else if (e.kind === "disconnect" && !xds.nodeInfo(e.node.id)) {
+        poller.untrack(e.node.id);
+        traffic.forget(e.node.id);
+      }
     });
     // Created before the first publish, so it counts it.
     const metrics = createMetricsRegistry({ xds, publisher, versions, signals, events });
@@ -220,12 +230,12 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
       policyOf: (name) => pipeline.filter(name)?.health,
       discoveryOf: (name) => pipeline.filter(name)?.discovery,
       nodeVersions: (id) => pipeline.nodeVersions(id),
+      listenerFilters: (name) => pipeline.listenerFilters(name),
       connected: (id) => xds.nodeInfo(id) !== undefined,
       republish: () => pipeline.reload(),
       events,
       logger: logger.child({ component: "health" }),
       clock,
-      now,
     });
     misses.realNacks.on((nack) => health.nackSignal(nack));
     signals.on((s) => health.onSignal(s));
@@ -241,8 +251,8 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
       filters: () => pipeline.published?.loaded.config.filters ?? [],
       onChange: () => pipeline.schedule("a rollout change"),
       instant: options.dev ?? false,
+      traffic,
       clock,
-      now,
     });
     xds.events.on((e) => {
       if (e.kind === "disconnect") rollouts.onDisconnect(e.node);
@@ -287,7 +297,7 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
     if (options.adminAddress) {
       const router = addCoreRoutes(new AdminRouter(), { xds, publisher, checks, events, versions, monitor: health, metrics });
       addHealthRoutes(router, { publisher, versions, events });
-      addRolloutRoutes(router, { rollouts, publisher });
+      addRolloutRoutes(router, { rollouts, publisher, clock });
       addExplainRoutes(router, { xds, pipeline });
       admin = await startAdminServer(router, options.adminAddress, logger);
     }

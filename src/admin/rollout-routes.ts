@@ -6,15 +6,18 @@ import type { Publisher } from "../control/publisher";
 import { WasmxdsError } from "../errors";
 import type { RolloutController } from "../rollout/controller";
 import { rolloutStatuses } from "../rollout/status";
+import { type Clock, realClock } from "../time/clock";
 import { AdminHttpError, type AdminRouter } from "./admin-server";
 
 const ACTIONS = ["pause", "resume", "promote", "abort"] as const;
 
-export function addRolloutRoutes(router: AdminRouter, deps: { rollouts: RolloutController; publisher: Publisher }): AdminRouter {
+export function addRolloutRoutes(router: AdminRouter, deps: { rollouts: RolloutController; publisher: Publisher; clock?: Clock }): AdminRouter {
   const filters = () => deps.publisher.published?.loaded.config.filters ?? [];
-  router.add("GET", "/v1/rollouts", () => ({ json: { rollouts: rolloutStatuses(deps.rollouts, filters()) } }));
+  // Bakes are timed on the controller's clock: a status reads it from the same one.
+  const clock = deps.clock ?? realClock;
+  router.add("GET", "/v1/rollouts", () => ({ json: { rollouts: rolloutStatuses(deps.rollouts, filters(), clock.now()) } }));
   router.add("GET", "/v1/rollouts/:filter", (req) => {
-    const s = rolloutStatuses(deps.rollouts, filters()).find((x) => x.filter === req.params.filter);
+    const s = rolloutStatuses(deps.rollouts, filters(), clock.now()).find((x) => x.filter === req.params.filter);
     if (!s) throw new AdminHttpError(404, `no rollout for filter "${req.params.filter}"`);
     return { json: s };
   });
@@ -28,7 +31,7 @@ export function addRolloutRoutes(router: AdminRouter, deps: { rollouts: RolloutC
         if (err instanceof WasmxdsError && err.code === "ROLLOUT_INVALID") throw new AdminHttpError(409, err.message);
         throw err;
       }
-      return { json: rolloutStatuses(deps.rollouts, filters()).find((x) => x.filter === name) ?? null };
+      return { json: rolloutStatuses(deps.rollouts, filters(), clock.now()).find((x) => x.filter === name) ?? null };
     });
   }
   return router;

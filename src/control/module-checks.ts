@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import type { FilterConfig } from "../config/model";
 import type { Logger } from "../logger";
+import { type Clock, realClock } from "../time/clock";
 import type { ModuleBytes } from "../resources";
 import { preflight } from "../wasm/preflight";
 import type { PreflightResult } from "../wasm/preflight";
@@ -34,6 +35,8 @@ export interface ModuleChecksOptions {
   readonly onCheck?: (record: CheckRecord, cached: boolean) => void;
   /** The check itself (the V8 pre-flight by default). */
   readonly run?: typeof preflight;
+  /** Stamps each record's `at` (default: the process clock). */
+  readonly clock?: Clock;
 }
 
 const MAX_REMEMBERED = 512;
@@ -96,7 +99,7 @@ export class ModuleChecks {
       logs: result.logs.map((l) => `[${l.level}] ${l.message}`),
       durationMs: Math.round((performance.now() - started) * 10) / 10,
       smoke,
-      at: Date.now(),
+      at: (this.options.clock ?? realClock).now(),
     });
     const fields = { filter: filter.name, module: module.sha256.slice(0, 8), ms: record.durationMs, smoke };
     if (record.ok) this.options.logger.info("pre-flight passed", fields);

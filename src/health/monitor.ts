@@ -40,6 +40,8 @@ export interface MonitorOptions {
   /** How the filter reaches Envoy: its config rides in ECDS resources or in listeners. */
   readonly discoveryOf?: (filter: string) => "ecds" | "listener" | undefined;
   readonly nodeVersions: NodeVersions;
+  /** The filters of a served listener, in order (access log signals name their listener). */
+  readonly listenerFilters?: (listener: string) => readonly string[] | undefined;
   /** Whether a node has an open xDS stream now (XdsServer.nodeInfo). */
   readonly connected: (nodeId: string) => boolean;
   /** Rebuild and publish (after a quarantine changed what may be served). */
@@ -47,8 +49,6 @@ export interface MonitorOptions {
   readonly events: EventLog;
   readonly logger: Logger;
   readonly clock?: Clock;
-  /** Overrides clock.now (tests). */
-  readonly now?: () => number;
   /** VM creations within this long after a push to the node are config changes, not crashes. */
   readonly pushGraceMs?: number;
   readonly limits?: Partial<HealthLimits>;
@@ -91,7 +91,7 @@ export class HealthMonitor {
 
   constructor(private readonly o: MonitorOptions) {
     this.clock = o.clock ?? realClock;
-    this.now = o.now ?? (() => this.clock.now());
+    this.now = () => this.clock.now();
     this.limits = { ...DEFAULT_HEALTH_LIMITS, ...o.limits };
     this.bg = { logger: o.logger, events: o.events };
   }
@@ -195,6 +195,11 @@ export class HealthMonitor {
       return;
     }
     if (signal.kind === "vm_created" && this.now() - (this.lastPush.get(signal.nodeId) ?? 0) < (this.o.pushGraceMs ?? 10_000)) return;
+    const onListener = signal.listener !== undefined ? this.byListener(signal.nodeId, signal.listener) : undefined;
+    if (onListener) {
+      this.attribute(signal, onListener);
+      return;
+    }
     // No plugin named: suspect the versions on trial on that node.
     const suspects = [...this.o.nodeVersions(signal.nodeId)]
       .map(([f, key]) => this.tracked.get(versionId(f, key)))
@@ -280,6 +285,24 @@ export class HealthMonitor {
         excess--;
       }
     }
+  }
+
+  /**
+   * The versions a listener runs on a node (access log signals, docs/HEALTH.md
+   * "Failure reports"): those on trial if any, else all of them (a known-good
+   * version that went bad); undefined when the listener is not served.
+   */
+  private byListener(nodeId: string, listener: string): VersionHealth[] | undefined {
+    const filters = this.o.listenerFilters?.(listener);
+    if (!filters) return undefined;
+    const running = this.o.nodeVersions(nodeId);
+    const held = filters.flatMap((f) => {
+      const key = running.get(f);
+      const v = key ? this.tracked.get(versionId(f, key)) : undefined;
+      return v && v.status !== "quarantined" ? [v] : [];
+    });
+    const onTrial = held.filter((v) => v.status === "probation");
+    return onTrial.length > 0 ? onTrial : held;
   }
 
   private byPlugin(plugin: string): VersionHealth[] {

@@ -42,8 +42,6 @@ export interface RolloutControllerOptions {
   /** Treat every plan as one 100% step (the `dev` loop). */
   readonly instant?: boolean;
   readonly clock?: Clock;
-  /** Overrides clock.now (tests). */
-  readonly now?: () => number;
 }
 
 export interface GateValues {
@@ -61,7 +59,7 @@ export class RolloutController {
 
   constructor(private readonly o: RolloutControllerOptions) {
     this.clock = o.clock ?? realClock;
-    this.now = o.now ?? (() => this.clock.now());
+    this.now = () => this.clock.now();
     this.bg = { logger: o.logger, events: o.events };
   }
 

@@ -4,6 +4,17 @@
  * in a simulated node (stats flushes, FAIL_RELOAD backoff, remote fetch
  * retries, xDS reconnects, traffic) goes through a Clock, so tests and
  * benchmarks can swap in FakeClock and move time by hand.
+ *
+ * `startWasmxds({ clock })` hands one clock to every part: the health
+ * monitor's evaluation tick, the rollout controller's tick and bakes, the
+ * cache-miss re-push waits, stream timeouts, the admin stats poller, log
+ * rate limits, and the timestamps of signals, events and checks. Left on
+ * real time, on purpose: waits bounded by real work on real resources,
+ * which a test that stops advancing a FakeClock would turn into hangs: the
+ * shutdown grace for open sockets (net/grpc-server.ts), the pre-flight
+ * worker's time budget (wasm/preflight/run-in-worker.ts), the watcher's
+ * debounce of file events (watch/folder-watcher.ts), remote module fetch
+ * timeouts and retries (wasm/remote-fetch.ts), and the CLI's own timers.
  */
 export interface TimerHandle {
   cancel(): void;

@@ -13,11 +13,11 @@ import { StateStore } from "../../src/health/state-store";
 import { silentLogger } from "../../src/logger";
 import { TYPE_URLS } from "../../src/vocabulary/type-urls";
 import type { NodeInfo } from "../../src/vocabulary/node-info";
+import { FakeClock } from "../../src/time/fake-clock";
 
 const GOOD = "a".repeat(64);
 const BAD = "b".repeat(64);
 const node = (id: string): NodeInfo => ({ id, cluster: "edge", locality: { region: "", zone: "", subZone: "" }, metadata: {}, userAgent: "" });
-const flush = () => new Promise((r) => setTimeout(r, 10));
 
 const FILTER: FilterConfig = {
   name: "guard",
@@ -39,7 +39,7 @@ const GOOD_V = servedFilter(GOOD);
 const BAD_V = servedFilter(BAD);
 
 describe("HealthMonitor", () => {
-  let now: number;
+  let clock: FakeClock;
   let served: Map<string, ServedFilter>;
   let policy: HealthPolicy;
   let versions: FilterVersions;
@@ -48,7 +48,7 @@ describe("HealthMonitor", () => {
   let monitor: HealthMonitor;
 
   beforeEach(async () => {
-    now = 1_000_000;
+    clock = new FakeClock(1_000_000);
     served = new Map([["guard", GOOD_V]]);
     policy = { ...DEFAULT_HEALTH, goodAfterMs: 5000 };
     versions = new FilterVersions(StateStore.inMemory(), silentLogger);
@@ -66,7 +66,7 @@ describe("HealthMonitor", () => {
       connected: () => true,
       events,
       logger: silentLogger,
-      now: () => now,
+      clock,
     });
     monitor.served(served);
     served = new Map([["guard", BAD_V]]);
@@ -85,13 +85,12 @@ describe("HealthMonitor", () => {
     plugin: `guard@${BAD.slice(0, 8)}`,
     evidence: `wasm.guard@${BAD.slice(0, 8)}.vm_reload_success`,
     source: "metrics-service",
-    at: now,
+    at: clock.now(),
     ...extra,
   });
 
   it("rolls a crashing version back to the last known-good one and records why", async () => {
     monitor.onSignal(crash("n1"));
-    await flush();
     expect(versions.isQuarantined("guard", BAD_V.key)).toBe(true);
     expect(versions.select(BAD_V)).toMatchObject({ kind: "fallback", good: { sha256: GOOD, key: GOOD_V.key } });
     expect(republished).toBe(1);
@@ -107,13 +106,11 @@ describe("HealthMonitor", () => {
     sendTo("n2");
     sendTo("n3");
     monitor.onSignal(crash("n1"));
-    now += 20_000; // the first one leaves the window
+    clock.advance(20_000); // the first one leaves the window
     monitor.onSignal(crash("n1"));
     monitor.onSignal(crash("n2"));
-    await flush();
     expect(versions.isQuarantined("guard", BAD_V.key)).toBe(false);
     monitor.onSignal(crash("n3"));
-    await flush();
     expect(versions.isQuarantined("guard", BAD_V.key)).toBe(true);
   });
 
@@ -131,10 +128,9 @@ describe("HealthMonitor", () => {
         message: `Unable to create Wasm plugin guard@${BAD.slice(0, 8)}`,
         code: 13,
         resourceNames: ["guard"],
-        at: now,
+        at: clock.now(),
       },
     });
-    await flush();
     expect(versions.isQuarantined("guard", BAD_V.key)).toBe(true);
     expect(events.list({ types: ["rollback"] })[0]!.message).toMatch(/1 NACK\(s\) from n1/);
   });
@@ -142,18 +138,16 @@ describe("HealthMonitor", () => {
   it("pins signals without a plugin on the versions on trial, ignoring VM creations right after a push", async () => {
     monitor.onXds({ kind: "push", streamId: 1, node: node("n1"), typeUrl: TYPE_URLS.extensionConfig, version: "v", nonce: "1", resourceNames: ["guard"] });
     monitor.onSignal(crash("n1", { kind: "vm_created", plugin: undefined, evidence: "wasm.envoy.wasm.runtime.v8.created" }));
-    await flush();
     expect(versions.isQuarantined("guard", BAD_V.key)).toBe(false);
-    now += 60_000;
+    clock.advance(60_000);
     monitor.onSignal(crash("n1", { kind: "wasm_fail_stream", plugin: undefined, source: "access-log", evidence: "503 wasm_fail_stream" }));
-    await flush();
     expect(versions.isQuarantined("guard", BAD_V.key)).toBe(true);
   });
 
   it("promotes a version served long enough, ACKed and without a breach", async () => {
     // An ACK of something else proves nothing about this version.
     monitor.onXds({ kind: "ack", streamId: 1, node: node("n1"), typeUrl: TYPE_URLS.extensionConfig, version: "other", resourceNames: ["guard"] });
-    now += 5000;
+    clock.advance(5000);
     await monitor.evaluate();
     expect(versions.lastGood("guard")?.sha256).toBe(GOOD);
     monitor.onXds({ kind: "push", streamId: 1, node: node("n1"), typeUrl: TYPE_URLS.extensionConfig, version: "v", nonce: "2", resourceNames: ["guard"] });
@@ -163,10 +157,23 @@ describe("HealthMonitor", () => {
     expect(events.list({ types: ["known-good"] })[0]!.message).toMatch(/guard@bbbbbbbb is known-good/);
   });
 
+  it("evaluates on its own tick, on the injected clock", async () => {
+    monitor.onXds({ kind: "push", streamId: 1, node: node("n1"), typeUrl: TYPE_URLS.extensionConfig, version: "v", nonce: "2", resourceNames: ["guard"] });
+    monitor.onXds({ kind: "ack", streamId: 1, node: node("n1"), typeUrl: TYPE_URLS.extensionConfig, version: "v", resourceNames: ["guard"] });
+    monitor.start(1000);
+    clock.advance(4000);
+    await Promise.resolve();
+    expect(versions.lastGood("guard")?.sha256).toBe(GOOD);
+    clock.advance(1000);
+    await Promise.resolve();
+    expect(versions.lastGood("guard")?.sha256).toBe(BAD);
+    monitor.stop();
+    expect(clock.pending).toBe(0);
+  });
+
   it("only records a breach when rollback is disabled", async () => {
     policy = { ...policy, rollback: false };
     monitor.onSignal(crash("n1"));
-    await flush();
     expect(versions.isQuarantined("guard", BAD_V.key)).toBe(false);
     expect(republished).toBe(0);
     expect(events.list({ types: ["breach"] })).toHaveLength(1);
