@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TYPE_URLS } from "../../src/vocabulary/type-urls";
 import { unpackAny } from "../../src/proto/registry";
 import { AdsClient, resourcesOf } from "../helpers/ads-client";
-import { BIN, type CliProcess, startCli } from "../helpers/cli-process";
+import { type CliProcess, runCli, startCli } from "../helpers/cli-process";
 
 const CONFIG = join(import.meta.dirname, "../../config");
 type Obj = Record<string, unknown>;
@@ -101,12 +101,7 @@ describe("wasmxds serve on the bundled example", () => {
   });
 
   it("wasmxds status prints the filters, the node and recent events", async () => {
-    const { execFile } = await import("node:child_process");
-    const out = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, [BIN, "status", "--admin-address", `127.0.0.1:${adminPort}`], { env: { ...process.env, NO_COLOR: "1" } }, (err, stdout) =>
-        err ? reject(err) : resolve(stdout),
-      ),
-    );
+    const out = await runCli(["status", "--admin-address", `127.0.0.1:${adminPort}`]);
     expect(out).toMatch(/^wasmxds serving version [0-9a-f]{16}$/m);
     expect(out).toMatch(/^ {2}add-header http add-header@[0-9a-f]{8} \[good\]/m);
     expect(out).toMatch(/^ {2}envoy-e2e \(edge\) {2}CDS [0-9a-f]{8}/m);

@@ -6,7 +6,7 @@
  * sees the code as edited without a build; the built command is tested in
  * test/package/.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { join } from "node:path";
 
 /** A script to run with `node BIN <args>`: the `wasmxds` command from the sources. */
@@ -94,4 +94,11 @@ export function startCli(args: string[], env: Record<string, string> = {}, bin: 
       return exited;
     },
   };
+}
+
+/** Runs `wasmxds <args>` to the end (NO_COLOR set) and resolves with its stdout; rejects when it exits non-zero. */
+export function runCli(args: string[], env: Record<string, string> = {}, bin: string = BIN): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile(process.execPath, [bin, ...args], { env: { ...process.env, NO_COLOR: "1", ...env } }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
+  );
 }

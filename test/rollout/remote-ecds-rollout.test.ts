@@ -7,11 +7,14 @@
  * candidate. Regression: when the rollout completed, a node re-pushed as a
  * canary went back to attempt 0 of the same version, whose config it had
  * NACKed; Envoy skipped it by hash and the node kept the old module. The
- * attempt now belongs to the version, not to the node's group.
+ * attempt now belongs to the version, not to the node's group. The
+ * control plane runs on a FakeClock the test advances.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningWasmxds } from "../../src/main";
 import type { SimFleet } from "../../src/sim";
+import type { FakeClock } from "../../src/time/fake-clock";
+import { advanceUntil, testClock } from "../helpers/clock";
 import { waitFor } from "../sim/helpers/wait";
 import { cleanup, makeFolder, rolloutYaml, runningGuard, startApp, startFleet, writeVersion } from "./helpers";
 
@@ -23,10 +26,12 @@ describe("rollout of remote code over ECDS", () => {
   let dir: string;
   let app: RunningWasmxds;
   let fleet: SimFleet;
+  let clock: FakeClock;
 
   beforeAll(async () => {
     ({ dir } = await makeFolder(remote(rolloutYaml({ steps: STEPS }))));
-    app = await startApp(dir);
+    clock = testClock();
+    app = await startApp(dir, { clock });
     fleet = await startFleet(app.xdsAddress.port, 4);
   });
   afterAll(() => cleanup(fleet, app, dir));
@@ -34,7 +39,7 @@ describe("rollout of remote code over ECDS", () => {
   it("passes the gates through cache-miss NACKs and re-pushes and completes", async () => {
     const v2 = await writeVersion(dir, "v2", remote(rolloutYaml({ steps: STEPS })));
     expect((await app.reload()).ok).toBe(true);
-    await waitFor("completed", () => app.rollouts.rollouts("guard").history.find((h) => h.outcome !== "superseded"), 20_000);
+    await advanceUntil(clock, "completed", () => app.rollouts.rollouts("guard").history.find((h) => h.outcome !== "superseded"), { stepMs: 50, realTimeoutMs: 20_000 });
     expect(app.rollouts.rollouts("guard").history.map((h) => h.outcome)).toEqual(["completed"]);
     await waitFor("every node on v2", () => fleet.nodes.every((n) => runningGuard(n) === v2), 15_000);
     expect(app.versions.quarantined("guard")).toEqual([]);

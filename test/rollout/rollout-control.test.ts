@@ -2,11 +2,15 @@
  * Rollout control: a restart in the middle of a bake resumes at the same
  * step with the same nodes; pause stops the bake clock; promote moves on;
  * a node joining mid-rollout is placed by its hash; queued versions wait.
+ * The control plane runs on a FakeClock the test advances (bakes to the
+ * millisecond, no waiting through them); the fleet answers in real time.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningWasmxds } from "../../src/main";
 import { SimNode, type SimFleet } from "../../src/sim";
 import { inRollout } from "../../src/rollout/membership";
+import type { FakeClock } from "../../src/time/fake-clock";
+import { advanceUntil, testClock } from "../helpers/clock";
 import { waitFor } from "../sim/helpers/wait";
 import { cleanup, makeFolder, rolloutYaml, runningGuard, startApp, startFleet, writeVersion } from "./helpers";
 
@@ -20,13 +24,15 @@ describe("rollout control", () => {
   let fleet: SimFleet;
   let v2: string;
   let port: number;
+  let clock: FakeClock;
   const extra: SimNode[] = [];
   const admin = (path: string) => fetch(`http://127.0.0.1:${app.adminAddress!.port}${path}`, { method: "POST" });
   const active = () => app.rollouts.rollouts("guard").active;
 
   beforeAll(async () => {
     ({ dir } = await makeFolder(rolloutYaml({ steps: SLOW_STEPS })));
-    app = await startApp(dir);
+    clock = testClock();
+    app = await startApp(dir, { clock });
     port = app.xdsAddress.port;
     fleet = await startFleet(port);
     v2 = await writeVersion(dir, "v2", rolloutYaml({ steps: SLOW_STEPS }));
@@ -38,20 +44,23 @@ describe("rollout control", () => {
   });
 
   it("resumes after a restart in the middle of a bake, with the same step, nodes and bake clock", async () => {
-    await waitFor("bake started", () => active()?.bakeStartedAt ?? undefined, 10_000);
+    await advanceUntil(clock, "bake started", () => active()?.bakeStartedAt ?? undefined, { stepMs: 50 });
     const before = active()!;
     const members = fleet.nodes.filter((n) => runningGuard(n) === v2).map((n) => n.id);
     expect(members).toHaveLength(2);
     await app.close();
-    app = await startApp(dir, { xdsAddress: { host: "127.0.0.1", port } });
+    app = await startApp(dir, { clock, xdsAddress: { host: "127.0.0.1", port } });
     const after = active()!;
     expect(after.step).toBe(0);
     expect(after.picks).toEqual(before.picks);
     expect(after.bakeStartedAt).toBe(before.bakeStartedAt);
     await waitFor("fleet back", () => app.xds.streamStatuses().length === 20, 15_000);
     await waitFor("same canaries", () => fleet.nodes.filter((n) => runningGuard(n) === v2).map((n) => n.id).join() === members.join());
-    // The bake ends on the original clock: step 2 comes about 4 s after the bake started.
-    await waitFor("step 2", () => active()?.step === 1, 10_000);
+    // The bake ends on the original clock: step 2 comes 4 s after the bake started, not 4 s after the restart.
+    clock.advance(after.bakeStartedAt! + 3999 - clock.now());
+    expect(active()?.step).toBe(0);
+    clock.advance(100);
+    expect(active()?.step).toBe(1);
   });
 
   it("places nodes joining mid-rollout by their hash", async () => {
@@ -70,14 +79,19 @@ describe("rollout control", () => {
   });
 
   it("pauses the bake clock, promotes on demand and resumes", async () => {
+    expect(active()!.step).toBe(1);
     expect((await admin("/v1/rollouts/guard/pause")).status).toBe(200);
-    expect(active()!.pausedBakedMs).not.toBeNull();
+    const baked = active()!.pausedBakedMs;
+    expect(baked).not.toBeNull();
+    // Twice the step's 60 s bake goes by: paused, the step holds and its bake clock stands.
+    clock.advance(120_000);
+    expect(active()).toMatchObject({ step: 1, pausedBakedMs: baked });
     const status = (await (await fetch(`http://127.0.0.1:${app.adminAddress!.port}/v1/rollouts/guard`)).json()) as { state: string; step: { index: number } };
     expect(status).toMatchObject({ state: "paused", step: { index: 2 } });
     expect((await admin("/v1/rollouts/guard/promote")).status).toBe(200);
     expect(active()!.step).toBe(2);
     expect((await admin("/v1/rollouts/guard/resume")).status).toBe(200);
-    await waitFor("completed", () => app.rollouts.rollouts("guard").history.some((h) => h.outcome === "completed"), 10_000);
+    await advanceUntil(clock, "completed", () => app.rollouts.rollouts("guard").history.some((h) => h.outcome === "completed"), { stepMs: 50 });
     await waitFor("everyone on v2", () => fleet.nodes.filter((n) => n.identity.cluster === "edge").every((n) => runningGuard(n) === v2));
     const causes = app.events.list({ types: ["rollout-paused", "rollout-step", "rollout-resumed"] }).map((e) => `${e.type}:${e.cause}`);
     expect(causes).toContain("rollout-paused:operator");

@@ -2,12 +2,15 @@
  * Fleet rollouts against 20 simulated Envoys (clusters edge/core, ring
  * metadata): a healthy version walks every step and finishes; a version the
  * canary rejects is caught at the first step without reaching the rest;
- * a filter's selector keeps it off other clusters.
+ * a filter's selector keeps it off other clusters. The control plane runs
+ * on a FakeClock the test advances; the fleet answers in real time.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningWasmxds } from "../../src/main";
 import type { SimFleet } from "../../src/sim";
-import { BIN } from "../helpers/cli-process";
+import type { FakeClock } from "../../src/time/fake-clock";
+import { runCli } from "../helpers/cli-process";
+import { advanceUntil, testClock } from "../helpers/clock";
 import { waitFor } from "../sim/helpers/wait";
 import { FAST_STEPS, cleanup, makeFolder, rolloutYaml, runningGuard, startApp, startFleet, writeVersion } from "./helpers";
 
@@ -17,12 +20,14 @@ describe("fleet rollout", () => {
   let fleet: SimFleet;
   let v1: string;
   let v2: string;
+  let clock: FakeClock;
   const edge = () => fleet.nodes.filter((n) => n.identity.cluster === "edge");
   const core = () => fleet.nodes.filter((n) => n.identity.cluster === "core");
 
   beforeAll(async () => {
     ({ dir, v1 } = await makeFolder(rolloutYaml({ steps: FAST_STEPS })));
-    app = await startApp(dir);
+    clock = testClock();
+    app = await startApp(dir, { clock });
     fleet = await startFleet(app.xdsAddress.port);
   });
   afterAll(() => cleanup(fleet, app, dir));
@@ -36,9 +41,9 @@ describe("fleet rollout", () => {
     v2 = await writeVersion(dir, "v2", rolloutYaml({ steps: FAST_STEPS }));
     expect((await app.reload()).ok).toBe(true);
     // Step 1: exactly one node.
-    await waitFor("one canary", () => edge().filter((n) => runningGuard(n) === v2).length === 1);
+    await advanceUntil(clock, "one canary", () => edge().filter((n) => runningGuard(n) === v2).length === 1, { stepMs: 50 });
     expect(edge().filter((n) => runningGuard(n) === v1)).toHaveLength(15);
-    await waitFor("completed", () => app.rollouts.rollouts("guard").history.some((h) => h.outcome === "completed"), 15_000);
+    await advanceUntil(clock, "completed", () => app.rollouts.rollouts("guard").history.some((h) => h.outcome === "completed"), { stepMs: 50 });
     await waitFor("every edge node on v2", () => edge().every((n) => runningGuard(n) === v2));
     expect(core().map(runningGuard)).toEqual(Array(4).fill(undefined));
     const steps = app.events.list({ types: ["rollout-step"] }).map((e) => e.details?.step);
@@ -51,7 +56,7 @@ describe("fleet rollout", () => {
     const bad = await writeVersion(dir, "", rolloutYaml({ steps: FAST_STEPS, configuration: '{"ok":false}' }), "configure_false");
     const nacksBefore = fleet.nodes.map((n) => n.nacks().length);
     expect((await app.reload()).ok).toBe(true);
-    await waitFor("aborted", () => app.rollouts.rollouts("guard").history.some((h) => h.outcome === "aborted"), 10_000);
+    await advanceUntil(clock, "aborted", () => app.rollouts.rollouts("guard").history.some((h) => h.outcome === "aborted"), { stepMs: 50 });
     const aborted = app.rollouts.rollouts("guard").history.at(-1)!;
     expect(aborted.sha256).toBe(bad);
     expect(app.versions.quarantined("guard").map((q) => q.sha256)).toContain(bad);
@@ -66,12 +71,7 @@ describe("fleet rollout", () => {
     const base = `http://127.0.0.1:${app.adminAddress!.port}`;
     const all = (await (await fetch(`${base}/v1/rollouts`)).json()) as { rollouts: Array<{ filter: string; state: string; nodes: { eligible: number } }> };
     expect(all.rollouts[0]).toMatchObject({ filter: "guard", state: "idle", nodes: { eligible: 16 } });
-    const { execFile } = await import("node:child_process");
-    const out = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, [BIN, "rollout", "status", "--admin-address", `127.0.0.1:${app.adminAddress!.port}`], { env: { ...process.env, NO_COLOR: "1" } }, (err, stdout) =>
-        err ? reject(err) : resolve(stdout),
-      ),
-    );
+    const out = await runCli(["rollout", "status", "--admin-address", `127.0.0.1:${app.adminAddress!.port}`]);
     expect(out).toMatch(/^guard idle$/m);
     expect(out).toMatch(/^ {2}stable {5}guard@[0-9a-f]{8} \(settings [0-9a-f]{8}\)$/m);
     expect(out).toMatch(/^ {2}nodes {6}\[-+\] 0\/16 on the candidate, 16 on stable$/m);
