@@ -122,6 +122,8 @@ export interface RunningWasmxds {
   readonly monitor: HealthMonitor;
   readonly signals: SignalHub;
   readonly rollouts: RolloutController;
+  /** Listeners' request and failure counts per filter version (canary analysis). */
+  readonly traffic: TrafficCounts;
   /** Cache-miss NACKs and re-pushes of remote code over ECDS. */
   readonly cacheMisses: CacheMisses;
   /** Rebuilds from the config folder now. */
@@ -331,6 +333,7 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
       monitor: health,
       signals,
       rollouts,
+      traffic,
       cacheMisses: misses,
       reload: () => pipeline.reload(),
       close: async (graceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS) => {

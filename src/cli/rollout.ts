@@ -16,7 +16,7 @@ type Action = (typeof ACTIONS)[number];
 
 const USAGE = `Usage: wasmxds rollout <status|pause|resume|promote|abort> [filter] [options]
 
-  status [filter]   each rollout: step, nodes on each version, ACKs, gate values, bake time left
+  status [filter]   each rollout: step, nodes on each version, ACKs, gate values, canary analysis, bake time left
   pause <filter>    stop the bake clock (nodes keep what they run)
   resume <filter>   restart the bake clock where it stopped
   promote <filter>  move to the next step now
@@ -82,6 +82,12 @@ function render(term: Terminal, s: RolloutStatus): string {
     lines.push(
       `  gates      NACKs ${s.values.nacks}/${g.maxNacks}  crashes ${s.values.crashes}/${g.maxCrashes}  disconnects ${s.values.disconnects}/${g.maxDisconnects}  ACKed ${s.values.acked} (min ${g.minAcked})`,
     );
+  }
+  if (s.analysis) {
+    const a = s.analysis;
+    const color = a.outcome === "fail" ? "red" : a.outcome === "wait" ? "yellow" : a.outcome === "pass" ? "green" : "gray";
+    const label = a.outcome === "wait" ? "undecided (the step waits after its bake)" : a.outcome;
+    lines.push(`  analysis   ${paint(term, color, label)}: ${a.summary}`);
   }
   for (const h of s.history.slice(-3)) lines.push(`  ${paint(term, "gray", new Date(h.at).toISOString().slice(0, 19))} ${h.outcome}: ${h.reason}`);
   return `${lines.join("\n")}\n`;

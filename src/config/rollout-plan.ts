@@ -24,9 +24,27 @@ export interface RolloutGates {
   readonly maxDisconnects: number;
   /** Nodes of the step that must have ACKed the new version before its bake time counts. */
   readonly minAcked: number;
+  /**
+   * Canary analysis (docs/HEALTH.md "Canary analysis"): the candidate's
+   * failure ratio (5xx / completed requests; closed / total connections),
+   * at most this (0..1; 1 = off, the default).
+   */
+  readonly maxFailureRatio: number;
+  /** The candidate's failure ratio minus the stable's on the same listeners, at most this (default 0.01; 1 = off). */
+  readonly maxFailureRatioIncrease: number;
+  /** Requests each side needs before the analysis decides; fewer and the step waits (default 100). */
+  readonly minRequests: number;
 }
 
-export const DEFAULT_GATES: RolloutGates = Object.freeze({ maxNacks: 0, maxCrashes: 0, maxDisconnects: 2, minAcked: 1 });
+export const DEFAULT_GATES: RolloutGates = Object.freeze({
+  maxNacks: 0,
+  maxCrashes: 0,
+  maxDisconnects: 2,
+  minAcked: 1,
+  maxFailureRatio: 1,
+  maxFailureRatioIncrease: 0.01,
+  minRequests: 100,
+});
 
 export interface RolloutPlan {
   readonly steps: readonly RolloutStep[];

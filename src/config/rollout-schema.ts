@@ -6,6 +6,9 @@ import { DEFAULT_GATES, type RolloutPlan } from "./rollout-plan";
 import type { NodeSelector } from "../vocabulary/node-selector";
 import { durationField } from "./fields";
 
+/** A share of requests, 0..1 (canary analysis gates, docs/HEALTH.md). */
+export const ratioField = z.number().min(0, "expected a ratio between 0 and 1").max(1, "expected a ratio between 0 and 1");
+
 const oneOrMany = z.union([z.string(), z.array(z.string()).min(1)]);
 const metaMatch = z.union([
   z.string(),
@@ -46,6 +49,9 @@ export const rolloutSchema = z
         maxCrashes: z.number().int().min(0).optional(),
         maxDisconnects: z.number().int().min(0).optional(),
         minAcked: z.number().int().min(0).optional(),
+        maxFailureRatio: ratioField.optional(),
+        maxFailureRatioIncrease: ratioField.optional(),
+        minRequests: z.number().int().min(1).optional(),
       })
       .optional(),
     onNewVersion: z.enum(["supersede", "queue"]).default("supersede"),

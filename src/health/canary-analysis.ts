@@ -28,7 +28,10 @@
  * the limit), `wait` (fewer than minRequests, or the estimate over the limit
  * but not yet significant: more requests will decide), or `skipped` (off, or
  * no stable requests to compare with). Overall: any fail fails, else any
- * wait waits, else pass; a candidate with no request at all is `no-data`.
+ * wait waits, else pass. With no request counted for either version (no
+ * traffic, or no stats reach wasmxds) the outcome is `no-data`: nothing to
+ * judge and nothing to hold; a candidate with no request while the stable
+ * has some waits like any other candidate short of minRequests.
  */
 
 export const ALPHA = 0.01;
@@ -74,8 +77,9 @@ export interface CanaryAnalysis {
 }
 
 export function analyseCanary(candidate: FailureCounts, stable: FailureCounts, gates: FailureGates): CanaryAnalysis {
-  if (candidate.total <= 0) {
-    return { outcome: "no-data", candidate, stable, checks: [], summary: `no request counted for the candidate yet (stable ${counts(stable)})` };
+  // Nothing counted for either version: no traffic, or no stats reach wasmxds. Nothing to judge, so nothing to hold.
+  if (candidate.total <= 0 && stable.total <= 0) {
+    return { outcome: "no-data", candidate, stable, checks: [], summary: "no request counted for the candidate or the stable version" };
   }
   const checks = [absoluteCheck(candidate, gates), increaseCheck(candidate, stable, gates)];
   const outcome: AnalysisOutcome = checks.some((c) => c.outcome === "fail") ? "fail" : checks.some((c) => c.outcome === "wait") ? "wait" : "pass";

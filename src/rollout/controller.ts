@@ -5,11 +5,15 @@
  * counts once `minAcked` of its nodes ACKed the candidate, and the step is
  * promoted when the bake ends with every gate holding. A failing gate
  * aborts: the candidate is quarantined through the crash-rollback machinery
- * and every node goes back to the stable version. State is persisted, so a
- * restart resumes mid-bake with the same members.
+ * and every node goes back to the stable version. Canary analysis
+ * (analysis.ts) compares the candidate's failure ratio with the stable's in
+ * every step: a breach aborts at once, too few requests hold the step after
+ * its bake. State is persisted, so a restart resumes mid-bake with the same
+ * members.
  */
 import { type BackgroundReport, runInBackground } from "../background";
 import type { EventLog } from "../events/event-log";
+import type { CanaryAnalysis } from "../health/canary-analysis";
 import { type ServedFilter, settingsOf } from "../config/filter-version";
 import type { FilterConfig } from "../config/model";
 import { WasmxdsError } from "../errors";
@@ -19,6 +23,7 @@ import type { StateStore } from "../health/state-store";
 import type { Logger } from "../logger";
 import { type Clock, type TimerHandle, every, realClock } from "../time/clock";
 import type { NodeInfo } from "../vocabulary/node-info";
+import { type FailureComparison, StepAnalysis } from "./analysis";
 import type { RolloutDecision, RolloutMembership, RolloutSplitResult } from "./decisions";
 import { inRollout, membershipOf, topUpPicks } from "./membership";
 import type { RolloutPlan } from "../config/rollout-plan";
@@ -41,6 +46,8 @@ export interface RolloutControllerOptions {
   readonly onChange: () => void;
   /** Treat every plan as one 100% step (the `dev` loop). */
   readonly instant?: boolean;
+  /** Failure counts of filter versions (health/traffic-counts.ts); without it there is no canary analysis. */
+  readonly traffic?: FailureComparison;
   readonly clock?: Clock;
 }
 
@@ -56,11 +63,13 @@ export class RolloutController {
   private readonly clock: Clock;
   private readonly bg: BackgroundReport;
   private timer: TimerHandle | undefined;
+  private readonly analysis: StepAnalysis;
 
   constructor(private readonly o: RolloutControllerOptions) {
     this.clock = o.clock ?? realClock;
     this.now = () => this.clock.now();
     this.bg = { logger: o.logger, events: o.events };
+    this.analysis = new StepAnalysis(o.traffic);
   }
 
   start(intervalMs = 500): void {
@@ -219,7 +228,7 @@ export class RolloutController {
     this.nextStep(filter, filter.rollout, r, a, cause);
   }
 
-  abort(name: string, cause: string, reason = "aborted by an operator"): void {
+  abort(name: string, cause: string, reason = "aborted by an operator", evidence?: Record<string, unknown>): void {
     const { r, a } = this.activeOf(name);
     const written = this.o.versions.quarantine(name, {
       sha256: a.candidate.sha256,
@@ -230,7 +239,15 @@ export class RolloutController {
       signals: [],
     });
     runInBackground(written, `saving the quarantine of ${plugin(name, a.candidate)} (rollout aborted) to the state file`, this.bg);
-    this.finish(name, r, "aborted", reason, true, cause);
+    this.finish(name, r, "aborted", reason, true, cause, evidence);
+  }
+
+  /** The canary analysis of the current step, for status and tests. */
+  stepAnalysis(name: string): CanaryAnalysis | undefined {
+    const r = this.rollouts(name);
+    const filter = this.o.filters().find((f) => f.name === name);
+    if (!r.active || !r.stable || !filter?.rollout) return undefined;
+    return this.analysis.of(name, r.active, r.stable, filter.rollout.gates);
   }
 
   /** Gate values of the current step, for status and tests. */
@@ -295,20 +312,37 @@ export class RolloutController {
       this.abort(name, "rollout gates", `gate failed: ${failed}`);
       return;
     }
+    const analysis = r.stable ? this.analysis.of(name, a, r.stable, gates) : undefined;
+    if (analysis?.outcome === "fail") {
+      this.abort(name, "rollout gates", `canary analysis failed: ${analysis.summary}`, { analysis });
+      return;
+    }
     if (a.pausedBakedMs !== null) return;
     if (a.bakeStartedAt === null) {
       if (g.acked < gates.minAcked) return;
       a = { ...a, bakeStartedAt: this.now() };
       this.save(name, { ...this.rollouts(name), active: a });
     }
-    if (this.now() - (a.bakeStartedAt ?? this.now()) >= step.bakeMs) this.nextStep(filter, plan, this.rollouts(name), a, "rollout gates");
+    if (this.now() - (a.bakeStartedAt ?? this.now()) < step.bakeMs) return;
+    // The bake is over; too few requests (or a ratio over the limit, not yet significant) hold the step.
+    if (analysis?.outcome === "wait") {
+      if (this.analysis.firstWait(name, a)) {
+        this.o.events.add("rollout-waiting", "rollout gates", `rollout of ${plugin(name, a.candidate)} waits at step ${a.step + 1} after its bake: ${analysis.summary}`, {
+          filter: name,
+          step: a.step + 1,
+          analysis,
+        });
+      }
+      return;
+    }
+    this.nextStep(filter, plan, this.rollouts(name), a, "rollout gates", analysis);
   }
 
-  private nextStep(filter: FilterConfig, plan: RolloutPlan, r: FilterRollouts, a: ActiveRollout, cause: string): void {
+  private nextStep(filter: FilterConfig, plan: RolloutPlan, r: FilterRollouts, a: ActiveRollout, cause: string, analysis?: CanaryAnalysis): void {
     const name = filter.name;
     const next = a.step + 1;
     if (next >= plan.steps.length) {
-      this.finish(name, r, "completed", `all ${plan.steps.length} steps passed`, false, cause);
+      this.finish(name, r, "completed", `all ${plan.steps.length} steps passed`, false, cause, analysis && { analysis });
       return;
     }
     const active: ActiveRollout = { ...a, step: next, stepStartedAt: this.now(), bakeStartedAt: null, pausedBakedMs: null, stepDisconnects: 0 };
@@ -316,6 +350,7 @@ export class RolloutController {
     this.o.events.add("rollout-step", cause, `rollout of ${plugin(name, a.candidate)} promoted to step ${next + 1} of ${plan.steps.length}`, {
       filter: name,
       step: next + 1,
+      ...(analysis && { analysis }),
     });
     this.o.onChange();
   }
@@ -337,14 +372,22 @@ export class RolloutController {
     this.o.events.add("rollout-started", cause, `rollout of ${plugin(name, candidate)} started: ${plan.steps.length} step(s)`, { filter: name, sha256: candidate.sha256 });
   }
 
-  private finish(name: string, r: FilterRollouts, outcome: "completed" | "aborted" | "superseded" | "cancelled", reason: string, notify: boolean, cause = "config"): void {
+  private finish(
+    name: string,
+    r: FilterRollouts,
+    outcome: "completed" | "aborted" | "superseded" | "cancelled",
+    reason: string,
+    notify: boolean,
+    cause = "config",
+    evidence?: Record<string, unknown>,
+  ): void {
     const a = r.active;
     if (!a) return;
     const history = [...r.history, { id: a.id, sha256: a.candidate.sha256, outcome, reason, at: this.now() }].slice(-20);
     const completed = outcome === "completed";
     const next: FilterRollouts = { ...r, active: undefined, history, ...(completed && { stable: a.candidate }) };
     this.save(name, next);
-    this.o.events.add(`rollout-${outcome}`, cause, `rollout of ${plugin(name, a.candidate)} ${outcome}: ${reason}`, { filter: name, sha256: a.candidate.sha256 });
+    this.o.events.add(`rollout-${outcome}`, cause, `rollout of ${plugin(name, a.candidate)} ${outcome}: ${reason}`, { filter: name, sha256: a.candidate.sha256, ...evidence });
     if (completed) runInBackground(this.o.versions.markGood(name, a.candidate).written, `saving ${plugin(name, a.candidate)} as known-good to the state file`, this.bg);
     const filter = this.o.filters().find((f) => f.name === name);
     if (completed && r.queued && filter?.rollout) this.begin(name, r.queued, filter.rollout, "queue");

@@ -4,7 +4,8 @@
  */
 import type { FilterConfig } from "../config/model";
 import type { RolloutController } from "./controller";
-import type { RolloutGates, RolloutStep } from "../config/rollout-plan";
+import { DEFAULT_GATES, type RolloutGates, type RolloutStep } from "../config/rollout-plan";
+import type { CanaryAnalysis } from "../health/canary-analysis";
 import type { RolloutHistoryEntry } from "./rollout-state";
 import { describeSelector } from "../vocabulary/node-selector";
 
@@ -24,8 +25,15 @@ export interface RolloutStatus {
   readonly step?: { index: number; of: number; description: string; bakeMs: number; bakeLeftMs: number | null; startedAt: string };
   readonly gates: RolloutGates;
   readonly values?: { nacks: number; crashes: number; disconnects: number; acked: number };
+  /** The current step's canary analysis (counts, ratios, test results); absent without traffic counts. */
+  readonly analysis?: CanaryAnalysis;
   readonly nodes: { eligible: number; onCandidate: number; onStable: number; candidateIds: readonly string[] };
   readonly history: readonly RolloutHistoryEntry[];
+}
+
+function analysisOf(controller: RolloutController, name: string): { analysis?: CanaryAnalysis } {
+  const analysis = controller.stepAnalysis(name);
+  return analysis ? { analysis } : {};
 }
 
 export function describeStep(s: RolloutStep): string {
@@ -66,8 +74,9 @@ export function rolloutStatuses(controller: RolloutController, filters: readonly
               startedAt: new Date(a.stepStartedAt).toISOString(),
             },
           }),
-        gates: plan?.gates ?? { maxNacks: 0, maxCrashes: 0, maxDisconnects: 0, minAcked: 0 },
+        gates: plan?.gates ?? { ...DEFAULT_GATES, maxDisconnects: 0, minAcked: 0 },
         ...(a && { values: controller.gateValues(f.name) }),
+        ...(a && analysisOf(controller, f.name)),
         nodes: {
           eligible: eligible.length,
           onCandidate: members.length,

@@ -32,7 +32,8 @@ describe("canary analysis", () => {
     expect(analyseCanary({ failed: 5, total: 20 }, { failed: 1, total: 1000 }, G).outcome).toBe("wait");
     expect(analyseCanary({ failed: 0, total: 20 }, { failed: 0, total: 1000 }, G).outcome).toBe("wait");
     expect(analyseCanary({ failed: 0, total: 500 }, { failed: 0, total: 50 }, G).outcome).toBe("wait");
-    expect(analyseCanary({ failed: 0, total: 0 }, { failed: 0, total: 1000 }, G).outcome).toBe("no-data");
+    expect(analyseCanary({ failed: 0, total: 0 }, { failed: 0, total: 1000 }, G).outcome).toBe("wait");
+    expect(analyseCanary({ failed: 0, total: 0 }, { failed: 0, total: 0 }, G).outcome).toBe("no-data");
   });
 
   it("over the limit but not significant yet waits for more requests; significant later fails", () => {
