@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/parse";
-import { issues, withFilter } from "./helpers";
+import { issues, withFilter } from "../helpers/config-issues";
 
 const SHA = "a".repeat(64);
 

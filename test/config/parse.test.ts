@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_HEALTH } from "../../src/config/model";
 import { parseConfig } from "../../src/config/parse";
-import { issues, withFilter } from "./helpers";
+import { issues, withFilter } from "../helpers/config-issues";
 
 const SHA = "a".repeat(64);
 

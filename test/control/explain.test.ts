@@ -4,21 +4,19 @@
  * and why: base, selector, rollout step (nodes, selector, percent) and
  * rollout-stable, quarantine fallback, a NACK, a cache-miss re-push attempt.
  */
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main";
-import type { Terminal } from "../../src/cli/output";
 import type { FilterExplanation, NodeExplanation } from "../../src/control/explain";
 import type { RunningWasmxds } from "../../src/main";
 import { TYPE_URLS } from "../../src/vocabulary/type-urls";
 import { AdsClient, type ClientNode } from "../helpers/ads-client";
 import { startTestApp } from "../helpers/app";
+import { memoryTerminal } from "../helpers/terminal";
 import { fixture, variant } from "../helpers/wasm-bytes";
-import { waitFor } from "../sim/helpers/wait";
-import { rolloutYaml, writeVersion } from "../rollout/helpers";
+import { waitFor } from "../helpers/wait";
+import { removeFolder, rolloutYaml, tempConfigFolder, writeVersion } from "../helpers/config-folder";
 
 const cleanup: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -51,10 +49,8 @@ clusters:
 }
 
 async function folder(files: Record<string, Uint8Array | string>): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), "wasmxds-explain-"));
-  await mkdir(join(dir, "modules"));
-  for (const [path, content] of Object.entries(files)) await writeFile(join(dir, path), content);
-  cleanup.push(() => rm(dir, { recursive: true, force: true }));
+  const dir = await tempConfigFolder(files, "wasmxds-explain-");
+  cleanup.push(() => removeFolder(dir));
   return dir;
 }
 
@@ -85,17 +81,6 @@ async function explainFilter(app: RunningWasmxds, id: string, filter: string): P
   return f!;
 }
 
-function terminal(): Terminal & { text: () => { out: string; err: string } } {
-  const chunks = { out: "", err: "" };
-  const sink = (k: "out" | "err") =>
-    new Writable({
-      write(chunk, _enc, cb) {
-        chunks[k] += String(chunk);
-        cb();
-      },
-    });
-  return { out: sink("out"), err: sink("err"), color: false, text: () => chunks };
-}
 
 describe("explain: what a node receives, and why", () => {
   it("base and selector: the folder's version for every node; no filter where the selector leaves the node out", async () => {
@@ -118,13 +103,13 @@ describe("explain: what a node receives, and why", () => {
     expect(edge.reasons).toMatchObject([{ kind: "selector", selector: "cluster=edge" }]);
 
     // The CLI command asks the same route.
-    const term = terminal();
+    const term = memoryTerminal();
     expect(await main(["explain", "core-1", "--admin-address", `127.0.0.1:${app.adminAddress!.port}`], term)).toBe(0);
     expect(term.text().out).toContain("edge-only: no filter");
     expect(term.text().out).toContain("selector the filter's selector (cluster=edge) does not match this node");
     // An unknown node is a 404 naming it, and the CLI says so.
     expect((await fetch(`http://127.0.0.1:${app.adminAddress!.port}/v1/nodes/nobody/explain`)).status).toBe(404);
-    const bad = terminal();
+    const bad = memoryTerminal();
     // The admin client reports an HTTP error as a usage error (exit 2), as for `status` and `rollout`.
     expect(await main(["explain", "nobody", "--admin-address", `127.0.0.1:${app.adminAddress!.port}`], bad)).toBe(2);
     expect(bad.text().err).toContain('no node "nobody" is connected');

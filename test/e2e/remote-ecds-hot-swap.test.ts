@@ -12,8 +12,7 @@
  * cache-miss NACK counted as a bad version (with maxNacks 0 the first swap
  * was rolled back), and nothing was pushed again, so no node ever ran it.
  */
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_CACHE_MISS_LIMITS } from "../../src/health/cache-miss";
@@ -22,28 +21,13 @@ import { FakeClock, SimFleet, type SimNode } from "../../src/sim";
 import { sha256Hex } from "../../src/vocabulary/sha256";
 import { startTestApp } from "../helpers/app";
 import { fixture, variant } from "../helpers/wasm-bytes";
-import { waitFor } from "../sim/helpers/wait";
+import { guardConfig, removeFolder, tempConfigFolder, writeGuard } from "../helpers/config-folder";
+import { waitFor } from "../helpers/wait";
 
 const NODES = 3;
 
 function yaml(configuration = "{}"): string {
-  return `
-filters:
-  - name: guard
-    kind: http
-    module: modules/guard.wasm
-    code: remote
-    discovery: ecds
-    preflight: false
-    configuration: ${configuration}
-    health: { maxNacks: 0, goodAfter: 1s }
-listeners:
-  - name: ingress
-    address: 127.0.0.1:10000
-    http: { filters: [guard], routes: [{ prefix: /, cluster: backend }] }
-clusters:
-  - { name: backend, endpoints: [127.0.0.1:8080] }
-`;
+  return guardConfig(["code: remote", "discovery: ecds", "preflight: false", `configuration: ${configuration}`, "health: { maxNacks: 0, goodAfter: 1s }"]);
 }
 
 const running = (n: SimNode) => n.plugins().find((p) => p.name.startsWith("guard@"))?.runningCodeSha256;
@@ -59,10 +43,7 @@ describe("remote-code ECDS hot swap", () => {
   const v3 = variant(fixture("configure_false"), "v3");
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "wasmxds-remote-ecds-"));
-    await mkdir(join(dir, "modules"));
-    await writeFile(join(dir, "modules/guard.wasm"), v1);
-    await writeFile(join(dir, "wasmxds.yaml"), yaml());
+    dir = await tempConfigFolder({ "modules/guard.wasm": v1, "wasmxds.yaml": yaml() }, "wasmxds-remote-ecds-");
     app = await startTestApp(dir, { clock });
     fleet = new SimFleet({ nodes: NODES, idPrefix: "n", xdsAddress: `127.0.0.1:${app.xdsAddress.port}` });
     await fleet.start();
@@ -71,7 +52,7 @@ describe("remote-code ECDS hot swap", () => {
   afterAll(async () => {
     await fleet?.stop();
     await app?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    if (dir) await removeFolder(dir);
   });
 
   it("starts every node on remote code over ECDS through a cache-miss NACK and a re-push", async () => {
@@ -112,8 +93,7 @@ describe("remote-code ECDS hot swap", () => {
 
   it("treats a NACK with no fetch (the module fails to load from the cache) as a real NACK: quarantine and rollback", async () => {
     const bad = sha256Hex(v3);
-    await writeFile(join(dir, "modules/guard.wasm"), v3);
-    await writeFile(join(dir, "wasmxds.yaml"), yaml('{"ok":false}'));
+    await writeGuard(dir, yaml('{"ok":false}'), v3);
     expect((await app.reload()).ok).toBe(true);
     // Miss, fetch, re-push; then the cached module fails to configure and no fetch follows.
     await waitFor("every node NACKed the re-push", () => fleet.nodes.every((n) => nacksOf(n, bad) >= 2), 15_000);

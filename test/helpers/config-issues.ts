@@ -1,4 +1,4 @@
-/** Helpers for the config tests. */
+/** The issues a config text raises, and a config around one filter: for the config and YAML tests. */
 import { parseConfig } from "../../src/config/parse";
 import { ConfigError } from "../../src/errors";
 

@@ -1,8 +1,13 @@
-/** Starts an XdsServer on a real socket (port 0) for tests. */
+/**
+ * Starts an XdsServer over a SnapshotCache on a real socket (port 0) for
+ * tests of the xDS layer alone (the whole control plane: app.ts). Other
+ * services can share the gRPC server, as on the xDS port in production.
+ */
 import * as grpc from "@grpc/grpc-js";
 import { SnapshotCache, type SnapshotCacheOptions } from "../../src/cache/snapshot-cache";
 import { type BoundGrpcServer, bindGrpcServer, GRPC_SERVER_OPTIONS } from "../../src/net/grpc-server";
 import { memoryLogger } from "../../src/logger";
+import type { Clock } from "../../src/time/clock";
 import { XdsServer } from "../../src/xds/xds-server";
 import type { StreamLimits } from "../../src/xds/sotw-stream";
 
@@ -12,15 +17,26 @@ export interface Harness {
   bound: BoundGrpcServer;
   port: number;
   logger: ReturnType<typeof memoryLogger>;
-  close(): Promise<void>;
+  /** Ends every stream and closes, cutting connections still open after `graceMs` (default 500). */
+  close(graceMs?: number): Promise<void>;
 }
 
-export async function startHarness(opts: SnapshotCacheOptions & { limits?: Partial<StreamLimits> } = {}): Promise<Harness> {
-  const logger = memoryLogger();
-  const cache = new SnapshotCache({ logger, ...opts });
-  const xds = new XdsServer({ cache, logger, limits: opts.limits });
+export interface HarnessOptions extends SnapshotCacheOptions {
+  readonly limits?: Partial<StreamLimits>;
+  readonly clock?: Clock;
+  readonly logger?: ReturnType<typeof memoryLogger>;
+  /** Registers more services on the same gRPC server before it binds. */
+  readonly register?: (server: grpc.Server) => void;
+}
+
+export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
+  const logger = opts.logger ?? memoryLogger();
+  const { limits, clock, register, ...cacheOptions } = opts;
+  const cache = new SnapshotCache({ ...cacheOptions, logger });
+  const xds = new XdsServer({ cache, logger, limits, clock });
   const server = new grpc.Server(GRPC_SERVER_OPTIONS);
   xds.register(server);
+  register?.(server);
   const bound = await bindGrpcServer(server, "127.0.0.1", 0);
   return {
     cache,
@@ -28,9 +44,9 @@ export async function startHarness(opts: SnapshotCacheOptions & { limits?: Parti
     bound,
     port: bound.port,
     logger,
-    close: async () => {
+    close: async (graceMs = 500) => {
       xds.closeAllStreams();
-      await bound.close(500);
+      await bound.close(graceMs);
     },
   };
 }

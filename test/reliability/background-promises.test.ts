@@ -18,8 +18,8 @@ import type { RunningWasmxds } from "../../src/main";
 import { TYPE_URLS } from "../../src/vocabulary/type-urls";
 import { AdsClient } from "../helpers/ads-client";
 import { startTestApp } from "../helpers/app";
-import { guardFolder, removeFolder, setGuard } from "../health/helpers";
-import { waitFor } from "../sim/helpers/wait";
+import { guardFolder, removeFolder, setGuard } from "../helpers/config-folder";
+import { waitFor } from "../helpers/wait";
 
 describe("runInBackground", () => {
   it("logs and records a rejection and a synchronous throw", async () => {

@@ -14,7 +14,7 @@ import { StateStore } from "../../src/health/state-store";
 import { memoryLogger } from "../../src/logger";
 import type { RunningWasmxds } from "../../src/main";
 import { startTestApp } from "../helpers/app";
-import { guardFolder, removeFolder } from "../health/helpers";
+import { guardFolder, removeFolder } from "../helpers/config-folder";
 
 const SHA = "a".repeat(64);
 const SETTINGS = { kind: "http", rootId: "", failurePolicy: "FAIL_RELOAD", code: "inline", discovery: "ecds" };

@@ -15,8 +15,8 @@ import type { RunningWasmxds } from "../../src/main";
 import { SimFleet } from "../../src/sim";
 import { FIXTURES } from "../helpers/wasm-bytes";
 import { startTestApp } from "../helpers/app";
-import { guardFolder, guardYaml, removeFolder, setGuard } from "../health/helpers";
-import { waitFor } from "../sim/helpers/wait";
+import { guardFolder, guardYaml, removeFolder, setGuard } from "../helpers/config-folder";
+import { waitFor } from "../helpers/wait";
 import { sha256Hex } from "../../src/vocabulary/sha256";
 
 const running = (fleet: SimFleet) => fleet.nodes.map((n) => n.plugins().find((p) => p.name.startsWith("guard@"))?.runningCodeSha256);

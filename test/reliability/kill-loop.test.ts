@@ -14,7 +14,6 @@
  * Reproduce a failure with KILL_SEED=<seed>; lengthen with KILL_ROUNDS.
  */
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
@@ -23,52 +22,25 @@ import { SimFleet } from "../../src/sim";
 import { StateStore } from "../../src/health/state-store";
 import { sha256Hex } from "../../src/vocabulary/sha256";
 import { type CliProcess, startCli } from "../helpers/cli-process";
+import { guardConfig } from "../helpers/config-folder";
+import { freePort } from "../helpers/ports";
 import { fixture, variant } from "../helpers/wasm-bytes";
-import { waitFor } from "../sim/helpers/wait";
+import { waitFor } from "../helpers/wait";
 
 const SEED = Number(process.env.KILL_SEED ?? 1128);
 const ROUNDS = Number(process.env.KILL_ROUNDS ?? 6);
 
 function yaml(o: { crashAfter: number; rollout: boolean }): string {
-  return `
-filters:
-  - name: guard
-    kind: http
-    module: modules/guard.wasm
-    rootId: ""
-    code: inline
-    failurePolicy: FAIL_RELOAD
-    reloadBackoff: { base: 10ms }
-    preflight: false
-    configuration: { crashAfter: ${o.crashAfter} }
-    health: { goodAfter: 500ms, window: 30s }
-${
-  o.rollout
-    ? `    rollout:
+  const fields = ["code: inline", "failurePolicy: FAIL_RELOAD", "reloadBackoff: { base: 10ms }", "preflight: false", `configuration: { crashAfter: ${o.crashAfter} }`, "health: { goodAfter: 500ms, window: 30s }"];
+  const rollout = `rollout:
       steps:
         - { nodes: 1, bake: 400ms }
         - { percent: 50, bake: 400ms }
         - { percent: 100 }
-      gates: { maxNacks: 0, maxCrashes: 0, maxDisconnects: 100, minAcked: 1 }`
-    : ""
-}
-listeners:
-  - name: ingress
-    address: 127.0.0.1:10000
-    http: { filters: [guard], routes: [{ prefix: /, cluster: backend }] }
-clusters:
-  - { name: backend, endpoints: [127.0.0.1:8080] }
-`;
+      gates: { maxNacks: 0, maxCrashes: 0, maxDisconnects: 100, minAcked: 1 }`;
+  return guardConfig(o.rollout ? [...fields, rollout] : fields);
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface FilterView {
   current?: { sha256: string };

@@ -17,9 +17,9 @@ import { TYPE_URLS } from "../../src/vocabulary/type-urls";
 import { METRICS_SERVICE_PATH, SimFleet } from "../../src/sim";
 import { AdsClient } from "../helpers/ads-client";
 import { startTestApp } from "../helpers/app";
-import { guardFolder, guardYaml, removeFolder, setGuard } from "../health/helpers";
+import { guardFolder, guardYaml, removeFolder, setGuard } from "../helpers/config-folder";
 import { openRawStream } from "../health/ingest-harness";
-import { waitFor } from "../sim/helpers/wait";
+import { waitFor } from "../helpers/wait";
 
 const counter = (name: string, value: number) => ({ name, type: "COUNTER", metric: [{ counter: { value }, timestamp_ms: 1 }] });
 

@@ -8,16 +8,16 @@
 import * as grpc from "@grpc/grpc-js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Snapshot } from "../../src/cache/snapshot";
-import { SnapshotCache } from "../../src/cache/snapshot-cache";
+import type { SnapshotCache } from "../../src/cache/snapshot-cache";
 import type { DiscoveryResponse__Output } from "../../src/generated/envoy/service/discovery/v3/DiscoveryResponse";
 import { memoryLogger } from "../../src/logger";
-import { type BoundGrpcServer, GRPC_SERVER_OPTIONS, bindGrpcServer } from "../../src/net/grpc-server";
 import { decodeMessage, encodeMessage } from "../../src/proto/registry";
 import { TYPE_URLS } from "../../src/vocabulary/type-urls";
 import { FakeClock } from "../../src/time/fake-clock";
-import { RESET_AFTER_FAIL_MS, XdsServer } from "../../src/xds/xds-server";
+import { RESET_AFTER_FAIL_MS, type XdsServer } from "../../src/xds/xds-server";
 import { AdsClient } from "../helpers/ads-client";
 import { basicInput, extensionConfig } from "../helpers/snapshots";
+import { type Harness, startHarness } from "../helpers/xds-harness";
 
 const ECDS = TYPE_URLS.extensionConfig;
 const ADS_PATH = "/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources";
@@ -57,25 +57,21 @@ class SlowClient {
 const bigModule = (i: number) => `${i}:`.padEnd(250_000, "w");
 
 let clock: FakeClock;
+let h: Harness;
 let cache: SnapshotCache;
 let xds: XdsServer;
-let bound: BoundGrpcServer;
 let logger: ReturnType<typeof memoryLogger>;
 const cleanup: Array<() => void> = [];
 
 beforeEach(async () => {
   clock = new FakeClock();
   logger = memoryLogger("info");
-  cache = new SnapshotCache({ logger });
-  xds = new XdsServer({ cache, logger, clock, limits: { maxBufferedBytes: CAP, blockedTimeoutMs: TIMEOUT } });
-  const server = new grpc.Server(GRPC_SERVER_OPTIONS);
-  xds.register(server);
-  bound = await bindGrpcServer(server, "127.0.0.1", 0);
+  h = await startHarness({ logger, clock, limits: { maxBufferedBytes: CAP, blockedTimeoutMs: TIMEOUT } });
+  ({ cache, xds } = h);
 });
 afterEach(async () => {
   for (const c of cleanup.splice(0)) c();
-  xds.closeAllStreams();
-  await bound.close(100);
+  await h.close(100);
 });
 
 function publish(i: number): void {
@@ -88,14 +84,14 @@ const slowStream = (id: string) => xds.streamStatuses().find((s) => s.node?.id =
 describe("a client that does not read", () => {
   it("is written at most the cap while 100 versions of a 250 KB module go out; an honest client gets all 100; the slow one then gets the newest only", async () => {
     publish(0);
-    const honest = new AdsClient(bound.port, { id: "honest" });
+    const honest = new AdsClient(h.port, { id: "honest" });
     cleanup.push(() => honest.cancel());
     honest.request({ typeUrl: ECDS, names: ["f1"] });
     let last = await honest.next(ECDS);
     honest.ack(last, ["f1"]);
     const versions = [last.version_info];
 
-    const slow = new SlowClient(bound.port, "slow");
+    const slow = new SlowClient(h.port, "slow");
     cleanup.push(() => slow.close());
     await expect.poll(() => slowStream("slow")?.types[0]?.sent).toBeTruthy();
     let slowPushes = 0;
@@ -127,7 +123,7 @@ describe("a client that does not read", () => {
 
   it("is closed with RESOURCE_EXHAUSTED naming the limit after blockedTimeoutMs, and reset if it still does not read", async () => {
     publish(0);
-    const slow = new SlowClient(bound.port, "slow");
+    const slow = new SlowClient(h.port, "slow");
     cleanup.push(() => slow.close());
     await expect.poll(() => slowStream("slow")?.types[0]?.sent).toBeTruthy();
     for (let i = 1; i <= 40 && slowStream("slow")?.blockedSince === undefined; i++) {
@@ -152,7 +148,7 @@ describe("a client that does not read", () => {
 
   it("a client that reads late, before the reset, gets the status that names the limit", async () => {
     publish(0);
-    const slow = new SlowClient(bound.port, "slow");
+    const slow = new SlowClient(h.port, "slow");
     cleanup.push(() => slow.close());
     await expect.poll(() => slowStream("slow")?.types[0]?.sent).toBeTruthy();
     for (let i = 1; i <= 40 && slowStream("slow")?.blockedSince === undefined; i++) {

@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/parse";
 import { MAX_YAML_DEPTH } from "../../src/config/yaml-limits";
 import { ConfigError } from "../../src/errors";
-import { issues, withFilter } from "../config/helpers";
+import { issues, withFilter } from "../helpers/config-issues";
 
 function rejection(text: string): string {
   const found = issues(text).join("\n");

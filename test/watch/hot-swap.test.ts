@@ -10,11 +10,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { PublisherEvent } from "../../src/control/publisher";
-import { memoryLogger } from "../../src/logger";
-import { type RunningWasmxds, startWasmxds } from "../../src/main";
+import type { RunningWasmxds } from "../../src/main";
 import { sha256Hex } from "../../src/vocabulary/sha256";
 import { TYPE_URLS } from "../../src/vocabulary/type-urls";
 import { AdsClient } from "../helpers/ads-client";
+import { startTestApp } from "../helpers/app";
 import { EXAMPLE_CONFIG, fixture, variant } from "../helpers/wasm-bytes";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -30,15 +30,7 @@ describe("watch mode", () => {
     dir = mkdtempSync(join(tmpdir(), "wasmxds-watch-"));
     cpSync(EXAMPLE_CONFIG, dir, { recursive: true });
     events = [];
-    app = await startWasmxds({
-      configDir: dir,
-      xdsAddress: { host: "127.0.0.1", port: 0 },
-      modulesAddress: { host: "127.0.0.1", port: 0 },
-      adminAddress: null,
-      watch: true,
-      logger: memoryLogger(),
-      watchTiming: { stabilityMs: 60, debounceMs: 20 },
-    });
+    app = await startTestApp(dir, { adminAddress: null, watch: true, watchTiming: { stabilityMs: 60, debounceMs: 20 } });
     app.publisher.events.on((e) => events.push(e));
   });
 
