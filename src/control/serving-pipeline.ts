@@ -121,6 +121,11 @@ export class ServingPipeline {
     return this.published?.loaded.config.filters.find((f) => f.name === name);
   }
 
+  /** A served listener's filter names, in order (access log signals name their listener). */
+  listenerFilters(name: string): readonly string[] | undefined {
+    return this.published?.loaded.config.listeners.find((l) => l.name === name)?.filters;
+  }
+
   /** What a node runs: each filter's version key, the rollout candidate's where the node is in the rollout. */
   nodeVersions(nodeId: string): Map<string, string> {
     const p = this.published;

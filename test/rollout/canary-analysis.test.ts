@@ -9,6 +9,8 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import type { RunningWasmxds } from "../../src/main";
+import type { FakeClock } from "../../src/time/fake-clock";
+import { advanceUntil, testClock } from "../helpers/clock";
 import type { SimFleet } from "../../src/sim";
 import { rolloutStatuses } from "../../src/rollout/status";
 import { waitFor } from "../sim/helpers/wait";
@@ -22,11 +24,11 @@ interface Setup {
   fleet: SimFleet;
 }
 
-async function setUp(steps: string, stable: { module: string; configuration: string }, rps: number): Promise<Setup & { v1: string }> {
+async function setUp(steps: string, stable: { module: string; configuration: string }, rps: number, clock?: FakeClock): Promise<Setup & { v1: string }> {
   const yaml = rolloutYaml({ steps, gates: GATES, configuration: stable.configuration });
   const { dir } = await makeFolder(yaml);
   const v1 = await writeVersion(dir, "v1", yaml, stable.module);
-  const app = await startApp(dir);
+  const app = await startApp(dir, clock && { clock });
   const fleet = await startFleet(app.xdsAddress.port, 6, { traffic: { rps }, metricsService: { flushIntervalMs: 250 } });
   await waitFor("everyone on v1", () => fleet.nodes.every((n) => runningGuard(n) === v1));
   // A fleet that has been serving: the stable version's requests are counted before the rollout starts.
@@ -88,15 +90,22 @@ describe("canary analysis in rollouts", () => {
   it("holds a step with too few requests after its bake, reported undecided", async () => {
     const steps = `        - { nodes: 1, bake: 500ms }
         - { percent: 100 }`;
-    const setup = await setUp(steps, { module: "good_http", configuration: "{}" }, 4);
+    const clock = testClock();
+    const setup = await setUp(steps, { module: "good_http", configuration: "{}" }, 4, clock);
     s = setup;
-    await writeVersion(setup.dir, "v2", rolloutYaml({ steps, gates: GATES }));
+    const v2 = await writeVersion(setup.dir, "v2", rolloutYaml({ steps, gates: GATES }));
     expect((await setup.app.reload()).ok).toBe(true);
-    const waiting = await waitFor("waiting", () => setup.app.events.list({ types: ["rollout-waiting"] })[0], 15_000);
+    // The fake clock stands still until the canary's stats after the push (VM creations, first requests) are in:
+    // a VM creation read more than 10 s of fake time after the push would count as a crash.
+    const canary = await advanceUntil(clock, "canary on v2", () => setup.fleet.nodes.find((n) => runningGuard(n) === v2), { stepMs: 100 });
+    const key = setup.app.pipeline.nodeVersions(canary.id).get("guard") ?? "";
+    await waitFor("canary requests counted", () => setup.app.traffic.counts("guard", key, 0).total > 0, 15_000);
+    const waiting = await advanceUntil(clock, "waiting", () => setup.app.events.list({ types: ["rollout-waiting"] })[0]);
     expect(waiting.message).toMatch(/waits at step 1 after its bake: candidate \d+\/\d+ failed/);
     expect(waiting.message).toMatch(/of 100 requests each/);
-    // Well past the bake: still at step 1, and the status says why.
-    await new Promise((r) => setTimeout(r, 1500));
+    // A minute past the bake (fake time): still at step 1, and the status says why.
+    const until = clock.now() + 60_000;
+    await advanceUntil(clock, "a minute", () => clock.now() >= until);
     const st = status(setup.app);
     expect(st?.step?.index).toBe(1);
     expect(st?.step?.bakeLeftMs).toBe(0);
