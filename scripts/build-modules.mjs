@@ -12,7 +12,7 @@
 // temporary directory and a module is copied to its output only when it
 // compiled. Prints one line per module built; if any build fails, prints
 // asc's output for it and exits 1. The same sources always give the same bytes
-// (test/modules.test.ts checks the committed binaries against a rebuild).
+// (test/modules-src/modules.test.ts checks the committed binaries against a rebuild).
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";

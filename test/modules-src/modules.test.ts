@@ -36,7 +36,7 @@ interface WasmApi {
 }
 const Wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
-const repo = resolve(import.meta.dirname, "..");
+const repo = resolve(import.meta.dirname, "../..");
 const OUT_DIRS = { examples: "config/modules", fixtures: "test/fixtures/modules" } as const;
 
 interface ModuleEntry {
