@@ -76,6 +76,12 @@ export interface ClientStreamSpec<M extends Identified> {
   readonly counters: StreamCounters;
   /** Open streams, each as the function that ends it with OK (for shutdown). */
   readonly open: Set<() => void>;
+  /**
+   * Whether to decode and handle a later message of an identified stream, by
+   * its size (per-node rate limits); a message not admitted is dropped
+   * undecoded and the stream goes on. Unset: every message is handled.
+   */
+  admit?(node: NodeInfo, bytes: number): boolean;
   /** Handles one message of an identified stream; throws StreamRejection to end the stream. */
   onMessage(node: NodeInfo, message: M): void;
   /** The stream ended, for whatever reason (node undefined if it never identified itself). */
@@ -117,6 +123,7 @@ export function serveClientStream<M extends Identified>(
     if (bytes.length > spec.maxMessageBytes) {
       throw new StreamRejection(grpc.status.RESOURCE_EXHAUSTED, `${what} of ${bytes.length} bytes is over the limit of ${spec.maxMessageBytes} bytes`);
     }
+    if (node && spec.admit && !spec.admit(node, bytes.length)) return;
     let message: M;
     try {
       message = decodeMessage<M>(spec.requestType, bytes);

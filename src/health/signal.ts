@@ -22,6 +22,8 @@ export type SignalKind =
   | "ecds_config_fail"
   /** An access log entry with response_code_details wasm_fail_stream: a failed filter answered 503. */
   | "wasm_fail_stream"
+  /** A TCP access log entry of a connection closed before reaching upstream, on a wasmxds listener: a failed network filter. */
+  | "wasm_fail_connection"
   /** A NACK of a version that carries this filter. */
   | "nack";
 
@@ -36,6 +38,8 @@ export interface HealthSignal {
   readonly plugin?: string;
   /** The ECDS resource / filter name when the stat names one (config_fail). */
   readonly filter?: string;
+  /** The listener the evidence came from (access logs wasmxds wired: log_name wasmxds/<listener>). */
+  readonly listener?: string;
   /** The full stat name or other evidence, for the event log. */
   readonly evidence: string;
   readonly source: SignalSource;

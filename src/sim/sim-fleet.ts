@@ -32,6 +32,8 @@ export interface SimFleetOptions {
   readonly traffic?: TrafficOptions;
   readonly wasm?: boolean;
   readonly initialFetchTimeoutMs?: number;
+  /** The bootstrap's control-plane cluster (default xds_cluster): served access logs to it reach the xDS address. */
+  readonly controlPlaneCluster?: string;
   /** Overrides for node `index` (applied over the fleet-wide options). */
   readonly perNode?: (index: number) => Partial<SimNodeOptions>;
   readonly clock?: Clock;
@@ -62,6 +64,7 @@ export class SimFleet {
         traffic: o.traffic,
         wasm: o.wasm,
         initialFetchTimeoutMs: o.initialFetchTimeoutMs,
+        controlPlaneCluster: o.controlPlaneCluster,
         clock: o.clock,
         random: o.random,
         logger: o.logger,

@@ -225,7 +225,8 @@ export class SimNode {
   private pick(kind: (l: ListenerSpec) => boolean, name?: string): ListenerSpec | undefined {
     const candidates = this.config.listeners.active().filter((l) => (name ? l.name === name : kind(l)));
     if (candidates.length === 0) return undefined;
-    return candidates[this.roundRobin++ % candidates.length];
+    // A named listener takes no turn: synthetic traffic picks, then sends by name.
+    return name ? candidates[0] : candidates[this.roundRobin++ % candidates.length];
   }
 
   private sendTraffic(): void {

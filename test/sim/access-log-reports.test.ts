@@ -24,7 +24,7 @@ import { memoryLogger } from "../../src/logger";
 import { bindGrpcServer, type BoundGrpcServer, GRPC_SERVER_OPTIONS } from "../../src/net/grpc-server";
 import { decodeMessage, encodeMessage } from "../../src/proto/registry";
 import { buildResources } from "../../src/resources/build";
-import { SimNode } from "../../src/sim";
+import { FakeClock, SimNode } from "../../src/sim";
 import { readAccessLogs, evaluateFilter } from "../../src/sim/config/access-log-spec";
 import { sha256Hex } from "../../src/vocabulary/sha256";
 import { XdsServer } from "../../src/xds/xds-server";
@@ -140,6 +140,20 @@ describe("access logs in the simulator", () => {
     node.sendHttp({}, "web");
     expect(node.flushAccessLogs()).toBe(0);
     expect(node.stats.get("access_logs.grpc_access_log.logs_dropped")).toBe(1);
+  });
+
+  it("spreads synthetic traffic over HTTP and TCP listeners alike (regression: sending by name took a second turn, so with one of each every tick hit the same listener)", async () => {
+    const clock = new FakeClock();
+    const node = new SimNode({ id: "edge-4", xdsAddress: `127.0.0.1:${bound.port}`, clock, random: () => 0, traffic: { rps: 10 } });
+    nodes.push(node);
+    await node.start();
+    await waitFor("LIVE", () => node.serverState === "LIVE" && node.listeners().every((l) => l.state === "active"));
+    await clock.advance(1000);
+    const http = node.stats.get("http.web.downstream_rq_total") ?? 0;
+    const tcp = node.stats.get("tcp.raw.downstream_cx_total") ?? 0;
+    // Phase 0: ticks at 0, 100, ..., 1000 ms.
+    expect(http + tcp).toBe(11);
+    expect(Math.abs(http - tcp)).toBeLessThanOrEqual(1);
   });
 
   it("evaluates the served filter: 5xx and local-reply flags pass, a 403 or 404 without a flag does not", () => {
