@@ -20,7 +20,7 @@ import { sha256Hex } from "../../src/vocabulary/sha256";
 import type { XdsEvent } from "../../src/xds/events";
 import { startTestApp } from "../helpers/app";
 import { fixture, variant } from "../helpers/wasm-bytes";
-import { waitFor } from "../sim/helpers/wait";
+import { waitFor } from "../helpers/wait";
 
 function yaml(guardConfiguration: string, tagValue: string): string {
   return `

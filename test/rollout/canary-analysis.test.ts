@@ -13,8 +13,10 @@ import type { FakeClock } from "../../src/time/fake-clock";
 import { advanceUntil, testClock } from "../helpers/clock";
 import type { SimFleet } from "../../src/sim";
 import { rolloutStatuses } from "../../src/rollout/status";
-import { waitFor } from "../sim/helpers/wait";
-import { cleanup, makeFolder, rolloutYaml, runningGuard, startApp, startFleet, writeVersion } from "./helpers";
+import { waitFor } from "../helpers/wait";
+import { startTestApp } from "../helpers/app";
+import { makeFolder, rolloutYaml, writeVersion } from "../helpers/config-folder";
+import { cleanup, runningGuard, startFleet } from "../helpers/fleet";
 
 const GATES = "{ maxNacks: 0, maxCrashes: 0, maxDisconnects: 2, minAcked: 1, minRequests: 100, maxFailureRatioIncrease: 0.01 }";
 
@@ -28,7 +30,7 @@ async function setUp(steps: string, stable: { module: string; configuration: str
   const yaml = rolloutYaml({ steps, gates: GATES, configuration: stable.configuration });
   const { dir } = await makeFolder(yaml);
   const v1 = await writeVersion(dir, "v1", yaml, stable.module);
-  const app = await startApp(dir, clock && { clock });
+  const app = await startTestApp(dir, clock && { clock });
   const fleet = await startFleet(app.xdsAddress.port, 6, { traffic: { rps }, metricsService: { flushIntervalMs: 250 } });
   await waitFor("everyone on v1", () => fleet.nodes.every((n) => runningGuard(n) === v1));
   // A fleet that has been serving: the stable version's requests are counted before the rollout starts.

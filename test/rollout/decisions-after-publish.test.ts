@@ -11,7 +11,8 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { RunningWasmxds } from "../../src/main";
 import { fixture, variant } from "../helpers/wasm-bytes";
-import { makeFolder, rolloutYaml, startApp } from "./helpers";
+import { startTestApp } from "../helpers/app";
+import { makeFolder, rolloutYaml } from "../helpers/config-folder";
 import { writeFile } from "node:fs/promises";
 
 const steps = `        - { nodes: 1, bake: 1h }
@@ -35,7 +36,7 @@ describe("rollout decisions", () => {
     const big = `  - { name: big, kind: http, module: modules/big.wasm, rootId: "", code: inline, preflight: false }\nlisteners:`;
     const yaml = rolloutYaml({ steps }).replace("listeners:", big).replace("filters: [guard]", "filters: [guard, big]");
     await writeFile(join(dir, "wasmxds.yaml"), `${yaml}server:\n  maxInlineBytes: ${v1Size + 100}\n`);
-    app = await startApp(dir);
+    app = await startTestApp(dir);
     expect(app.rollouts.rollouts("guard").stable?.sha256).toBe(folder.v1);
 
     // One edit: guard's v2 (the split decides to start its rollout) and a module of "big" over the inline limit (the build refuses it).

@@ -15,8 +15,10 @@ import type { RunningWasmxds } from "../../src/main";
 import type { SimFleet } from "../../src/sim";
 import type { FakeClock } from "../../src/time/fake-clock";
 import { advanceUntil, testClock } from "../helpers/clock";
-import { waitFor } from "../sim/helpers/wait";
-import { cleanup, makeFolder, rolloutYaml, runningGuard, startApp, startFleet, writeVersion } from "./helpers";
+import { waitFor } from "../helpers/wait";
+import { startTestApp } from "../helpers/app";
+import { makeFolder, rolloutYaml, writeVersion } from "../helpers/config-folder";
+import { cleanup, runningGuard, startFleet } from "../helpers/fleet";
 
 const STEPS = `        - { nodes: 1, bake: 200ms }
         - { percent: 100 }`;
@@ -31,7 +33,7 @@ describe("rollout of remote code over ECDS", () => {
   beforeAll(async () => {
     ({ dir } = await makeFolder(remote(rolloutYaml({ steps: STEPS }))));
     clock = testClock();
-    app = await startApp(dir, { clock });
+    app = await startTestApp(dir, { clock });
     fleet = await startFleet(app.xdsAddress.port, 4);
   });
   afterAll(() => cleanup(fleet, app, dir));

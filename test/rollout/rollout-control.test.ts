@@ -11,8 +11,10 @@ import { SimNode, type SimFleet } from "../../src/sim";
 import { inRollout } from "../../src/rollout/membership";
 import type { FakeClock } from "../../src/time/fake-clock";
 import { advanceUntil, testClock } from "../helpers/clock";
-import { waitFor } from "../sim/helpers/wait";
-import { cleanup, makeFolder, rolloutYaml, runningGuard, startApp, startFleet, writeVersion } from "./helpers";
+import { waitFor } from "../helpers/wait";
+import { startTestApp } from "../helpers/app";
+import { makeFolder, rolloutYaml, writeVersion } from "../helpers/config-folder";
+import { cleanup, runningGuard, startFleet } from "../helpers/fleet";
 
 const SLOW_STEPS = `        - { nodes: 2, bake: 4s }
         - { percent: 50, bake: 60s }
@@ -32,7 +34,7 @@ describe("rollout control", () => {
   beforeAll(async () => {
     ({ dir } = await makeFolder(rolloutYaml({ steps: SLOW_STEPS })));
     clock = testClock();
-    app = await startApp(dir, { clock });
+    app = await startTestApp(dir, { clock });
     port = app.xdsAddress.port;
     fleet = await startFleet(port);
     v2 = await writeVersion(dir, "v2", rolloutYaml({ steps: SLOW_STEPS }));
@@ -49,7 +51,7 @@ describe("rollout control", () => {
     const members = fleet.nodes.filter((n) => runningGuard(n) === v2).map((n) => n.id);
     expect(members).toHaveLength(2);
     await app.close();
-    app = await startApp(dir, { clock, xdsAddress: { host: "127.0.0.1", port } });
+    app = await startTestApp(dir, { clock, xdsAddress: { host: "127.0.0.1", port } });
     const after = active()!;
     expect(after.step).toBe(0);
     expect(after.picks).toEqual(before.picks);

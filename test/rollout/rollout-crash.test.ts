@@ -6,8 +6,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningWasmxds } from "../../src/main";
 import type { SimFleet } from "../../src/sim";
-import { waitFor } from "../sim/helpers/wait";
-import { cleanup, makeFolder, rolloutYaml, runningGuard, startApp, startFleet, writeVersion } from "./helpers";
+import { waitFor } from "../helpers/wait";
+import { startTestApp } from "../helpers/app";
+import { makeFolder, rolloutYaml, writeVersion } from "../helpers/config-folder";
+import { cleanup, runningGuard, startFleet } from "../helpers/fleet";
 
 const STEPS = `        - { nodes: 1, bake: 20s }
         - { percent: 100 }`;
@@ -20,7 +22,7 @@ describe("rollout crash gate", () => {
 
   beforeAll(async () => {
     ({ dir, v1 } = await makeFolder(rolloutYaml({ steps: STEPS })));
-    app = await startApp(dir);
+    app = await startTestApp(dir);
     fleet = await startFleet(app.xdsAddress.port, 8, { traffic: { rps: 40 }, metricsService: { flushIntervalMs: 250 } });
   });
   afterAll(() => cleanup(fleet, app, dir));

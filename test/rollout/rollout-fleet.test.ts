@@ -11,8 +11,10 @@ import type { SimFleet } from "../../src/sim";
 import type { FakeClock } from "../../src/time/fake-clock";
 import { runCli } from "../helpers/cli-process";
 import { advanceUntil, testClock } from "../helpers/clock";
-import { waitFor } from "../sim/helpers/wait";
-import { FAST_STEPS, cleanup, makeFolder, rolloutYaml, runningGuard, startApp, startFleet, writeVersion } from "./helpers";
+import { waitFor } from "../helpers/wait";
+import { startTestApp } from "../helpers/app";
+import { FAST_STEPS, makeFolder, rolloutYaml, writeVersion } from "../helpers/config-folder";
+import { cleanup, runningGuard, startFleet } from "../helpers/fleet";
 
 describe("fleet rollout", () => {
   let dir: string;
@@ -27,7 +29,7 @@ describe("fleet rollout", () => {
   beforeAll(async () => {
     ({ dir, v1 } = await makeFolder(rolloutYaml({ steps: FAST_STEPS })));
     clock = testClock();
-    app = await startApp(dir, { clock });
+    app = await startTestApp(dir, { clock });
     fleet = await startFleet(app.xdsAddress.port);
   });
   afterAll(() => cleanup(fleet, app, dir));
