@@ -9,8 +9,8 @@ import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ACCESS_LOG_SERVICE_PATH } from "../../src/health/access-log-service";
 import { FakeClock, type HttpOutcome, SimNode } from "../../src/sim";
-import { waitFor } from "../sim/helpers/wait";
-import { type IngestHarness, openRawStream, settle, startIngestHarness, wasmSnapshot } from "./ingest-harness";
+import { waitFor } from "../helpers/wait";
+import { type IngestHarness, openRawStream, settle, startIngestHarness, wasmSnapshot } from "../helpers/ingest-harness";
 
 const MESSAGE = "envoy.service.accesslog.v3.StreamAccessLogsMessage";
 const open = (h: IngestHarness) => openRawStream(h.address, ACCESS_LOG_SERVICE_PATH, MESSAGE);

@@ -21,8 +21,9 @@ import { AdminStatsPoller } from "../../src/health/admin-poller";
 import { memoryLogger } from "../../src/logger";
 import { FakeClock, SimNode } from "../../src/sim";
 import type { NodeInfo } from "../../src/vocabulary/node-info";
-import { waitFor } from "../sim/helpers/wait";
-import { type IngestHarness, settle, startIngestHarness, tally, wasmSnapshot } from "./ingest-harness";
+import { freePort } from "../helpers/ports";
+import { waitFor } from "../helpers/wait";
+import { type IngestHarness, settle, startIngestHarness, tally, wasmSnapshot } from "../helpers/ingest-harness";
 
 const PLUGIN = "f1@0123abcd";
 const PULL_FAILED = "could not pull admin stats; retrying next interval";
@@ -49,12 +50,6 @@ async function closeServer(server: Server): Promise<void> {
   await new Promise((resolve) => server.close(resolve));
 }
 
-/** A port nothing listens on (bound, then released). */
-async function freePort(): Promise<number> {
-  const { server, port } = await listen(() => {});
-  await closeServer(server);
-  return port;
-}
 
 describe("admin stats poller", () => {
   let h: IngestHarness;

@@ -21,8 +21,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeClock, SimNode } from "../../src/sim";
-import { waitFor } from "../sim/helpers/wait";
-import { type IngestHarness, settle, startIngestHarness, tally, wasmSnapshot } from "./ingest-harness";
+import { waitFor } from "../helpers/wait";
+import { type IngestHarness, settle, startIngestHarness, tally, wasmSnapshot } from "../helpers/ingest-harness";
 
 const PLUGIN = "f1@0123abcd";
 

@@ -8,8 +8,8 @@
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { METRICS_SERVICE_PATH } from "../../src/health/metrics-service";
-import { waitFor } from "../sim/helpers/wait";
-import { type IngestHarness, openRawStream, settle, startIngestHarness, tally } from "./ingest-harness";
+import { waitFor } from "../helpers/wait";
+import { type IngestHarness, openRawStream, settle, startIngestHarness, tally } from "../helpers/ingest-harness";
 
 const MESSAGE = "envoy.service.metrics.v3.StreamMetricsMessage";
 const P = "p@0123abcd";

@@ -6,21 +6,13 @@
  * from each node's admin endpoint), and the version is rolled back within
  * seconds, module and settings, on every node.
  */
-import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import type { RunningWasmxds } from "../../src/main";
 import { SimFleet, type SimFleetOptions } from "../../src/sim";
-import { waitFor } from "../sim/helpers/wait";
-import { guardFolder, removeFolder, setGuard, startGuarded } from "./helpers";
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from "../helpers/ports";
+import { waitFor } from "../helpers/wait";
+import { startTestApp } from "../helpers/app";
+import { guardFolder, removeFolder, setGuard } from "../helpers/config-folder";
 
 describe("rollback of a version that crashes in production", () => {
   let dir: string | undefined;
@@ -38,7 +30,7 @@ describe("rollback of a version that crashes in production", () => {
 
   async function scenario(fleetOptions: (port: number) => Promise<Partial<SimFleetOptions>>) {
     dir = await guardFolder({ module: "good_http", extra: "    smokeTest: true", goodAfter: "30s" });
-    app = await startGuarded(dir, { statsPullIntervalMs: 200 });
+    app = await startTestApp(dir, { statsPullIntervalMs: 200 });
     const good = app.publisher.published!.modules.get("guard")!;
     fleet = new SimFleet({ nodes: 3, idPrefix: "c", xdsAddress: `127.0.0.1:${app.xdsAddress.port}`, traffic: { rps: 40 }, ...(await fleetOptions(app.xdsAddress.port)) });
     await fleet.start();

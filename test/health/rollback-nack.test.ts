@@ -8,8 +8,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningWasmxds } from "../../src/main";
 import { SimFleet } from "../../src/sim";
-import { waitFor } from "../sim/helpers/wait";
-import { guardFolder, removeFolder, setGuard, startGuarded } from "./helpers";
+import { waitFor } from "../helpers/wait";
+import { startTestApp } from "../helpers/app";
+import { guardFolder, removeFolder, setGuard } from "../helpers/config-folder";
 
 describe("rollback on NACK", () => {
   let dir: string;
@@ -20,7 +21,7 @@ describe("rollback on NACK", () => {
 
   beforeAll(async () => {
     dir = await guardFolder({ module: "good_http", extra: "    preflight: false" });
-    app = await startGuarded(dir);
+    app = await startTestApp(dir);
     good = app.publisher.published!.modules.get("guard")!;
     fleet = new SimFleet({ nodes: 3, idPrefix: "n", xdsAddress: `127.0.0.1:${app.xdsAddress.port}` });
     await fleet.start();
@@ -80,7 +81,7 @@ describe("rollback on NACK", () => {
     const port = app.xdsAddress.port;
     await app.close();
     // Same port: the fleet reconnects as Envoys would to a restarted control plane.
-    app = await startGuarded(dir, { xdsAddress: { host: "127.0.0.1", port } });
+    app = await startTestApp(dir, { xdsAddress: { host: "127.0.0.1", port } });
     expect(app.versions.quarantined("guard").map((q) => q.sha256)).toEqual([bad]);
     expect(app.publisher.published!.modules.get("guard")).toBe(good);
     await waitFor("fleet reconnected", () => app.xds.streamStatuses().length === 3, 15_000);

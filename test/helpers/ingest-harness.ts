@@ -1,19 +1,19 @@
 /**
- * For the ingest tests: the project's XdsServer + SnapshotCache, the
- * metrics service and the access log service on one gRPC server bound to
+ * For the ingest tests: the xDS harness (xds-harness.ts) with the
+ * metrics service and the access log service on its gRPC server, bound to
  * port 0 (as on the xDS port in production), signals collected from the
  * hub, raw @grpc/grpc-js client streams, and snapshots running real modules.
  */
 import * as grpc from "@grpc/grpc-js";
 import { Snapshot } from "../../src/cache/snapshot";
-import { SnapshotCache } from "../../src/cache/snapshot-cache";
+import type { SnapshotCache } from "../../src/cache/snapshot-cache";
 import { AccessLogIngest, type AccessLogLimits } from "../../src/health/access-log-service";
 import { MetricsServiceIngest, type MetricsServiceIngestOptions } from "../../src/health/metrics-service";
 import { type HealthSignal, SignalHub } from "../../src/health/signal";
 import { memoryLogger } from "../../src/logger";
-import { type BoundGrpcServer, bindGrpcServer, GRPC_SERVER_OPTIONS } from "../../src/net/grpc-server";
 import { encodeMessage } from "../../src/proto/registry";
-import { XdsServer } from "../../src/xds/xds-server";
+import type { XdsServer } from "../../src/xds/xds-server";
+import { startHarness } from "./xds-harness";
 import { ecds, httpListener, moduleBytes, type ModuleName, type Res, routeConfig, staticCluster, TYPE_URLS, wasmAny } from "../sim/helpers/fixtures";
 
 export interface IngestHarness {
@@ -35,32 +35,19 @@ export interface HarnessOptions {
 
 export async function startIngestHarness(options: HarnessOptions = {}): Promise<IngestHarness> {
   const logger = memoryLogger();
-  const cache = new SnapshotCache({ logger });
-  const xds = new XdsServer({ cache, logger });
   const hub = new SignalHub();
   const signals: HealthSignal[] = [];
   hub.on((s) => signals.push(s));
   const metrics = new MetricsServiceIngest({ hub, logger, ...options.metrics });
   const accessLogs = new AccessLogIngest({ hub, logger, limits: options.accessLogLimits });
-  const server = new grpc.Server(GRPC_SERVER_OPTIONS);
-  xds.register(server);
-  metrics.register(server);
-  accessLogs.register(server);
-  const bound: BoundGrpcServer = await bindGrpcServer(server, "127.0.0.1", 0);
-  return {
-    cache,
-    xds,
-    hub,
-    metrics,
-    accessLogs,
-    signals,
+  const h = await startHarness({
     logger,
-    address: `127.0.0.1:${bound.port}`,
-    close: async () => {
-      xds.closeAllStreams();
-      await bound.close(500);
+    register: (server) => {
+      metrics.register(server);
+      accessLogs.register(server);
     },
-  };
+  });
+  return { cache: h.cache, xds: h.xds, hub, metrics, accessLogs, signals, logger, address: `127.0.0.1:${h.port}`, close: () => h.close() };
 }
 
 /** A raw client stream: write messages, then end and get the status. */

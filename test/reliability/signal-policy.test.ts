@@ -18,7 +18,7 @@ import { METRICS_SERVICE_PATH, SimFleet } from "../../src/sim";
 import { AdsClient } from "../helpers/ads-client";
 import { startTestApp } from "../helpers/app";
 import { guardFolder, guardYaml, removeFolder, setGuard } from "../helpers/config-folder";
-import { openRawStream } from "../health/ingest-harness";
+import { openRawStream } from "../helpers/ingest-harness";
 import { waitFor } from "../helpers/wait";
 
 const counter = (name: string, value: number) => ({ name, type: "COUNTER", metric: [{ counter: { value }, timestamp_ms: 1 }] });
