@@ -14,7 +14,7 @@ import { memoryLogger } from "../../src/logger";
 import { encodeMessage } from "../../src/proto/registry";
 import type { XdsServer } from "../../src/xds/xds-server";
 import { startHarness } from "./xds-harness";
-import { ecds, httpListener, moduleBytes, type ModuleName, type Res, routeConfig, staticCluster, TYPE_URLS, wasmAny } from "../sim/helpers/fixtures";
+import { ecds, httpListener, moduleBytes, type ModuleName, type Res, routeConfig, staticCluster, TYPE_URLS, wasmAny } from "./xds-resources";
 
 export interface IngestHarness {
   readonly cache: SnapshotCache;

@@ -28,7 +28,7 @@ import { FakeClock, SimNode } from "../../src/sim";
 import { readAccessLogs, evaluateFilter } from "../../src/sim/config/access-log-spec";
 import { sha256Hex } from "../../src/vocabulary/sha256";
 import { XdsServer } from "../../src/xds/xds-server";
-import { waitFor } from "./helpers/wait";
+import { waitFor } from "../helpers/wait";
 import { httpFailureFilter } from "../../src/resources/access-log";
 
 const MODULES = join(import.meta.dirname, "../fixtures/modules");

@@ -10,9 +10,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NACK_CODE, SimNode } from "../../src/sim";
-import { ecds, httpListener, moduleBytes, type Res, routeConfig, staticCluster, TYPE_URLS, wasmAny } from "./helpers/fixtures";
-import { RawAdsServer } from "./helpers/raw-ads-server";
-import { waitFor } from "./helpers/wait";
+import { ecds, httpListener, moduleBytes, type Res, routeConfig, staticCluster, TYPE_URLS, wasmAny } from "../helpers/xds-resources";
+import { RawAdsServer } from "../helpers/raw-ads-server";
+import { waitFor } from "../helpers/wait";
 
 const T = TYPE_URLS;
 const PREFIX = "extension_config_discovery.http_filter.f1.";

@@ -9,9 +9,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeClock, SimNode } from "../../src/sim";
-import { httpListener, routeConfig, staticCluster, TYPE_URLS } from "./helpers/fixtures";
-import { RawAdsServer } from "./helpers/raw-ads-server";
-import { waitFor } from "./helpers/wait";
+import { httpListener, routeConfig, staticCluster, TYPE_URLS } from "../helpers/xds-resources";
+import { RawAdsServer } from "../helpers/raw-ads-server";
+import { waitFor } from "../helpers/wait";
 
 const T = TYPE_URLS;
 const PREFIX = "extension_config_discovery.http_filter.f1.";

@@ -29,9 +29,9 @@ import {
   TYPE_URLS,
   wasmAny,
   type WasmOptions,
-} from "./helpers/fixtures";
-import { RawAdsServer } from "./helpers/raw-ads-server";
-import { waitFor } from "./helpers/wait";
+} from "../helpers/xds-resources";
+import { RawAdsServer } from "../helpers/raw-ads-server";
+import { waitFor } from "../helpers/wait";
 
 const T = TYPE_URLS;
 const PREFIX = "extension_config_discovery.http_filter.f1.";

@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Snapshot } from "../../src/cache/snapshot";
 import { FakeClock, SimNode } from "../../src/sim";
 import { startHarness, type Harness } from "../helpers/xds-harness";
-import { ecds, httpListener, moduleBytes, type Res, routeConfig, staticCluster, tcpListener, TYPE_URLS, wasmAny } from "./helpers/fixtures";
-import { waitFor } from "./helpers/wait";
+import { ecds, httpListener, moduleBytes, type Res, routeConfig, staticCluster, tcpListener, TYPE_URLS, wasmAny } from "../helpers/xds-resources";
+import { waitFor } from "../helpers/wait";
 
 const T = TYPE_URLS;
 type Policy = "FAIL_CLOSED" | "FAIL_OPEN" | "FAIL_RELOAD";

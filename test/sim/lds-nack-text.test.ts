@@ -8,9 +8,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SimNode } from "../../src/sim";
-import { httpListener, moduleBytes, routeConfig, staticCluster, TYPE_URLS, wasmAny } from "./helpers/fixtures";
-import { RawAdsServer } from "./helpers/raw-ads-server";
-import { waitFor } from "./helpers/wait";
+import { httpListener, moduleBytes, routeConfig, staticCluster, TYPE_URLS, wasmAny } from "../helpers/xds-resources";
+import { RawAdsServer } from "../helpers/raw-ads-server";
+import { waitFor } from "../helpers/wait";
 
 const T = TYPE_URLS;
 const badWasm = (plugin: string) => wasmAny("http", { plugin, rootId: "configure_false", configuration: "{}", code: { inline: moduleBytes("configure_false") } });

@@ -13,10 +13,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MetricFamily__Output } from "../../src/generated/io/prometheus/client/MetricFamily";
 import { FakeClock, SimNode } from "../../src/sim";
-import { ecds, httpListener, moduleBytes, routeConfig, staticCluster, TYPE_URLS, wasmAny } from "./helpers/fixtures";
-import { addMetricsService, type MetricsRecorder } from "./helpers/metrics-service";
-import { RawAdsServer } from "./helpers/raw-ads-server";
-import { waitFor } from "./helpers/wait";
+import { ecds, httpListener, moduleBytes, routeConfig, staticCluster, TYPE_URLS, wasmAny } from "../helpers/xds-resources";
+import { addMetricsService, type MetricsRecorder } from "../helpers/metrics-recorder";
+import { RawAdsServer } from "../helpers/raw-ads-server";
+import { waitFor } from "../helpers/wait";
 
 const T = TYPE_URLS;
 const RQ_TIME = "http.ingress.downstream_rq_time";

@@ -7,9 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NACK_CODE, SimNode } from "../../src/sim";
-import { ecds, httpListener, moduleBytes, routeConfig, staticCluster, TYPE_URLS, wasmAny } from "./helpers/fixtures";
-import { RawAdsServer, type Recorded } from "./helpers/raw-ads-server";
-import { waitFor } from "./helpers/wait";
+import { ecds, httpListener, moduleBytes, routeConfig, staticCluster, TYPE_URLS, wasmAny } from "../helpers/xds-resources";
+import { RawAdsServer, type Recorded } from "../helpers/raw-ads-server";
+import { waitFor } from "../helpers/wait";
 
 const T = TYPE_URLS;
 const inline = (module: Parameters<typeof moduleBytes>[0]) => ({ inline: moduleBytes(module) });

@@ -14,8 +14,8 @@ import { memoryLogger } from "../../src/logger";
 import { type RunningWasmxds, startWasmxds } from "../../src/main";
 import { SimFleet, SimNode } from "../../src/sim";
 import { startHarness, type Harness } from "../helpers/xds-harness";
-import { assignment, ecds, edsCluster, httpListener, moduleBytes, type Res, routeConfig, TYPE_URLS, wasmAny } from "./helpers/fixtures";
-import { waitFor } from "./helpers/wait";
+import { assignment, ecds, edsCluster, httpListener, moduleBytes, type Res, routeConfig, TYPE_URLS, wasmAny } from "../helpers/xds-resources";
+import { waitFor } from "../helpers/wait";
 
 const T = TYPE_URLS;
 const input = (list: Res[]) => list.map((r) => ({ name: r.name, message: r.message }));

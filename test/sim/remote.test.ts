@@ -24,9 +24,9 @@ import {
   TYPE_URLS,
   wasmAny,
   type WasmOptions,
-} from "./helpers/fixtures";
-import { RawAdsServer, type Recorded } from "./helpers/raw-ads-server";
-import { waitFor } from "./helpers/wait";
+} from "../helpers/xds-resources";
+import { RawAdsServer, type Recorded } from "../helpers/raw-ads-server";
+import { waitFor } from "../helpers/wait";
 
 const T = TYPE_URLS;
 const GOOD = moduleBytes("good_http");

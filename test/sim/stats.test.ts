@@ -9,10 +9,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StreamMetricsMessage__Output } from "../../src/generated/envoy/service/metrics/v3/StreamMetricsMessage";
 import { FakeClock, SimNode } from "../../src/sim";
-import { ecds, httpListener, moduleBytes, routeConfig, staticCluster, TYPE_URLS, wasmAny } from "./helpers/fixtures";
-import { addMetricsService, type MetricsRecorder } from "./helpers/metrics-service";
-import { RawAdsServer } from "./helpers/raw-ads-server";
-import { waitFor } from "./helpers/wait";
+import { ecds, httpListener, moduleBytes, routeConfig, staticCluster, TYPE_URLS, wasmAny } from "../helpers/xds-resources";
+import { addMetricsService, type MetricsRecorder } from "../helpers/metrics-recorder";
+import { RawAdsServer } from "../helpers/raw-ads-server";
+import { waitFor } from "../helpers/wait";
 
 const T = TYPE_URLS;
 

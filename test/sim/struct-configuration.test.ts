@@ -13,9 +13,9 @@ import { encodeMessage, packAny } from "../../src/proto/registry";
 import { EXTENSION_TYPE_URLS } from "../../src/vocabulary/type-urls";
 import { NACK_CODE, SimNode } from "../../src/sim";
 import { configurationBytes } from "../../src/sim/wasm/plugin-spec";
-import { ecds, httpListener, moduleBytes, routeConfig, staticCluster, TYPE_URLS, wasmAny } from "./helpers/fixtures";
-import { type AnyMessage, RawAdsServer } from "./helpers/raw-ads-server";
-import { waitFor } from "./helpers/wait";
+import { ecds, httpListener, moduleBytes, routeConfig, staticCluster, TYPE_URLS, wasmAny } from "../helpers/xds-resources";
+import { type AnyMessage, RawAdsServer } from "../helpers/raw-ads-server";
+import { waitFor } from "../helpers/wait";
 
 const T = TYPE_URLS;
 const STRUCT_OK = packAny("google.protobuf.Struct", { fields: { ok: { bool_value: true } } });

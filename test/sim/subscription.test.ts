@@ -7,9 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SimNode } from "../../src/sim";
-import { assignment, ecds, edsCluster, httpListener, moduleBytes, routeConfig, staticCluster, tcpListener, TYPE_URLS, wasmAny } from "./helpers/fixtures";
-import { RawAdsServer, type Recorded } from "./helpers/raw-ads-server";
-import { waitFor } from "./helpers/wait";
+import { assignment, ecds, edsCluster, httpListener, moduleBytes, routeConfig, staticCluster, tcpListener, TYPE_URLS, wasmAny } from "../helpers/xds-resources";
+import { RawAdsServer, type Recorded } from "../helpers/raw-ads-server";
+import { waitFor } from "../helpers/wait";
 
 const T = TYPE_URLS;
 const of = (type: string) => (r: Recorded) => r.req.type_url === type;

@@ -8,9 +8,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeClock, SimNode } from "../../src/sim";
 import { proxyImport, proxyWat, wat } from "../helpers/wat";
-import { any, ecds, httpListener, routeConfig, staticCluster, TYPE_URLS, wasmAny } from "./helpers/fixtures";
-import { RawAdsServer } from "./helpers/raw-ads-server";
-import { waitFor } from "./helpers/wait";
+import { any, ecds, httpListener, routeConfig, staticCluster, TYPE_URLS, wasmAny } from "../helpers/xds-resources";
+import { RawAdsServer } from "../helpers/raw-ads-server";
+import { waitFor } from "../helpers/wait";
 
 const T = TYPE_URLS;
 

@@ -7,7 +7,7 @@ import { renderJson, renderPrometheus, selectStats } from "../../src/sim/stats/s
 import { RemoteCodeCache } from "../../src/sim/wasm/remote-code-cache";
 import { decodeMessage } from "../../src/proto/registry";
 import type { RouteConfiguration__Output } from "../../src/generated/envoy/config/route/v3/RouteConfiguration";
-import { any } from "./helpers/fixtures";
+import { any } from "../helpers/xds-resources";
 
 describe("FakeClock", () => {
   it("runs due timers in time order, including ones scheduled while advancing, and honours cancel", () => {

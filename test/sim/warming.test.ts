@@ -7,9 +7,9 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { FakeClock, SimNode } from "../../src/sim";
-import { ecds, httpListener, moduleBytes, routeConfig, staticCluster, TYPE_URLS, wasmAny } from "./helpers/fixtures";
-import { RawAdsServer } from "./helpers/raw-ads-server";
-import { waitFor } from "./helpers/wait";
+import { ecds, httpListener, moduleBytes, routeConfig, staticCluster, TYPE_URLS, wasmAny } from "../helpers/xds-resources";
+import { RawAdsServer } from "../helpers/raw-ads-server";
+import { waitFor } from "../helpers/wait";
 
 const T = TYPE_URLS;
 

@@ -3,8 +3,8 @@
  * @grpc/grpc-js: records every StreamMetricsMessage, by stream.
  */
 import type * as grpc from "@grpc/grpc-js";
-import type { StreamMetricsMessage__Output } from "../../../src/generated/envoy/service/metrics/v3/StreamMetricsMessage";
-import { decodeMessage, encodeMessage } from "../../../src/proto/registry";
+import type { StreamMetricsMessage__Output } from "../../src/generated/envoy/service/metrics/v3/StreamMetricsMessage";
+import { decodeMessage, encodeMessage } from "../../src/proto/registry";
 
 export interface MetricsRecorder {
   /** Messages per stream, in arrival order. */

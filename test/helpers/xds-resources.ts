@@ -1,14 +1,12 @@
-/** Envoy resources and wasm modules for simulator tests, built with the vendored protos. */
-import { readFileSync } from "node:fs";
+/** Envoy resources and wasm modules for raw xDS tests (the simulator, the ingest harness), built with the vendored protos. */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
-import { encodeMessage, packAny } from "../../../src/proto/registry";
-import { EXTENSION_TYPE_URLS, TYPE_URLS } from "../../../src/vocabulary/type-urls";
-import { sha256Hex } from "../../../src/vocabulary/sha256";
+import { encodeMessage, packAny } from "../../src/proto/registry";
+import { EXTENSION_TYPE_URLS, TYPE_URLS } from "../../src/vocabulary/type-urls";
+import { sha256Hex } from "../../src/vocabulary/sha256";
 import type { AnyMessage } from "./raw-ads-server";
+import { fixture } from "./wasm-bytes";
 
-const MODULES = join(import.meta.dirname, "../../fixtures/modules");
 const ADS = { ads: {}, resource_api_version: "V3" };
 
 export type ModuleName =
@@ -22,7 +20,7 @@ export type ModuleName =
   | "abort_vm_start";
 
 export function moduleBytes(name: ModuleName): Buffer {
-  return readFileSync(join(MODULES, `${name}.wasm`));
+  return fixture(name);
 }
 
 export function any(fullName: string, message: object): AnyMessage {

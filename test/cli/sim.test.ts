@@ -1,27 +1,15 @@
 /** `wasmxds sim` in-process: options, the summary lines and the final report, and usage errors. */
-import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Snapshot } from "../../src/cache/snapshot";
 import { main } from "../../src/cli/main";
-import type { Terminal } from "../../src/cli/output";
 import { startHarness, type Harness } from "../helpers/xds-harness";
-import { waitFor } from "./helpers/wait";
-import { ecds, httpListener, moduleBytes, type Res, routeConfig, staticCluster, TYPE_URLS, wasmAny } from "./helpers/fixtures";
+import { memoryTerminal } from "../helpers/terminal";
+import { waitFor } from "../helpers/wait";
+import { ecds, httpListener, moduleBytes, type Res, routeConfig, staticCluster, TYPE_URLS, wasmAny } from "../helpers/xds-resources";
 
 const T = TYPE_URLS;
 const input = (list: Res[]) => list.map((r) => ({ name: r.name, message: r.message }));
 
-function terminal(): Terminal & { text: () => { out: string; err: string } } {
-  const chunks = { out: "", err: "" };
-  const sink = (k: "out" | "err") =>
-    new Writable({
-      write(chunk, _enc, cb) {
-        chunks[k] += String(chunk);
-        cb();
-      },
-    });
-  return { out: sink("out"), err: sink("err"), color: false, text: () => chunks };
-}
 
 describe("wasmxds sim", () => {
   let harness: Harness;
@@ -43,7 +31,7 @@ describe("wasmxds sim", () => {
   });
 
   it("runs N nodes for --duration, printing a summary line per interval and a final one", async () => {
-    const term = terminal();
+    const term = memoryTerminal();
     const args = ["sim", "--nodes", "3", "--xds-address", `127.0.0.1:${harness.port}`, "--rps", "20", "--duration", "800ms", "--interval", "200ms"];
     const code = await main([...args, "--metadata", "ring=canary", "--zone", "z1", "--cluster", "edge", "--id-prefix", "cli-", "--log-level", "silent"], term);
     const { out, err } = term.text();
@@ -62,18 +50,18 @@ describe("wasmxds sim", () => {
 
   it("rejects bad options with a usage error (exit 2)", async () => {
     for (const args of [["--nodes", "0"], ["--metadata", "novalue"], ["--rps", "fast"], ["--duration", "soon"], ["--bogus"]]) {
-      const term = terminal();
+      const term = memoryTerminal();
       const code = await main(["sim", ...args], term);
       expect({ args, code }).toEqual({ args, code: 2 });
       expect(term.text().err).toContain("error [USAGE]");
     }
-    const term = terminal();
+    const term = memoryTerminal();
     expect(await main(["sim", "--xds-address", "nope"], term)).toBe(1);
     expect(term.text().err).toContain('error [ADDRESS_INVALID]: --xds-address: expected HOST:PORT, got "nope"');
   });
 
   it("prints its usage with --help", async () => {
-    const term = terminal();
+    const term = memoryTerminal();
     expect(await main(["sim", "--help"], term)).toBe(0);
     expect(term.text().out).toContain("--admin-base-port P");
   });

@@ -8,8 +8,8 @@
  * to a subscribed stream.
  */
 import * as grpc from "@grpc/grpc-js";
-import type { DiscoveryRequest__Output } from "../../../src/generated/envoy/service/discovery/v3/DiscoveryRequest";
-import { decodeMessage, encodeMessage } from "../../../src/proto/registry";
+import type { DiscoveryRequest__Output } from "../../src/generated/envoy/service/discovery/v3/DiscoveryRequest";
+import { decodeMessage, encodeMessage } from "../../src/proto/registry";
 
 export interface AnyMessage {
   type_url: string;
