@@ -31,6 +31,7 @@ import { AccessLogIngest } from "./health/access-log-service";
 import { adminAddressResolver } from "./health/admin-address";
 import { AdminStatsPoller } from "./health/admin-poller";
 import { MetricsServiceIngest } from "./health/metrics-service";
+import { PushAnalysis } from "./health/push-analysis";
 import { TrafficCounts } from "./health/traffic-counts";
 import { HealthVersionSelection } from "./health/select-version";
 import { SignalHub } from "./health/signal";
@@ -259,15 +260,24 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
     xds.events.on((e) => {
       if (e.kind === "disconnect") rollouts.onDisconnect(e.node);
     });
+    // Canary analysis after a plain push (filters without a rollout plan): new version against the one it replaced.
+    const pushAnalysis = new PushAnalysis({ traffic, versions, events, logger: logger.child({ component: "health" }), republish: () => pipeline.reload(), clock });
     pipeline.connect({
       nodes: xds,
       selection: new HealthVersionSelection({ versions, moduleBytes: (sha) => store.get(sha), stateFile, events, logger }),
       rollouts,
       repush: misses,
       // Track canaries too: a rollout can start without the base snapshot changing.
-      onPublished: (published) => health.served(published.served, published.canaries),
+      onPublished: (published) => {
+        health.served(published.served, published.canaries);
+        pushAnalysis.served(published.served);
+      },
     });
-    stopping.push(() => health.stop(), () => rollouts.stop());
+    stopping.push(
+      () => health.stop(),
+      () => rollouts.stop(),
+      () => pushAnalysis.stop(),
+    );
 
     warnMissingModules([...versions.references(), ...rollouts.references()], (sha) => store.has(sha), stateFile, events, logger);
     // Publish before accepting Envoys, so the first one gets the config at once.
@@ -278,6 +288,7 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
     await health.evaluate();
     health.start(options.healthTiming?.evaluateEveryMs);
     rollouts.start(options.healthTiming?.evaluateEveryMs);
+    pushAnalysis.start(options.healthTiming?.evaluateEveryMs);
     poller.start();
 
     if (options.watch) {
@@ -339,6 +350,7 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
       close: async (graceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS) => {
         health.stop();
         rollouts.stop();
+        pushAnalysis.stop();
         await w?.close();
         poller.stop();
         // Every stream is ended with OK; one whose client does not read is cut when the grace runs out.

@@ -7,7 +7,7 @@ import { parseDuration } from "./duration";
 import { durationField, jsonTextField, nameField, parsedString } from "./fields";
 import { DEFAULT_HEALTH, type FilterConfig, MIN_RELOAD_BASE_MS, type ModuleSource } from "./model";
 import { parseModulePath } from "./module-path";
-import { rolloutSchema, selectorSchema } from "./rollout-schema";
+import { ratioField, rolloutSchema, selectorSchema } from "./rollout-schema";
 
 export const FAILURE_POLICIES = ["FAIL_CLOSED", "FAIL_OPEN", "FAIL_RELOAD"] as const;
 
@@ -66,6 +66,9 @@ const healthSchema = z.strictObject({
   goodAfter: durationField(0).default(DEFAULT_HEALTH.goodAfterMs),
   rollback: z.boolean().default(DEFAULT_HEALTH.rollback),
   nodeShare: z.number().min(0, "expected a share between 0 and 1").max(1, "expected a share between 0 and 1").default(DEFAULT_HEALTH.nodeShare),
+  maxFailureRatio: ratioField.default(DEFAULT_HEALTH.maxFailureRatio),
+  maxFailureRatioIncrease: ratioField.default(DEFAULT_HEALTH.maxFailureRatioIncrease),
+  minRequests: z.number().int().min(1).default(DEFAULT_HEALTH.minRequests),
 });
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null;
@@ -147,7 +150,17 @@ export const filterSchema = z
       ...(f.selector !== undefined && { selector: f.selector }),
       ...(f.rollout !== undefined && { rollout: f.rollout }),
       health: f.health
-        ? { maxNacks: f.health.maxNacks, maxCrashes: f.health.maxCrashes, windowMs: f.health.window, goodAfterMs: f.health.goodAfter, rollback: f.health.rollback, nodeShare: f.health.nodeShare }
+        ? {
+            maxNacks: f.health.maxNacks,
+            maxCrashes: f.health.maxCrashes,
+            windowMs: f.health.window,
+            goodAfterMs: f.health.goodAfter,
+            rollback: f.health.rollback,
+            nodeShare: f.health.nodeShare,
+            maxFailureRatio: f.health.maxFailureRatio,
+            maxFailureRatioIncrease: f.health.maxFailureRatioIncrease,
+            minRequests: f.health.minRequests,
+          }
         : DEFAULT_HEALTH,
     };
   });

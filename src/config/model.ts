@@ -126,6 +126,12 @@ export interface HealthPolicy {
    * a version the others run healthily (docs/HEALTH.md).
    */
   readonly nodeShare: number;
+  /** Canary analysis after a plain push (docs/HEALTH.md "Canary analysis"): the version's failure ratio, at most this (1 = off). */
+  readonly maxFailureRatio: number;
+  /** The version's failure ratio minus the previous version's, at most this (1 = off). */
+  readonly maxFailureRatioIncrease: number;
+  /** Requests each side needs before the analysis decides. */
+  readonly minRequests: number;
 }
 
 export const DEFAULT_HEALTH: HealthPolicy = Object.freeze({
@@ -135,6 +141,9 @@ export const DEFAULT_HEALTH: HealthPolicy = Object.freeze({
   goodAfterMs: 30_000,
   rollback: true,
   nodeShare: 0.5,
+  maxFailureRatio: 1,
+  maxFailureRatioIncrease: 0.01,
+  minRequests: 100,
 });
 
 /** A socket address: an IP literal (IPv6 without brackets) and a port. */

@@ -153,7 +153,37 @@ filters:
     health: { maxCrashes: 3, window: 2m, goodAfter: 10s }
 `);
     expect(config.filters[0]!.preflight).toBe(false);
-    expect(config.filters[0]!.health).toEqual({ maxNacks: 0, maxCrashes: 3, windowMs: 120_000, goodAfterMs: 10_000, rollback: true, nodeShare: 0.5 });
+    expect(config.filters[0]!.health).toEqual({
+      maxNacks: 0,
+      maxCrashes: 3,
+      windowMs: 120_000,
+      goodAfterMs: 10_000,
+      rollback: true,
+      nodeShare: 0.5,
+      maxFailureRatio: 1,
+      maxFailureRatioIncrease: 0.01,
+      minRequests: 100,
+    });
+  });
+
+  it("parses the canary analysis gates of health and rollout.gates, and names a ratio out of range", () => {
+    const config = parseConfig(`
+filters:
+  - name: f
+    kind: http
+    module: m.wasm
+    health: { maxFailureRatio: 0.05, maxFailureRatioIncrease: 0.002, minRequests: 500 }
+    rollout:
+      steps: [{ percent: 100 }]
+      gates: { maxFailureRatioIncrease: 0.005, minRequests: 1000 }
+`);
+    const f = config.filters[0]!;
+    expect(f.health).toMatchObject({ maxFailureRatio: 0.05, maxFailureRatioIncrease: 0.002, minRequests: 500 });
+    expect(f.rollout?.gates).toMatchObject({ maxFailureRatio: 1, maxFailureRatioIncrease: 0.005, minRequests: 1000, maxNacks: 0, minAcked: 1 });
+    expect(issues(withFilter("module: m.wasm\nhealth: { maxFailureRatio: 1.5, minRequests: 0 }"))).toEqual([
+      "wasmxds.yaml: filters[0].health.maxFailureRatio: expected a ratio between 0 and 1",
+      "wasmxds.yaml: filters[0].health.minRequests: expected at least 1",
+    ]);
   });
 
   it("names the field of a bad health setting", () => {
