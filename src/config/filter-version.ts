@@ -28,6 +28,23 @@ export function settingsOf(f: FilterConfig): FilterSettings {
   };
 }
 
+/** Keys of FilterSettings that may be absent: a version without one must not inherit another's. */
+const OPTIONAL_SETTINGS = ["vmId", "configuration", "vmConfiguration", "reloadBackoff"] as const;
+
+/**
+ * `filter` running with `settings` instead of its own (a rollback to a
+ * known-good version). Settings the known-good version did not have are
+ * removed, not kept from the newer filter: spreading `settings` over
+ * `filter` left a newer `configuration` in place when the good version had
+ * none, and the good module was then run (and pre-flighted) with the
+ * settings that broke it.
+ */
+export function withSettings(filter: FilterConfig, settings: FilterSettings): FilterConfig {
+  const out: Record<string, unknown> = { ...filter };
+  for (const k of OPTIONAL_SETTINGS) delete out[k];
+  return { ...(out as unknown as FilterConfig), ...settings };
+}
+
 /** A filter version ready to serve: the (possibly older) settings, the module, and its key (vocabulary/version-key.ts). */
 export interface ServedFilter {
   readonly filter: FilterConfig;

@@ -98,10 +98,9 @@ describe("rollback under FAIL_CLOSED from the failure reports alone", () => {
     goodGuard = good;
   }, 40_000);
 
-  // Known issue outside the failure reports: the fallback to guard@<good> is pre-flighted with the folder's
-  // settings (configuration {"crashAfter":50}), good_http's on_configure refuses them, and the publish
-  // of the fallback is rejected (event preflight-failed), so the nodes keep the quarantined version.
-  it.fails("puts every node back on the known-good HTTP filter after that rollback", async () => {
+  // Regression: the fallback to guard@<good> kept the folder's newer configuration ({"crashAfter":50}) because
+  // the good version had none, good_http's on_configure refused it, and the nodes kept the quarantined version.
+  it("puts every node back on the known-good HTTP filter after that rollback", async () => {
     await waitFor("every node back on the good version", () => fleet.nodes.every((n, i) => running(n, "guard") === goodGuard[i]), 5_000);
   }, 10_000);
 
