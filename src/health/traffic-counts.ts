@@ -81,13 +81,15 @@ export class TrafficCounts {
   };
 
   /**
-   * Failures seen elsewhere than in counters (TCP connections a network
-   * filter closed, from the access log), for a listener by protocol and
-   * stat prefix. Totals still come from the counters.
+   * Failures seen elsewhere than in counters, for a listener by name: TCP
+   * connections a failed network filter closed (the access log's
+   * `wasm_fail_connection` signals). Totals still come from the counters.
    */
-  addFailures(nodeId: string, protocol: TrafficProtocol, statPrefix: string, failed: number, at: number): void {
+  addFailures(nodeId: string, listenerName: string, failed: number, at: number): void {
+    const listener = this.o.listeners().find((l) => l.name === listenerName);
+    if (!listener) return;
     const versions = this.o.nodeVersions(nodeId);
-    this.count(nodeId, protocol, statPrefix, { failed, total: 0 }, at, versions, new Set(versions.keys()));
+    this.count(nodeId, listener.kind, listener.statPrefix, { failed, total: 0 }, at, versions, new Set(versions.keys()));
   }
 
   /**

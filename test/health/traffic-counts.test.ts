@@ -129,7 +129,8 @@ describe("traffic counts per filter version", () => {
     const counts = new TrafficCounts({ listeners: () => tcp, nodeVersions: () => new Map([["conn", "c1"]]) });
     counts.record("n1", [{ protocol: "tcp", statPrefix: "echo", counts: "total", increase: 1 }], 1000);
     counts.record("n1", [{ protocol: "tcp", statPrefix: "echo", counts: "total", increase: 40 }], 2000);
-    counts.addFailures("n1", "tcp", "echo", 4, 2500);
+    counts.addFailures("n1", "echo", 4, 2500);
+    counts.addFailures("n1", "no-such-listener", 4, 2500);
     expect(counts.counts("conn", "c1", 0)).toMatchObject({ failed: 4, total: 40 });
   });
 });
