@@ -22,6 +22,7 @@ import { sha256Hex } from "../../src/vocabulary/sha256";
 import { startTestApp } from "../helpers/app";
 import { fixture, variant } from "../helpers/wasm-bytes";
 import { guardConfig, removeFolder, tempConfigFolder, writeGuard } from "../helpers/config-folder";
+import { runningGuard } from "../helpers/fleet";
 import { waitFor } from "../helpers/wait";
 
 const NODES = 3;
@@ -30,7 +31,6 @@ function yaml(configuration = "{}"): string {
   return guardConfig(["code: remote", "discovery: ecds", "preflight: false", `configuration: ${configuration}`, "health: { maxNacks: 0, goodAfter: 1s }"]);
 }
 
-const running = (n: SimNode) => n.plugins().find((p) => p.name.startsWith("guard@"))?.runningCodeSha256;
 const nacksOf = (n: SimNode, sha: string) => n.nacks().filter((x) => x.message === `Unable to create Wasm plugin guard@${sha.slice(0, 8)}`).length;
 
 describe("remote-code ECDS hot swap", () => {
@@ -56,7 +56,7 @@ describe("remote-code ECDS hot swap", () => {
   });
 
   it("starts every node on remote code over ECDS through a cache-miss NACK and a re-push", async () => {
-    await waitFor("every node runs v1", () => fleet.nodes.every((n) => running(n) === sha256Hex(v1)), 15_000);
+    await waitFor("every node runs v1", () => fleet.nodes.every((n) => runningGuard(n) === sha256Hex(v1)), 15_000);
     for (const n of fleet.nodes) expect(nacksOf(n, sha256Hex(v1))).toBeGreaterThanOrEqual(1);
     expect(app.events.list({ types: ["remote-fetching"] }).length).toBeGreaterThanOrEqual(NODES);
     expect(app.versions.quarantined("guard")).toEqual([]);
@@ -67,7 +67,7 @@ describe("remote-code ECDS hot swap", () => {
     const repushesBefore = app.cacheMisses.counts.repushes;
     await writeFile(join(dir, "modules/guard.wasm"), v2);
     expect((await app.reload()).ok).toBe(true);
-    await waitFor("every node runs v2", () => fleet.nodes.every((n) => running(n) === sha), 15_000);
+    await waitFor("every node runs v2", () => fleet.nodes.every((n) => runningGuard(n) === sha), 15_000);
 
     for (const n of fleet.nodes) {
       // The first push of v2 was NACKed as a cache miss and fetched once, in the background.
@@ -103,6 +103,6 @@ describe("remote-code ECDS hot swap", () => {
     clock.advance(DEFAULT_CACHE_MISS_LIMITS.fetchGraceMs);
     await waitFor("rolled back", () => app.events.list({ types: ["rollback"] })[0], 10_000);
     expect(app.versions.quarantined("guard").map((q) => q.sha256)).toEqual([bad]);
-    await waitFor("every node back on v2", () => fleet.nodes.every((n) => running(n) === sha256Hex(v2)), 15_000);
+    await waitFor("every node back on v2", () => fleet.nodes.every((n) => runningGuard(n) === sha256Hex(v2)), 15_000);
   });
 });

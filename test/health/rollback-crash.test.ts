@@ -10,9 +10,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { RunningWasmxds } from "../../src/main";
 import { SimFleet, type SimFleetOptions } from "../../src/sim";
 import { freePort } from "../helpers/ports";
+import { cleanup, runningGuard } from "../helpers/fleet";
 import { waitFor } from "../helpers/wait";
 import { startTestApp } from "../helpers/app";
-import { guardFolder, removeFolder, setGuard } from "../helpers/config-folder";
+import { guardFolder, setGuard } from "../helpers/config-folder";
 
 describe("rollback of a version that crashes in production", () => {
   let dir: string | undefined;
@@ -20,12 +21,8 @@ describe("rollback of a version that crashes in production", () => {
   let fleet: SimFleet | undefined;
 
   afterEach(async () => {
-    await fleet?.stop();
-    await app?.close();
-    if (dir) await removeFolder(dir);
-    fleet = undefined;
-    app = undefined;
-    dir = undefined;
+    await cleanup(fleet, app, dir);
+    fleet = app = dir = undefined;
   });
 
   async function scenario(fleetOptions: (port: number) => Promise<Partial<SimFleetOptions>>) {
@@ -48,7 +45,7 @@ describe("rollback of a version that crashes in production", () => {
     expect(app.versions.quarantined("guard")[0]).toMatchObject({ sha256: bad });
     expect(app.versions.quarantined("guard")[0]!.signals.length).toBeGreaterThan(0);
     await waitFor("every node back on the good version", () =>
-      fleet!.nodes.every((n) => n.plugins().find((p) => p.name.startsWith("guard@"))?.runningCodeSha256 === good),
+      fleet!.nodes.every((n) => runningGuard(n) === good),
     );
     return { rolledBackIn, event };
   }

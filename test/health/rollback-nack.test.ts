@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningWasmxds } from "../../src/main";
 import { SimFleet } from "../../src/sim";
+import { runningGuard } from "../helpers/fleet";
 import { waitFor } from "../helpers/wait";
 import { startTestApp } from "../helpers/app";
 import { guardFolder, removeFolder, setGuard } from "../helpers/config-folder";
@@ -34,7 +35,7 @@ describe("rollback on NACK", () => {
     await removeFolder(dir);
   });
 
-  const running = () => fleet.nodes.map((n) => n.plugins().find((p) => p.name.startsWith("guard@"))?.runningCodeSha256);
+  const running = () => fleet.nodes.map(runningGuard);
 
   it("serves the good version everywhere, as the baseline known-good", () => {
     expect(running()).toEqual([good, good, good]);

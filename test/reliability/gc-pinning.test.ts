@@ -15,11 +15,12 @@ import type { RunningWasmxds } from "../../src/main";
 import { SimFleet } from "../../src/sim";
 import { FIXTURES } from "../helpers/wasm-bytes";
 import { startTestApp } from "../helpers/app";
-import { guardFolder, guardYaml, removeFolder, setGuard } from "../helpers/config-folder";
+import { guardFolder, guardYaml, setGuard } from "../helpers/config-folder";
+import { cleanup, runningGuard } from "../helpers/fleet";
 import { waitFor } from "../helpers/wait";
 import { sha256Hex } from "../../src/vocabulary/sha256";
 
-const running = (fleet: SimFleet) => fleet.nodes.map((n) => n.plugins().find((p) => p.name.startsWith("guard@"))?.runningCodeSha256);
+const running = (fleet: SimFleet) => fleet.nodes.map(runningGuard);
 
 describe("rollback to a known-good version after unrelated edits (GC pinning)", () => {
   let dir: string | undefined;
@@ -27,9 +28,7 @@ describe("rollback to a known-good version after unrelated edits (GC pinning)", 
   let fleet: SimFleet | undefined;
 
   afterEach(async () => {
-    await fleet?.stop();
-    await app?.close();
-    if (dir) await removeFolder(dir);
+    await cleanup(fleet, app, dir);
     fleet = app = dir = undefined;
   });
 

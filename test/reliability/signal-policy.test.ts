@@ -17,8 +17,9 @@ import { TYPE_URLS } from "../../src/vocabulary/type-urls";
 import { METRICS_SERVICE_PATH, SimFleet } from "../../src/sim";
 import { AdsClient } from "../helpers/ads-client";
 import { startTestApp } from "../helpers/app";
-import { guardFolder, guardYaml, removeFolder, setGuard } from "../helpers/config-folder";
+import { guardFolder, guardYaml, setGuard } from "../helpers/config-folder";
 import { openRawStream } from "../helpers/ingest-harness";
+import { cleanup } from "../helpers/fleet";
 import { waitFor } from "../helpers/wait";
 
 const counter = (name: string, value: number) => ({ name, type: "COUNTER", metric: [{ counter: { value }, timestamp_ms: 1 }] });
@@ -31,9 +32,7 @@ describe("who can condemn a version", () => {
 
   afterEach(async () => {
     for (const c of clients.splice(0)) c.close();
-    await fleet?.stop();
-    await app?.close();
-    if (dir) await removeFolder(dir);
+    await cleanup(fleet, app, dir);
     fleet = app = dir = undefined;
   });
 
