@@ -10,9 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Snapshot } from "../../src/cache/snapshot";
-import { memoryLogger } from "../../src/logger";
-import { type RunningWasmxds, startWasmxds } from "../../src/main";
+import type { RunningWasmxds } from "../../src/main";
 import { SimFleet, SimNode } from "../../src/sim";
+import { startTestApp } from "../helpers/app";
 import { startHarness, type Harness } from "../helpers/xds-harness";
 import { assignment, ecds, edsCluster, httpListener, moduleBytes, type Res, routeConfig, TYPE_URLS, wasmAny } from "../helpers/xds-resources";
 import { waitFor } from "../helpers/wait";
@@ -91,13 +91,8 @@ clusters:
     for (const m of ["trap_nth_request", "configure_false"]) {
       await writeFile(join(dir, "modules", `${m}.wasm`), await readFile(join(import.meta.dirname, `../fixtures/modules/${m}.wasm`)));
     }
-    app = await startWasmxds({
-      configDir: dir,
-      xdsAddress: { host: "127.0.0.1", port: 0 },
-      modulesAddress: { host: "127.0.0.1", port: 0 },
+    app = await startTestApp(dir, {
       adminAddress: null,
-      watch: false,
-      logger: memoryLogger(),
       // No pre-flight check: the modules must reach the Envoys, as they would from a control plane without one.
       checkModule: async () => ({ ok: true }),
     });
