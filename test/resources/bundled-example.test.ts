@@ -9,7 +9,7 @@ import { Snapshot } from "../../src/cache/snapshot";
 import { loadConfig } from "../../src/config/load";
 import { buildResources } from "../../src/resources/build";
 import { TYPE_URLS } from "../../src/vocabulary/type-urls";
-import { MODULE_SERVER, decode, must, pluginOf } from "./decoded";
+import { MODULE_SERVER, decode, must, pluginOf } from "../helpers/decoded";
 
 describe("bundled example", () => {
   it("builds a consistent snapshot with an inline HTTP filter and a remote network filter", async () => {

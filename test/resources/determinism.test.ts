@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { TYPE_URLS } from "../../src/vocabulary/type-urls";
-import { decodeYaml, fakeModule } from "./decoded";
+import { decodeYaml, fakeModule } from "../helpers/decoded";
 
 const YAML = `
 filters:

@@ -8,7 +8,7 @@ import type { HttpConnectionManager__Output } from "../../src/generated/envoy/ex
 import type { TcpProxy__Output } from "../../src/generated/envoy/extensions/filters/network/tcp_proxy/v3/TcpProxy";
 import { unpackAny } from "../../src/proto/registry";
 import { EXTENSION_TYPE_URLS } from "../../src/vocabulary/type-urls";
-import { decodeYaml, fakeModule, must, pluginOf, stringValueOf } from "./decoded";
+import { decodeYaml, fakeModule, must, pluginOf, stringValueOf } from "../helpers/decoded";
 
 const http = fakeModule("h");
 const network = fakeModule("n");

@@ -13,7 +13,7 @@ import type { TcpGrpcAccessLogConfig__Output } from "../../src/generated/envoy/e
 import type { HttpConnectionManager__Output } from "../../src/generated/envoy/extensions/filters/network/http_connection_manager/v3/HttpConnectionManager";
 import { unpackAny } from "../../src/proto/registry";
 import { EXTENSION_TYPE_URLS } from "../../src/vocabulary/type-urls";
-import { decodeYaml, fakeModule, must } from "./decoded";
+import { decodeYaml, fakeModule, must } from "../helpers/decoded";
 
 const modules = new Map([
   ["h", fakeModule("h")],

@@ -15,7 +15,7 @@ import type { HttpConnectionManager__Output } from "../../src/generated/envoy/ex
 import { unpackAny } from "../../src/proto/registry";
 import { ModuleError } from "../../src/errors";
 import { buildResources } from "../../src/resources/build";
-import { MODULE_SERVER, decode, decodeYaml, fakeModule, must, pluginOf } from "./decoded";
+import { MODULE_SERVER, decode, decodeYaml, fakeModule, must, pluginOf } from "../helpers/decoded";
 
 function yaml(fields: string, server = ""): string {
   return `

@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/parse";
 import { configWarnings } from "../../src/config/warnings";
 import { ConfigError } from "../../src/errors";
-import { decodeYaml, fakeModule, pluginOf } from "./decoded";
+import { decodeYaml, fakeModule, pluginOf } from "../helpers/decoded";
 
 const mod = fakeModule("m");
 

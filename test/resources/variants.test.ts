@@ -11,7 +11,7 @@ import { SnapshotError } from "../../src/errors";
 import { unpackAny } from "../../src/proto/registry";
 import { buildResources } from "../../src/resources/build";
 import { EXTENSION_TYPE_URLS } from "../../src/vocabulary/type-urls";
-import { MODULE_SERVER, decodeYaml, fakeModule, must, pluginOf, stringValueOf } from "./decoded";
+import { MODULE_SERVER, decodeYaml, fakeModule, must, pluginOf, stringValueOf } from "../helpers/decoded";
 
 const mod = fakeModule("m");
 

@@ -1,5 +1,5 @@
 /**
- * Test helper: build resources, encode each the way the cache does
+ * Build resources, encode each the way the cache does
  * (makeResource) and decode it back, so assertions see exactly the bytes
  * Envoy would receive.
  */
