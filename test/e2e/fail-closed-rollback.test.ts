@@ -17,7 +17,7 @@ import { parse } from "yaml";
 import type { RunningWasmxds } from "../../src/main";
 import { SimFleet, type SimNode } from "../../src/sim";
 import { startTestApp } from "../helpers/app";
-import { waitFor } from "../sim/helpers/wait";
+import { waitFor } from "../helpers/wait";
 
 const ROOT = join(import.meta.dirname, "../..");
 const MODULES = join(ROOT, "test/fixtures/modules");
