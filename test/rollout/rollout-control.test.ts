@@ -58,6 +58,9 @@ describe("rollout control", () => {
     expect(after.bakeStartedAt).toBe(before.bakeStartedAt);
     await waitFor("fleet back", () => app.xds.streamStatuses().length === 20, 15_000);
     await waitFor("same canaries", () => fleet.nodes.filter((n) => runningGuard(n) === v2).map((n) => n.id).join() === members.join());
+    // The admin API reads the bake on the same clock (before: on the process clock, so a FakeClock's bake looked over or never started).
+    const status = (await (await fetch(`http://127.0.0.1:${app.adminAddress!.port}/v1/rollouts/guard`)).json()) as { step: { bakeLeftMs: number } };
+    expect(status.step.bakeLeftMs).toBe(4000 - (clock.now() - after.bakeStartedAt!));
     // The bake ends on the original clock: step 2 comes 4 s after the bake started, not 4 s after the restart.
     clock.advance(after.bakeStartedAt! + 3999 - clock.now());
     expect(active()?.step).toBe(0);
