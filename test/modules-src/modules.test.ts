@@ -83,6 +83,7 @@ const EXPECTED_IMPORTS: Record<string, string[]> = {
   trap_on_header: [...BASE_IMPORTS, "env.proxy_add_header_map_value", "env.proxy_get_header_map_pairs"],
   slow_vm_start: [...BASE_IMPORTS, "env.proxy_get_current_time_nanoseconds"],
   fail_ratio: [...BASE_IMPORTS, "env.proxy_send_local_response"],
+  close_ratio: [...BASE_IMPORTS, "env.proxy_close_stream"],
 };
 
 describe("built proxy-wasm modules: interface", () => {
@@ -92,6 +93,7 @@ describe("built proxy-wasm modules: interface", () => {
         "examples/add_header",
         "examples/conn_guard",
         "fixtures/abort_vm_start",
+        "fixtures/close_ratio",
         "fixtures/configure_false",
         "fixtures/fail_ratio",
         "fixtures/good_http",
@@ -352,6 +354,25 @@ describe("built proxy-wasm modules: behaviour in a mock host", () => {
     host.request();
     expect(host.added).toEqual([{ map: MAP_REQUEST_HEADERS, key: "x-wasmxds", value: "add_header" }]);
     expect(() => new MockHost("good_http", { rootId: "add_header" }).start()).toThrow(TRAP);
+  });
+
+  it("close_ratio closes closePermille of every 1000 connections on their first data, evenly, and never traps", () => {
+    const host = ready("close_ratio", { rootId: "close_ratio", pluginConfig: '{"closePermille": 100}' });
+    const closed: number[] = [];
+    for (let n = 1; n <= 1000; n++) {
+      const conn = host.newContext();
+      expect(host.call("proxy_on_new_connection", conn)).toBe(0);
+      if (host.call("proxy_on_downstream_data", conn, 5, 0) === 1) closed.push(n);
+    }
+    expect(closed).toHaveLength(100);
+    expect(closed.slice(0, 3)).toEqual([10, 20, 30]);
+    expect(host.closedStreams).toEqual(closed.map(() => STREAM_DOWNSTREAM));
+
+    for (const bad of ['{"closePermille":1001}', '{"closePermille":"5"}', '{"other":1}']) {
+      const h = new MockHost("close_ratio", { rootId: "close_ratio", pluginConfig: bad });
+      h.start();
+      expect(h.configure(), bad).toBe(0);
+    }
   });
 
   it("conn_guard closes a connection once it sent more than maxBytes", () => {
