@@ -101,7 +101,7 @@ export class AdminStatsPoller {
     this.clock = options.clock ?? realClock;
     this.warnings = new LogLimiter(this.logger, this.clock);
     this.maxNodes = options.maxNodes ?? 10_000;
-    this.signals = new StatSignals({ hub: options.hub, source: "admin-pull", tracker: options.tracker, latest: options.latest, now: options.now, traffic: options.traffic });
+    this.signals = new StatSignals({ hub: options.hub, source: "admin-pull", tracker: options.tracker, latest: options.latest, now: options.now ?? (() => this.clock.now()), traffic: options.traffic });
   }
 
   /** Polls this node from now on if its admin address is known; returns whether it is polled. */

@@ -157,6 +157,8 @@ describe("admin stats poller", () => {
     expect(tally(h.signals, "meta")).toEqual(crash);
     expect(tally(h.signals, "mapped")).toEqual(crash);
     expect(h.signals.every((s) => s.source === "admin-pull")).toBe(true);
+    // Stamped on the poller's clock, when the round read them (before the hanging node's timeout).
+    expect(new Set(h.signals.map((s) => s.at))).toEqual(new Set([pollClock.now() - TIMEOUT_MS]));
     // Still failing: logged at debug, not warned again.
     expect(logger.records.filter((r) => r.level === "warn").length).toBe(warnings);
     expect(poller.latest("meta")).toMatchObject({ source: "admin-pull", counterMode: "cumulative" });
