@@ -216,15 +216,25 @@ export class AccessLogIngest {
     const from = logName ? ` (access log ${logName})` : "";
 
     let failed = 0;
-    for (const entry of http) if (entry.response?.response_code_details === WASM_FAIL_STREAM) failed++;
+    let failedLast: number | undefined;
+    for (const entry of http) {
+      if (entry.response?.response_code_details !== WASM_FAIL_STREAM) continue;
+      failed++;
+      failedLast = latest(failedLast, entry.common_properties?.start_time);
+    }
     if (failed > 0) {
       this.entries.failStream += failed;
-      this.signal(node, budgetNow, "wasm_fail_stream", failed, `${failed} of ${http.length} requests answered with response_code_details ${WASM_FAIL_STREAM}${from}`, listener);
+      this.signal(node, budgetNow, "wasm_fail_stream", failed, `${failed} of ${http.length} requests answered with response_code_details ${WASM_FAIL_STREAM}${from}`, listener, failedLast);
     }
     // Only on listeners wasmxds wired: elsewhere a connection that never reached upstream says nothing about a filter.
     if (listener === undefined) return;
     let closed = 0;
-    for (const entry of tcp) if (failedConnection(entry)) closed++;
+    let closedLast: number | undefined;
+    for (const entry of tcp) {
+      if (!failedConnection(entry)) continue;
+      closed++;
+      closedLast = latest(closedLast, entry.common_properties?.start_time);
+    }
     if (closed > 0) {
       this.entries.failConnection += closed;
       this.signal(
@@ -234,18 +244,27 @@ export class AccessLogIngest {
         closed,
         `${closed} of ${tcp.length} connections closed before reaching upstream, with no response flag or termination details${from}`,
         listener,
+        closedLast,
       );
     }
   }
 
-  private signal(node: NodeInfo, budget: NodeBudget, kind: "wasm_fail_stream" | "wasm_fail_connection", count: number, evidence: string, listener: string | undefined): void {
+  private signal(
+    node: NodeInfo,
+    budget: NodeBudget,
+    kind: "wasm_fail_stream" | "wasm_fail_connection",
+    count: number,
+    evidence: string,
+    listener: string | undefined,
+    occurredAt: number | undefined,
+  ): void {
     if (budget.signals >= this.limits.maxSignalsPerNodePerSecond) {
       this.entries.signalsDropped++;
       return;
     }
     budget.signals++;
     this.entries.signals++;
-    this.options.hub.emit({ nodeId: node.id, kind, count, evidence, source: "access-log", at: this.now(), ...(listener !== undefined && { listener }) });
+    this.options.hub.emit({ nodeId: node.id, kind, count, evidence, source: "access-log", at: this.now(), ...(listener !== undefined && { listener }), ...(occurredAt !== undefined && { occurredAt }) });
   }
 }
 
@@ -262,4 +281,12 @@ function failedConnection(entry: TCPAccessLogEntry__Output): boolean {
   if (common.connection_termination_details) return false;
   const flags = common.response_flags;
   return !flags || !Object.values(flags).some((v) => v === true || (typeof v === "object" && v !== null));
+}
+
+/** The later of a time so far and an entry's google.protobuf.Timestamp (ms since the epoch); a missing or absurd one is ignored. */
+function latest(sofar: number | undefined, ts: { seconds?: string | number | null; nanos?: number | null } | null | undefined): number | undefined {
+  if (!ts) return sofar;
+  const ms = Number(ts.seconds ?? 0) * 1000 + Math.floor((ts.nanos ?? 0) / 1e6);
+  if (!Number.isFinite(ms) || ms <= 0) return sofar;
+  return sofar === undefined || ms > sofar ? ms : sofar;
 }

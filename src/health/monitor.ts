@@ -71,6 +71,8 @@ const PUSHES_PER_NODE = 16;
 export class HealthMonitor {
   private readonly tracked = new Map<string, VersionHealth>();
   private readonly lastPush = new Map<string, number>();
+  /** Per node and filter: the version it runs and since when (its ACK), to date failures reported late. */
+  private readonly runningSince = new Map<string, Map<string, { readonly key: string; readonly at: number }>>();
   /** Per node: what each pushed (type, version) carried, so an ACK proves exactly those versions. */
   private readonly pushed = new Map<string, Map<string, readonly Carried[]>>();
   /** Per node: the tracked versions it was sent (ids), to forget it in each when it goes. */
@@ -138,6 +140,7 @@ export class HealthMonitor {
       this.rememberPush(e.node.id, e.typeUrl, e.version, e.resourceNames);
     } else if (e.kind === "ack" && carriesFilters) {
       for (const [filter, key, attempt] of this.pushed.get(e.node.id)?.get(`${e.typeUrl} ${e.version}`) ?? []) {
+        this.markRunning(e.node.id, filter, key);
         const v = this.tracked.get(versionId(filter, key));
         const remote = this.isRemoteEcds(e.typeUrl, filter, key);
         // Envoy's ECDS hash skip ACKs a re-sent NACKed config without running it (VersionHealth.ack, cache-miss.ts).
@@ -197,14 +200,42 @@ export class HealthMonitor {
     if (signal.kind === "vm_created" && this.now() - (this.lastPush.get(signal.nodeId) ?? 0) < (this.o.pushGraceMs ?? 10_000)) return;
     const onListener = signal.listener !== undefined ? this.byListener(signal.nodeId, signal.listener) : undefined;
     if (onListener) {
-      this.attribute(signal, onListener);
+      this.attribute(signal, this.ranWhen(signal, onListener));
       return;
     }
     // No plugin named: suspect the versions on trial on that node.
     const suspects = [...this.o.nodeVersions(signal.nodeId)]
       .map(([f, key]) => this.tracked.get(versionId(f, key)))
       .filter((v): v is VersionHealth => v?.status === "probation");
-    this.attribute(signal, suspects);
+    this.attribute(signal, this.ranWhen(signal, suspects));
+  }
+
+  /**
+   * The suspects the node already ran when the failure happened. Envoy
+   * buffers access logs (up to a second, docs/ENVOY.md "Access logs for
+   * failure reports"), so failures of a version can arrive after the node
+   * went back to the known-good one; pinned on what the node runs now, they
+   * quarantined the known-good version too and left only the crashing one to
+   * serve. A version the node ACKed after the failure's time did not cause it.
+   * (Envoy's and the control plane's clocks are assumed in step, as NTP keeps them.)
+   */
+  private ranWhen(signal: HealthSignal, suspects: VersionHealth[]): VersionHealth[] {
+    const at = signal.occurredAt;
+    if (at === undefined) return suspects;
+    const running = this.runningSince.get(signal.nodeId);
+    return suspects.filter((v) => {
+      const since = running?.get(v.filter);
+      return !(since && since.key === v.key && since.at > at);
+    });
+  }
+
+  private markRunning(nodeId: string, filter: string, key: string): void {
+    let perNode = this.runningSince.get(nodeId);
+    if (!perNode) {
+      perNode = new Map();
+      this.runningSince.set(nodeId, perNode);
+    }
+    if (perNode.get(filter)?.key !== key) perNode.set(filter, { key, at: this.now() });
   }
 
   /** Promotes proven versions and re-judges the ones with evidence; run on a timer and after start. */
@@ -267,6 +298,7 @@ export class HealthMonitor {
     this.sent.delete(nodeId);
     this.pushed.delete(nodeId);
     this.lastPush.delete(nodeId);
+    this.runningSince.delete(nodeId);
     this.o.cacheMisses?.forgetNode(nodeId);
   }
 

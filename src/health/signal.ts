@@ -45,6 +45,13 @@ export interface HealthSignal {
   readonly source: SignalSource;
   /** ms since the epoch. */
   readonly at: number;
+  /**
+   * When the failure happened on the node (ms since the epoch), when the
+   * evidence says (an access log entry's start_time): it can arrive after the
+   * node moved to another version (Envoy buffers access logs), and must not
+   * be pinned on a version the node started running later.
+   */
+  readonly occurredAt?: number;
 }
 
 /** Where sources publish signals and the health monitor listens. */
