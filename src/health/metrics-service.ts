@@ -114,7 +114,7 @@ export class MetricsServiceIngest {
     this.logger = (options.logger ?? silentLogger).child({ component: "metrics-service" });
     this.warnings = new LogLimiter(this.logger, options.clock ?? realClock);
     this.limits = Object.freeze({ ...DEFAULT_METRICS_LIMITS, ...options.limits });
-    this.signals = new StatSignals({ hub: options.hub, source: "metrics-service", tracker: options.tracker, latest: options.latest, now: options.now, traffic: options.traffic });
+    this.signals = new StatSignals({ hub: options.hub, source: "metrics-service", tracker: options.tracker, latest: options.latest, now: options.now ?? (() => (options.clock ?? realClock).now()), traffic: options.traffic });
   }
 
   /** Registers StreamMetrics on the gRPC server (the xDS port). */

@@ -25,7 +25,8 @@ describe("metrics service: crash signals from simulated Envoys (cumulative and d
   };
 
   beforeAll(async () => {
-    h = await startIngestHarness();
+    // The control plane's ingest on the same clock as the simulated Envoys: signals carry its time.
+    h = await startIngestHarness({ metrics: { clock } });
     const snapshot = wasmSnapshot(PLUGIN, "trap_nth_request", { configuration: '{"crashAfter":3}', failurePolicy: "FAIL_RELOAD" });
     const common = { xdsAddress: h.address, clock, random: () => 0 };
     // A long flush interval: the test flushes by hand.
@@ -62,7 +63,7 @@ describe("metrics service: crash signals from simulated Envoys (cumulative and d
     // VMs created at start-up (base, canary, worker) since Envoy started.
     expect(tally(h.signals, "delta")).toEqual({ ...crash, vm_created: 3 + 1 });
     const s = h.signals.find((x) => x.kind === "vm_reload_success");
-    expect(s).toMatchObject({ plugin: PLUGIN, evidence: `wasm.${PLUGIN}.vm_reload_success`, source: "metrics-service" });
+    expect(s).toMatchObject({ plugin: PLUGIN, evidence: `wasm.${PLUGIN}.vm_reload_success`, source: "metrics-service", at: clock.now() });
     expect(h.metrics.stats()).toMatchObject({ streamsCumulative: 1, streamsDelta: 1 });
   });
 
