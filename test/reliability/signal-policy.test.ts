@@ -6,7 +6,8 @@
  * were sent the version; one node cannot condemn a version the others run
  * healthily (health.nodeShare); a quarantine never blocks other edits, a
  * new version of the filter, or a start. Real peers throughout: a raw ADS
- * client, a raw metrics-service stream, a simulated fleet.
+ * client, a raw metrics-service stream, a simulated fleet. The control
+ * plane runs on a FakeClock: its verdicts here come from signals, not ticks.
  */
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -17,6 +18,7 @@ import { TYPE_URLS } from "../../src/vocabulary/type-urls";
 import { METRICS_SERVICE_PATH, SimFleet } from "../../src/sim";
 import { AdsClient } from "../helpers/ads-client";
 import { startTestApp } from "../helpers/app";
+import { testClock } from "../helpers/clock";
 import { guardFolder, guardYaml, setGuard } from "../helpers/config-folder";
 import { openRawStream } from "../helpers/ingest-harness";
 import { cleanup } from "../helpers/fleet";
@@ -38,7 +40,8 @@ describe("who can condemn a version", () => {
 
   async function start(nodes: number, logger = memoryLogger()) {
     dir = await guardFolder({ module: "good_http" });
-    app = await startTestApp(dir, { logger });
+    // A FakeClock nobody advances: no evaluation tick runs behind the test's back; it calls evaluate() itself.
+    app = await startTestApp(dir, { logger, clock: testClock() });
     const sha = app.publisher.published!.modules.get("guard")!;
     if (nodes > 0) {
       fleet = new SimFleet({ nodes, idPrefix: "n", xdsAddress: `127.0.0.1:${app.xdsAddress.port}` });
@@ -122,7 +125,7 @@ describe("who can condemn a version", () => {
     await setGuard(dir!, { module: "good_http" });
     await first.close();
     const logger = memoryLogger();
-    app = await startTestApp(dir!, { logger });
+    app = await startTestApp(dir!, { logger, clock: testClock() });
     expect(app.publisher.published!.modules.get("guard")).toBe(sha);
     expect(logger.records.some((r) => r.level === "error" && r.msg.includes("is quarantined and there is nothing else to serve"))).toBe(true);
     const res = await fetch(`http://127.0.0.1:${app.adminAddress!.port}/v1/filters/guard/quarantine/clear`, { method: "POST" });
