@@ -13,6 +13,7 @@ import type { RunningWasmxds } from "../../src/main";
 import { TYPE_URLS } from "../../src/vocabulary/type-urls";
 import { AdsClient, type ClientNode } from "../helpers/ads-client";
 import { startTestApp } from "../helpers/app";
+import { testClock } from "../helpers/clock";
 import { memoryTerminal } from "../helpers/terminal";
 import { fixture, variant } from "../helpers/wasm-bytes";
 import { waitFor } from "../helpers/wait";
@@ -55,7 +56,8 @@ async function folder(files: Record<string, Uint8Array | string>): Promise<strin
 }
 
 async function start(dir: string): Promise<RunningWasmxds> {
-  const app = await startTestApp(dir);
+  // A FakeClock nobody advances: rollouts move when the test ticks or promotes, never behind its back.
+  const app = await startTestApp(dir, { clock: testClock() });
   cleanup.push(() => app.close(0));
   return app;
 }
