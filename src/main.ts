@@ -198,13 +198,16 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
     const signals = new SignalHub();
     // Listeners' request and failure counters, per filter version, for canary analysis (docs/HEALTH.md).
     const traffic = new TrafficCounts({ listeners: () => pipeline.published?.loaded.config.listeners ?? [], nodeVersions: (id) => pipeline.nodeVersions(id) });
-    // TCP failures: Envoy counts none; the access log's failed connections name their listener.
-    signals.on((s) => {
-      if (s.kind === "wasm_fail_connection" && s.listener !== undefined) traffic.addFailures(s.nodeId, s.listener, s.count, s.at);
-    });
     const metricsIngest = new MetricsServiceIngest({ hub: signals, logger: logger.child({ component: "stats" }), clock, now, traffic: traffic.record });
     metricsIngest.register(grpcServer);
-    const accessLogIngest = new AccessLogIngest({ hub: signals, logger: logger.child({ component: "access-log" }), clock, now });
+    // TCP failures: Envoy counts none; the access log's failed connections (crashed or closed by the filter) name their listener.
+    const accessLogIngest = new AccessLogIngest({
+      hub: signals,
+      logger: logger.child({ component: "access-log" }),
+      clock,
+      now,
+      closedConnections: (nodeId, listener, failed, at) => traffic.addFailures(nodeId, listener, failed, at),
+    });
     accessLogIngest.register(grpcServer);
     const poller = new AdminStatsPoller({
       hub: signals,

@@ -14,8 +14,14 @@
  *   connection, and closes it before tcp_proxy reaches upstream
  *   (docs/ENVOY.md "Access logs for failure reports"). On a wasmxds listener,
  *   an entry with no upstream cluster, no response flag and no termination
- *   details is such a connection: a `wasm_fail_connection` signal. Entries
- *   from loggers wasmxds did not wire are only counted.
+ *   details is such a connection: a `wasm_fail_connection` signal. A
+ *   connection the filter closed on purpose (proxy_close_stream: termination
+ *   details `wasm_downstream_close` / `wasm_upstream_close`) is no crash and
+ *   raises no signal. Both are failed connections for canary analysis: they
+ *   go, per listener, to the `closedConnections` sink (TrafficCounts
+ *   addFailures), whose totals are tcp.<stat_prefix>.downstream_cx_total
+ *   (docs/HEALTH.md "Canary analysis"). Entries from loggers wasmxds did not
+ *   wire are only counted.
  * Volume is bounded per node (DEFAULT_ACCESS_LOG_LIMITS): a byte budget per
  * second checked before decoding (messages over it are dropped undecoded, so
  * a flood costs no decoding and delays no other stream), an entry budget per
@@ -44,6 +50,15 @@ export const ACCESS_LOG_SERVICE = { StreamAccessLogs: clientStreamMethod(ACCESS_
 
 /** TCP entries of a connection a network wasm filter failed (no access log details name it). */
 export const WASM_FAIL_CONNECTION = "wasm_fail_connection";
+
+/** connection_termination_details of a connection a wasm filter closed itself (Envoy's Context::closeStream). */
+export const WASM_CLOSE_DETAILS: ReadonlySet<string> = new Set(["wasm_downstream_close", "wasm_upstream_close"]);
+
+/**
+ * Where the failed connections of a wasmxds listener go (crashed or closed
+ * on purpose by a wasm filter), counted per batch: TrafficCounts.addFailures.
+ */
+export type ClosedConnectionSink = (nodeId: string, listener: string, failed: number, at: number) => void;
 
 export interface AccessLogLimits {
   /** Bytes in one message (default 8 MiB). */
@@ -82,6 +97,8 @@ export interface AccessLogIngestOptions {
   readonly now?: () => number;
   /** For the rate limit of peer-triggered warnings (default: the process clock). */
   readonly clock?: Clock;
+  /** Failed connections per listener, for canary analysis (not subject to the signal budget). */
+  readonly closedConnections?: ClosedConnectionSink;
 }
 
 export interface AccessLogStats extends StreamCounters {
@@ -89,6 +106,8 @@ export interface AccessLogStats extends StreamCounters {
   readonly tcpEntries: number;
   readonly failStreamEntries: number;
   readonly failConnectionEntries: number;
+  /** TCP entries of connections a wasm filter closed on purpose (termination details wasm_downstream_close / wasm_upstream_close). */
+  readonly filterCloseEntries: number;
   readonly signals: number;
   /** Messages dropped undecoded over a node's byte budget. */
   readonly messagesDropped: number;
@@ -107,7 +126,7 @@ export class AccessLogIngest {
   private readonly counters = newStreamCounters();
   private readonly warnings: LogLimiter;
   private readonly open = new Set<() => void>();
-  private readonly entries = { http: 0, tcp: 0, failStream: 0, failConnection: 0, signals: 0, messagesDropped: 0, skipped: 0, signalsDropped: 0 };
+  private readonly entries = { http: 0, tcp: 0, failStream: 0, failConnection: 0, filterClose: 0, signals: 0, messagesDropped: 0, skipped: 0, signalsDropped: 0 };
   private readonly budgets = new Map<string, NodeBudget>();
   private readonly clock: Clock;
 
@@ -166,6 +185,7 @@ export class AccessLogIngest {
       tcpEntries: this.entries.tcp,
       failStreamEntries: this.entries.failStream,
       failConnectionEntries: this.entries.failConnection,
+      filterCloseEntries: this.entries.filterClose,
       signals: this.entries.signals,
       messagesDropped: this.entries.messagesDropped,
       entriesSkipped: this.entries.skipped,
@@ -230,11 +250,18 @@ export class AccessLogIngest {
     if (listener === undefined) return;
     let closed = 0;
     let closedLast: number | undefined;
+    let closedOnPurpose = 0;
     for (const entry of tcp) {
+      if (closedByFilter(entry)) {
+        closedOnPurpose++;
+        continue;
+      }
       if (!failedConnection(entry)) continue;
       closed++;
       closedLast = latest(closedLast, entry.common_properties?.start_time);
     }
+    this.entries.filterClose += closedOnPurpose;
+    if (closed + closedOnPurpose > 0) this.options.closedConnections?.(node.id, listener, closed + closedOnPurpose, this.now());
     if (closed > 0) {
       this.entries.failConnection += closed;
       this.signal(
@@ -281,6 +308,12 @@ function failedConnection(entry: TCPAccessLogEntry__Output): boolean {
   if (common.connection_termination_details) return false;
   const flags = common.response_flags;
   return !flags || !Object.values(flags).some((v) => v === true || (typeof v === "object" && v !== null));
+}
+
+/** A TCP entry of a connection a wasm filter closed itself (proxy_close_stream): Envoy's closeStream passes these details. */
+function closedByFilter(entry: TCPAccessLogEntry__Output): boolean {
+  const details = entry.common_properties?.connection_termination_details;
+  return details !== undefined && WASM_CLOSE_DETAILS.has(details);
 }
 
 /** The later of a time so far and an entry's google.protobuf.Timestamp (ms since the epoch); a missing or absurd one is ignored. */

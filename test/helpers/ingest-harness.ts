@@ -7,7 +7,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { Snapshot } from "../../src/cache/snapshot";
 import type { SnapshotCache } from "../../src/cache/snapshot-cache";
-import { AccessLogIngest, type AccessLogLimits } from "../../src/health/access-log-service";
+import { AccessLogIngest, type AccessLogLimits, type ClosedConnectionSink } from "../../src/health/access-log-service";
 import { MetricsServiceIngest, type MetricsServiceIngestOptions } from "../../src/health/metrics-service";
 import { type HealthSignal, SignalHub } from "../../src/health/signal";
 import { memoryLogger } from "../../src/logger";
@@ -31,6 +31,7 @@ export interface IngestHarness {
 export interface HarnessOptions {
   readonly metrics?: Omit<MetricsServiceIngestOptions, "hub" | "logger">;
   readonly accessLogLimits?: Partial<AccessLogLimits>;
+  readonly closedConnections?: ClosedConnectionSink;
 }
 
 export async function startIngestHarness(options: HarnessOptions = {}): Promise<IngestHarness> {
@@ -39,7 +40,7 @@ export async function startIngestHarness(options: HarnessOptions = {}): Promise<
   const signals: HealthSignal[] = [];
   hub.on((s) => signals.push(s));
   const metrics = new MetricsServiceIngest({ hub, logger, ...options.metrics });
-  const accessLogs = new AccessLogIngest({ hub, logger, limits: options.accessLogLimits });
+  const accessLogs = new AccessLogIngest({ hub, logger, limits: options.accessLogLimits, ...(options.closedConnections && { closedConnections: options.closedConnections }) });
   const h = await startHarness({
     logger,
     register: (server) => {

@@ -157,6 +157,8 @@ export class AccessLogSink {
           response_flags: responseFlags(outcome.responseFlags),
           // Set only when tcp_proxy reached an upstream host (grpc_common utility.cc).
           ...(outcome.upstreamCluster && { upstream_cluster: outcome.upstreamCluster }),
+          // A filter's own proxy_close_stream names itself; a failed filter's close does not (docs/ENVOY.md).
+          ...(outcome.terminationDetails && { connection_termination_details: outcome.terminationDetails }),
           access_log_type: "TcpConnectionEnd",
         },
         connection_properties: { received_bytes: outcome.receivedBytes, sent_bytes: outcome.sentBytes },

@@ -6,7 +6,11 @@
  * on_delete; docs/ENVOY.md "What Envoy does when a running module crashes"):
  * a trap or a filter that fails closed closes the connection, as does an
  * ECDS filter without config and a tcp_proxy without its cluster. The
- * upstream is simulated and echoes the data.
+ * upstream is simulated and echoes the data. A filter that closes the
+ * downstream itself (proxy_close_stream) leaves termination details
+ * `wasm_downstream_close` (Envoy's Context::closeStream); a failed filter
+ * closes with none (Context::failStream; docs/ENVOY.md "Access logs for
+ * failure reports").
  */
 import { FilterStatus, PeerType, StreamType } from "../../wasm/abi/enums";
 import type { NetworkContext } from "../../wasm/host";
@@ -29,12 +33,17 @@ export interface TcpOutcome {
   readonly upstreamCluster: string | undefined;
   /** Envoy's response flags: NC when tcp_proxy's cluster is missing. A failed wasm filter sets none. */
   readonly responseFlags: readonly string[];
+  /** The access log's connection_termination_details: `wasm_downstream_close` when a filter closed the connection itself. */
+  readonly terminationDetails: string | undefined;
   /** Bytes from and to the downstream. */
   readonly receivedBytes: number;
   readonly sentBytes: number;
 }
 
 const encoder = new TextEncoder();
+
+/** What Envoy's Context::closeStream(Downstream) passes to connection().close() (extensions/common/wasm/context.cc). */
+export const WASM_DOWNSTREAM_CLOSE = "wasm_downstream_close";
 
 export function runTcpConnection(listener: ListenerSpec, input: TcpConnectionInput, env: ChainEnvironment): TcpOutcome {
   const data = typeof input.data === "string" ? encoder.encode(input.data) : (input.data ?? encoder.encode("ping\n"));
@@ -118,5 +127,6 @@ export function runTcpConnection(listener: ListenerSpec, input: TcpConnectionInp
     if (upstreamData) env.stats.inc(`${p}downstream_cx_tx_bytes_total`, data.length);
   }
   const sentBytes = upstreamData && closed === "none" ? data.length : 0;
-  return { listener: listener.name, closed, upstreamData, upstreamCluster, responseFlags, receivedBytes: data.length, sentBytes };
+  const terminationDetails = closed === "closed_by_filter" ? WASM_DOWNSTREAM_CLOSE : undefined;
+  return { listener: listener.name, closed, upstreamData, upstreamCluster, responseFlags, terminationDetails, receivedBytes: data.length, sentBytes };
 }
