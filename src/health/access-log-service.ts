@@ -14,10 +14,12 @@
  *   connection, and closes it before tcp_proxy reaches upstream
  *   (docs/ENVOY.md "Access logs for failure reports"). On a wasmxds listener,
  *   an entry with no upstream cluster, no response flag and no termination
- *   details is such a connection: a `wasm_fail_connection` signal. A
- *   connection the filter closed on purpose (proxy_close_stream: termination
- *   details `wasm_downstream_close` / `wasm_upstream_close`) is no crash and
- *   raises no signal. Both are failed connections for canary analysis: they
+ *   details is such a connection: a `wasm_fail_connection` signal. Envoy
+ *   1.33 logs a module's own close (proxy_close_stream) the same way: its
+ *   `wasm_downstream_close` is only the connection's local close reason,
+ *   not the termination details the log carries. An entry that does carry
+ *   `wasm_downstream_close` / `wasm_upstream_close` (an Envoy that sets
+ *   them) is a close, not a crash. Both are failed connections for canary analysis: they
  *   go, per listener, to the `closedConnections` sink (TrafficCounts
  *   addFailures), whose totals are tcp.<stat_prefix>.downstream_cx_total
  *   (docs/HEALTH.md "Canary analysis"). Entries from loggers wasmxds did not

@@ -6,11 +6,14 @@
  * on_delete; docs/ENVOY.md "What Envoy does when a running module crashes"):
  * a trap or a filter that fails closed closes the connection, as does an
  * ECDS filter without config and a tcp_proxy without its cluster. The
- * upstream is simulated and echoes the data. A filter that closes the
- * downstream itself (proxy_close_stream) leaves termination details
- * `wasm_downstream_close` (Envoy's Context::closeStream); a failed filter
- * closes with none (Context::failStream; docs/ENVOY.md "Access logs for
- * failure reports").
+ * upstream is simulated and echoes the data. Neither a filter that closes
+ * the downstream itself (proxy_close_stream: Context::closeStream passes
+ * `wasm_downstream_close` to connection().close(), which keeps it only as
+ * the connection's local close reason) nor a failed filter
+ * (Context::failStream, no details) sets StreamInfo's
+ * connection_termination_details, the field the gRPC access log reports:
+ * in Envoy 1.33 the two look the same in the TCP log (docs/ENVOY.md
+ * "Access logs for failure reports").
  */
 import { FilterStatus, PeerType, StreamType } from "../../wasm/abi/enums";
 import type { NetworkContext } from "../../wasm/host";
@@ -33,7 +36,7 @@ export interface TcpOutcome {
   readonly upstreamCluster: string | undefined;
   /** Envoy's response flags: NC when tcp_proxy's cluster is missing. A failed wasm filter sets none. */
   readonly responseFlags: readonly string[];
-  /** The access log's connection_termination_details: `wasm_downstream_close` when a filter closed the connection itself. */
+  /** The access log's connection_termination_details: never set by a wasm filter's close (see above); kept for filters that set it. */
   readonly terminationDetails: string | undefined;
   /** Bytes from and to the downstream. */
   readonly receivedBytes: number;
@@ -42,8 +45,6 @@ export interface TcpOutcome {
 
 const encoder = new TextEncoder();
 
-/** What Envoy's Context::closeStream(Downstream) passes to connection().close() (extensions/common/wasm/context.cc). */
-export const WASM_DOWNSTREAM_CLOSE = "wasm_downstream_close";
 
 export function runTcpConnection(listener: ListenerSpec, input: TcpConnectionInput, env: ChainEnvironment): TcpOutcome {
   const data = typeof input.data === "string" ? encoder.encode(input.data) : (input.data ?? encoder.encode("ping\n"));
@@ -127,6 +128,7 @@ export function runTcpConnection(listener: ListenerSpec, input: TcpConnectionInp
     if (upstreamData) env.stats.inc(`${p}downstream_cx_tx_bytes_total`, data.length);
   }
   const sentBytes = upstreamData && closed === "none" ? data.length : 0;
-  const terminationDetails = closed === "closed_by_filter" ? WASM_DOWNSTREAM_CLOSE : undefined;
+  // ConnectionImpl::close(type, details) only sets the local close reason, not StreamInfo's termination details.
+  const terminationDetails = undefined;
   return { listener: listener.name, closed, upstreamData, upstreamCluster, responseFlags, terminationDetails, receivedBytes: data.length, sentBytes };
 }
