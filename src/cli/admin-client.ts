@@ -1,8 +1,10 @@
 /**
- * A small client of the admin API for CLI commands (`status`, `rollout`).
+ * A small client of the admin API for CLI commands (`status`, `rollout`,
+ * `explain`), and the argument parsing they share.
  */
+import { parseArgs } from "node:util";
 import { WasmxdsError, errorMessage } from "../errors";
-import { type HostPort, formatHostPort } from "../net/host-port";
+import { type HostPort, formatHostPort, parseHostPort } from "../net/host-port";
 
 export class AdminClient {
   constructor(private readonly at: HostPort) {}
@@ -33,4 +35,44 @@ export class AdminClient {
     if (!res.ok) throw new WasmxdsError("USAGE", `${method} ${path}: ${res.status} ${data.error ?? res.statusText}`);
     return data;
   }
+}
+
+/** What every admin-API command takes: the address, `--json`, the positionals, and any options of its own. */
+export interface AdminCommandArgs<Extra extends Record<string, string | boolean>> {
+  readonly admin: AdminClient;
+  readonly json: boolean;
+  readonly positionals: readonly string[];
+  readonly values: Extra;
+}
+
+type OptionSpec = { readonly type: "string"; readonly default: string } | { readonly type: "boolean"; readonly default: boolean };
+
+/**
+ * Parses an admin-API command's arguments (`--admin-address`, `--json`, plus
+ * `extra`) once, for `status`, `rollout` and `explain`; a bad argument is a
+ * USAGE error.
+ */
+export function parseAdminCommand<Extra extends Record<string, string | boolean> = Record<never, never>>(
+  argv: readonly string[],
+  defaultAddress: string,
+  extra: Readonly<Record<keyof Extra & string, OptionSpec>> = {} as Readonly<Record<keyof Extra & string, OptionSpec>>,
+): AdminCommandArgs<Extra> {
+  let parsed: { values: Record<string, string | boolean>; positionals: string[] };
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: { "admin-address": { type: "string", default: defaultAddress }, json: { type: "boolean", default: false }, ...extra },
+      allowPositionals: true,
+      strict: true,
+    }) as typeof parsed;
+  } catch (err) {
+    throw new WasmxdsError("USAGE", (err as Error).message);
+  }
+  const { "admin-address": address, json, ...rest } = parsed.values;
+  return {
+    admin: new AdminClient(parseHostPort(String(address), "--admin-address")),
+    json: json === true,
+    positionals: parsed.positionals,
+    values: rest as Extra,
+  };
 }

@@ -4,12 +4,10 @@
  * re-push attempt, NACK), from the admin API of a running server
  * (GET /v1/nodes/<id>/explain; control/explain.ts).
  */
-import { parseArgs } from "node:util";
 import type { NodeExplanation } from "../control/explain";
 import { WasmxdsError } from "../errors";
 import { DEFAULT_ADDRESSES } from "../main";
-import { parseHostPort } from "../net/host-port";
-import { AdminClient } from "./admin-client";
+import { parseAdminCommand } from "./admin-client";
 import type { Command } from "./command";
 import { type Terminal, paint } from "./output";
 
@@ -26,22 +24,11 @@ export const explainCommand: Command = {
   summary: "show which version of each filter a node receives, and why",
   usage: USAGE,
   async run(argv, term) {
-    let parsed: { values: { "admin-address": string; json: boolean }; positionals: string[] };
-    try {
-      parsed = parseArgs({
-        args: argv,
-        options: { "admin-address": { type: "string", default: DEFAULT_ADDRESSES.admin }, json: { type: "boolean", default: false } },
-        allowPositionals: true,
-        strict: true,
-      }) as typeof parsed;
-    } catch (err) {
-      throw new WasmxdsError("USAGE", (err as Error).message);
-    }
-    const [nodeId, ...extra] = parsed.positionals;
+    const { admin, json, positionals } = parseAdminCommand(argv, DEFAULT_ADDRESSES.admin);
+    const [nodeId, ...extra] = positionals;
     if (!nodeId || extra.length > 0) throw new WasmxdsError("USAGE", "expected exactly one node id");
-    const admin = new AdminClient(parseHostPort(parsed.values["admin-address"], "--admin-address"));
     const explained = await admin.get<NodeExplanation>(`/v1/nodes/${encodeURIComponent(nodeId)}/explain`);
-    term.out.write(parsed.values.json ? `${JSON.stringify(explained, null, 2)}\n` : render(term, explained));
+    term.out.write(json ? `${JSON.stringify(explained, null, 2)}\n` : render(term, explained));
     return 0;
   },
 };

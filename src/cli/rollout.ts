@@ -2,12 +2,10 @@
  * `wasmxds rollout status|pause|resume|promote|abort <filter>`: fleet
  * rollouts from a terminal, through the admin API.
  */
-import { parseArgs } from "node:util";
 import { WasmxdsError } from "../errors";
 import { DEFAULT_ADDRESSES } from "../main";
-import { parseHostPort } from "../net/host-port";
 import type { RolloutStatus } from "../rollout/status";
-import { AdminClient } from "./admin-client";
+import { parseAdminCommand } from "./admin-client";
 import type { Command } from "./command";
 import { type Terminal, paint } from "./output";
 
@@ -31,24 +29,13 @@ export const rolloutCommand: Command = {
   summary: "show and steer fleet rollouts of filter versions",
   usage: USAGE,
   async run(argv, term) {
-    let parsed: { values: { "admin-address": string; json: boolean }; positionals: string[] };
-    try {
-      parsed = parseArgs({
-        args: argv,
-        options: { "admin-address": { type: "string", default: DEFAULT_ADDRESSES.admin }, json: { type: "boolean", default: false } },
-        allowPositionals: true,
-        strict: true,
-      }) as typeof parsed;
-    } catch (err) {
-      throw new WasmxdsError("USAGE", (err as Error).message);
-    }
-    const [action, filter, ...extra] = parsed.positionals;
+    const { admin, json, positionals } = parseAdminCommand(argv, DEFAULT_ADDRESSES.admin);
+    const [action, filter, ...extra] = positionals;
     if (!action || !(ACTIONS as readonly string[]).includes(action)) {
       throw new WasmxdsError("USAGE", `expected one of ${ACTIONS.join(", ")}, got ${action ? `"${action}"` : "nothing"}`);
     }
     if (extra.length > 0) throw new WasmxdsError("USAGE", `unexpected arguments: ${extra.join(" ")}`);
     if (action !== "status" && !filter) throw new WasmxdsError("USAGE", `rollout ${action} needs a filter name`);
-    const admin = new AdminClient(parseHostPort(parsed.values["admin-address"], "--admin-address"));
     let statuses: RolloutStatus[];
     if ((action as Action) === "status") {
       const all = await admin.get<{ rollouts: RolloutStatus[] }>("/v1/rollouts");
@@ -57,7 +44,7 @@ export const rolloutCommand: Command = {
     } else {
       statuses = [await admin.post<RolloutStatus>(`/v1/rollouts/${encodeURIComponent(filter ?? "")}/${action}`)];
     }
-    term.out.write(parsed.values.json ? `${JSON.stringify(statuses, null, 2)}\n` : statuses.map((s) => render(term, s)).join("\n"));
+    term.out.write(json ? `${JSON.stringify(statuses, null, 2)}\n` : statuses.map((s) => render(term, s)).join("\n"));
     return 0;
   },
 };

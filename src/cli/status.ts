@@ -3,13 +3,11 @@
  * served, known-good and quarantined versions, connected nodes with what
  * they ACKed or rejected, and the latest events.
  */
-import { parseArgs } from "node:util";
 import type { FilterView, NodeView } from "../admin/views";
 import type { LoggedEvent } from "../events/event-log";
 import { WasmxdsError } from "../errors";
 import { DEFAULT_ADDRESSES } from "../main";
-import { parseHostPort } from "../net/host-port";
-import { AdminClient } from "./admin-client";
+import { parseAdminCommand } from "./admin-client";
 import type { Command } from "./command";
 import { type Terminal, paint } from "./output";
 
@@ -27,24 +25,15 @@ export const statusCommand: Command = {
   summary: "show filters, nodes and recent events of a running server",
   usage: USAGE,
   async run(argv, term) {
-    let v: { "admin-address": string; events: string; json: boolean };
-    try {
-      v = parseArgs({
-        args: argv,
-        options: { "admin-address": { type: "string", default: DEFAULT_ADDRESSES.admin }, events: { type: "string", default: "10" }, json: { type: "boolean", default: false } },
-        strict: true,
-      }).values as typeof v;
-    } catch (err) {
-      throw new WasmxdsError("USAGE", (err as Error).message);
-    }
-    if (!/^\d+$/.test(v.events)) throw new WasmxdsError("USAGE", `--events: expected a number, got "${v.events}"`);
-    const admin = new AdminClient(parseHostPort(v["admin-address"], "--admin-address"));
+    const { admin, json, positionals, values } = parseAdminCommand<{ events: string }>(argv, DEFAULT_ADDRESSES.admin, { events: { type: "string", default: "10" } });
+    if (positionals.length > 0) throw new WasmxdsError("USAGE", `unexpected arguments: ${positionals.join(" ")}`);
+    if (!/^\d+$/.test(values.events)) throw new WasmxdsError("USAGE", `--events: expected a number, got "${values.events}"`);
     const [filters, nodes, events] = await Promise.all([
       admin.get<{ version: string | null; filters: FilterView[] }>("/v1/filters"),
       admin.get<{ nodes: NodeView[] }>("/v1/nodes"),
-      admin.get<{ events: LoggedEvent[] }>(`/v1/events?limit=${v.events}`),
+      admin.get<{ events: LoggedEvent[] }>(`/v1/events?limit=${values.events}`),
     ]);
-    if (v.json) {
+    if (json) {
       term.out.write(`${JSON.stringify({ ...filters, nodes: nodes.nodes, events: events.events }, null, 2)}\n`);
       return 0;
     }
