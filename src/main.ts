@@ -6,6 +6,7 @@
  */
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
+import { type AdminAccess, assertAdminExposure } from "./admin/admin-auth";
 import { AdminRouter, startAdminServer } from "./admin/admin-server";
 import { addCoreRoutes } from "./admin/core-routes";
 import { addHealthRoutes } from "./admin/health-routes";
@@ -67,6 +68,8 @@ export interface WasmxdsOptions {
   readonly modulesAddress: HostPort;
   /** Admin HTTP API; null disables it. */
   readonly adminAddress: HostPort | null;
+  /** Who may call the admin API: token, `--admin-auth`, `--admin-insecure` (admin/admin-auth.ts; SECURITY.md). */
+  readonly adminAccess?: AdminAccess;
   /** Where last-good versions, quarantines and modules persist; default `<config>/.wasmxds`; null keeps them in memory. */
   readonly stateDir?: string | null;
   readonly watch: boolean;
@@ -137,6 +140,8 @@ export const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
 
 export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasmxds> {
   const { logger } = options;
+  // Before anything listens: an admin API exposed beyond loopback without a token is refused (SECURITY.md).
+  if (options.adminAddress) assertAdminExposure(options.adminAddress, options.adminAccess ?? {});
   const clock = options.clock ?? realClock;
   const now = () => clock.now();
   const observer = options.observer;
@@ -319,7 +324,7 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
       addHealthRoutes(router, { publisher, versions, events });
       addRolloutRoutes(router, { rollouts, publisher, clock });
       addExplainRoutes(router, { xds, pipeline });
-      admin = await startAdminServer(router, options.adminAddress, logger);
+      admin = await startAdminServer(router, options.adminAddress, logger, { ...(options.adminAccess && { access: options.adminAccess }) });
     }
     const bound = await bindGrpcServer(grpcServer, options.xdsAddress.host, options.xdsAddress.port);
     const xdsAddress = { host: bound.host, port: bound.port };

@@ -9,6 +9,8 @@ export class AdminHttpError extends WasmxdsError {
   constructor(
     readonly status: number,
     message: string,
+    /** Extra response headers (a 401's WWW-Authenticate). */
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super("USAGE", message);
   }

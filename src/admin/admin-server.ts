@@ -9,6 +9,7 @@ import { errorMessage } from "../errors";
 import type { Logger } from "../logger";
 import type { HostPort } from "../net/host-port";
 import { type ListeningHttp, listenHttp } from "../net/http-listen";
+import { type AdminAccess, AdminGate, assertAdminExposure } from "./admin-auth";
 import { AdminHttpError } from "./admin-error";
 import { decodeComponent, parseTarget, readJsonBody } from "./request-input";
 
@@ -77,19 +78,27 @@ export async function startAdminServer(
   router: AdminRouter,
   at: HostPort,
   logger: Logger,
-  options: { readonly requestTimeoutMs?: number } = {},
+  options: { readonly requestTimeoutMs?: number; readonly access?: AdminAccess } = {},
 ): Promise<ListeningHttp> {
+  const access = options.access ?? {};
+  assertAdminExposure(at, access);
+  let bound: HostPort = at;
+  const gate = new AdminGate(access, () => [at, bound]);
   const timeout = options.requestTimeoutMs ?? DEFAULT_ADMIN_REQUEST_TIMEOUT_MS;
   // A client that sends headers or a body slowly (or never finishes) must not hold a request open forever.
   const limits = { requestTimeout: timeout, headersTimeout: timeout, connectionsCheckingInterval: Math.min(1000, Math.max(50, timeout / 4)) };
   const server = createServer(limits, (req, res) => {
-    runInBackground(serve(router, req, res, logger), `serving admin request ${req.method ?? "GET"} ${req.url ?? "/"}`, { logger });
+    runInBackground(serve(router, gate, req, res, logger), `serving admin request ${req.method ?? "GET"} ${req.url ?? "/"}`, { logger });
   });
-  return listenHttp(server, "admin API", at, logger);
+  const listening = await listenHttp(server, "admin API", at, logger);
+  bound = listening.address;
+  return listening;
 }
 
-async function serve(router: AdminRouter, req: IncomingMessage, res: ServerResponse, logger: Logger): Promise<void> {
+async function serve(router: AdminRouter, gate: AdminGate, req: IncomingMessage, res: ServerResponse, logger: Logger): Promise<void> {
   try {
+    // Token and Origin before anything is read or routed: a refused caller learns nothing and changes nothing.
+    gate.check(req);
     const body = await readJsonBody(req);
     const out = await router.dispatch(req.method ?? "GET", req.url ?? "/", body);
     const status = out.status ?? 200;
@@ -104,8 +113,10 @@ async function serve(router: AdminRouter, req: IncomingMessage, res: ServerRespo
     const status = err instanceof AdminHttpError ? err.status : 500;
     if (status === 500) logger.error("admin request failed", { url: req.url, error: errorMessage(err) });
     // 413: the client may still be sending; answer, then close rather than read the rest.
-    const close = status === 413;
-    if (!res.headersSent) res.writeHead(status, { "content-type": "application/json", ...(close && { connection: "close" }) });
+    // 401 and 403 too: the unread body of a refused call is not worth reading.
+    const close = status === 413 || status === 401 || status === 403;
+    const extra = err instanceof AdminHttpError ? err.headers : {};
+    if (!res.headersSent) res.writeHead(status, { "content-type": "application/json", ...extra, ...(close && { connection: "close" }) });
     res.end(`${JSON.stringify({ error: errorMessage(err), status })}\n`);
     if (close) res.once("finish", () => req.destroy());
   }

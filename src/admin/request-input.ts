@@ -41,16 +41,21 @@ export function decodeComponent(raw: string, what: string): string {
   }
 }
 
-/** Media types accepted for a body; none given counts as JSON (scripts often omit it). */
+/**
+ * Media types accepted on a mutating call, with or without a body: a JSON
+ * type is required (none given is refused too), because a web page can send
+ * a form or text/plain POST without a CORS preflight but not a JSON one
+ * (SECURITY.md, "Admin API").
+ */
 function isJsonType(contentType: string | undefined): boolean {
-  if (contentType === undefined) return true;
-  const type = contentType.split(";")[0]?.trim().toLowerCase() ?? "";
-  return type === "" || type === "application/json" || type.endsWith("+json");
+  const type = contentType?.split(";")[0]?.trim().toLowerCase() ?? "";
+  return type === "application/json" || (type.endsWith("+json") && type.includes("/"));
 }
 
 /**
  * The JSON body of a request that may carry one (not GET or HEAD), or
- * undefined when it is empty. Throws AdminHttpError 413, 415 or 400.
+ * undefined when it is empty. Throws AdminHttpError 413, 415 (any such
+ * request without a JSON content type, even an empty one) or 400.
  */
 export async function readJsonBody(req: IncomingMessage, maxBytes = MAX_ADMIN_BODY_BYTES): Promise<unknown> {
   if (req.method === "GET" || req.method === "HEAD") return undefined;
@@ -66,11 +71,12 @@ export async function readJsonBody(req: IncomingMessage, maxBytes = MAX_ADMIN_BO
     if (size > maxBytes) throw new AdminHttpError(413, `request body over ${maxBytes} bytes; expected at most ${maxBytes}`);
     chunks.push(buf);
   }
-  if (size === 0) return undefined;
   const contentType = req.headers["content-type"];
   if (!isJsonType(contentType)) {
-    throw new AdminHttpError(415, `request body of type ${excerpt(contentType ?? "")}; expected application/json (curl: -H 'content-type: application/json')`);
+    const got = contentType === undefined ? "no content type" : `content type ${excerpt(contentType)}`;
+    throw new AdminHttpError(415, `${req.method} with ${got}; expected application/json (curl: -H 'content-type: application/json')`);
   }
+  if (size === 0) return undefined;
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(Buffer.concat(chunks, size));

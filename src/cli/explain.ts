@@ -17,6 +17,7 @@ Shows which version of each filter a connected node receives, and why.
 
 Options:
       --admin-address HOST:PORT admin API of the running server (default: ${DEFAULT_ADDRESSES.admin})
+      --admin-token-file FILE   the admin token to send (default: $WASMXDS_ADMIN_TOKEN)
       --json                    print the raw JSON instead`;
 
 export const explainCommand: Command = {

@@ -22,6 +22,7 @@ const USAGE = `Usage: wasmxds rollout <status|pause|resume|promote|abort> [filte
 
 Options:
       --admin-address HOST:PORT admin API of the running server (default: ${DEFAULT_ADDRESSES.admin})
+      --admin-token-file FILE   the admin token to send (default: $WASMXDS_ADMIN_TOKEN)
       --json                    print the raw JSON`;
 
 export const rolloutCommand: Command = {

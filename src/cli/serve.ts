@@ -6,6 +6,8 @@
  * starts, so a signal during start-up also ends in a clean exit.
  */
 import { parseArgs } from "node:util";
+import { ADMIN_AUTH_SCOPES, type AdminAuthScope } from "../admin/admin-auth";
+import { resolveAdminToken } from "../admin/admin-token";
 import { parseDuration } from "../config/duration";
 import { WasmxdsError } from "../errors";
 import type { LogLevel } from "../logger";
@@ -24,6 +26,9 @@ const OPTIONS = {
   "xds-address": { type: "string", default: DEFAULT_ADDRESSES.xds },
   "modules-address": { type: "string", default: DEFAULT_ADDRESSES.modules },
   "admin-address": { type: "string", default: DEFAULT_ADDRESSES.admin },
+  "admin-token-file": { type: "string" },
+  "admin-auth": { type: "string", default: "writes" },
+  "admin-insecure": { type: "boolean", default: false },
   "state-dir": { type: "string" },
   watch: { type: "boolean", default: false },
   "allow-empty": { type: "boolean", default: false },
@@ -42,6 +47,11 @@ Options:
       --modules-address HOST:PORT
                                 module server address (default: ${DEFAULT_ADDRESSES.modules})
       --admin-address HOST:PORT admin HTTP API address, or "off" (default: ${DEFAULT_ADDRESSES.admin})
+      --admin-token-file FILE   mutating admin calls need 'Authorization: Bearer <token>'
+                                with the token in FILE, read once at start (or set
+                                WASMXDS_ADMIN_TOKEN)
+      --admin-auth writes|reads which admin calls need the token (default: writes)
+      --admin-insecure          allow a non-loopback --admin-address without a token
       --state-dir DIR           where known-good versions, quarantines and modules
                                 persist, or "off" (default: <config>/.wasmxds)
       --watch                   reload when the YAML or a module changes
@@ -71,6 +81,7 @@ async function run(argv: string[], term: Parameters<Command["run"]>[1], signal: 
   const format = v["log-format"] ?? ((process.stderr as { isTTY?: boolean }).isTTY ? "pretty" : "json");
   if (format !== "json" && format !== "pretty") throw new WasmxdsError("USAGE", `--log-format: expected json or pretty, got "${format}"`);
   const graceMs = parseGrace(v["shutdown-grace"]);
+  const adminAccess = parseAdminAccess(v);
   // Before anything listens: a signal from now on ends in a clean shutdown.
   const stop = stopSignal(signal);
   const logger = cliLogger(term, level, format);
@@ -84,6 +95,7 @@ async function run(argv: string[], term: Parameters<Command["run"]>[1], signal: 
       xdsAddress: parseHostPort(v["xds-address"], "--xds-address"),
       modulesAddress: parseHostPort(v["modules-address"], "--modules-address"),
       adminAddress: v["admin-address"] === "off" ? null : parseHostPort(v["admin-address"], "--admin-address"),
+      adminAccess,
       stateDir: v["state-dir"] === "off" ? null : v["state-dir"],
       watch: dev || v.watch,
       logger,
@@ -101,6 +113,15 @@ async function run(argv: string[], term: Parameters<Command["run"]>[1], signal: 
   await app.close(graceMs);
   logger.info("stopped");
   return 0;
+}
+
+/** `--admin-token-file` (else WASMXDS_ADMIN_TOKEN), `--admin-auth`, `--admin-insecure` (SECURITY.md, "Admin API"). */
+function parseAdminAccess(v: ReturnType<typeof parse>) {
+  const auth = v["admin-auth"] as AdminAuthScope;
+  if (!ADMIN_AUTH_SCOPES.includes(auth)) throw new WasmxdsError("USAGE", `--admin-auth: expected writes or reads, got "${auth}"`);
+  const token = resolveAdminToken(v["admin-token-file"]);
+  if (auth === "reads" && token === undefined) throw new WasmxdsError("USAGE", "--admin-auth reads needs a token: set --admin-token-file FILE or WASMXDS_ADMIN_TOKEN");
+  return { auth, insecure: v["admin-insecure"], ...(token !== undefined && { token }) };
 }
 
 function parseGrace(text: string | undefined): number {

@@ -17,6 +17,7 @@ Shows filters, connected nodes and recent events of a running wasmxds.
 
 Options:
       --admin-address HOST:PORT admin API of the running server (default: ${DEFAULT_ADDRESSES.admin})
+      --admin-token-file FILE   the admin token to send (default: $WASMXDS_ADMIN_TOKEN)
       --events N                how many recent events to show (default: 10)
       --json                    print the raw JSON instead`;
 

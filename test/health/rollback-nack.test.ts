@@ -74,7 +74,7 @@ describe("rollback on NACK", () => {
     expect(view.lastGood.sha256).toBe(good);
     expect(view.quarantined[0]).toMatchObject({ sha256: bad });
     expect(view.quarantined[0]!.nodes.length).toBeGreaterThan(0);
-    const missing = await fetch(`${base}/v1/filters/nope/quarantine/clear`, { method: "POST" });
+    const missing = await fetch(`${base}/v1/filters/nope/quarantine/clear`, { method: "POST", headers: { "content-type": "application/json" } });
     expect(missing.status).toBe(404);
   });
 
@@ -92,7 +92,7 @@ describe("rollback on NACK", () => {
   });
 
   it("pushes the version again once the quarantine is cleared", async () => {
-    const res = await fetch(`http://127.0.0.1:${app.adminAddress!.port}/v1/filters/guard/quarantine/clear`, { method: "POST" });
+    const res = await fetch(`http://127.0.0.1:${app.adminAddress!.port}/v1/filters/guard/quarantine/clear`, { method: "POST", headers: { "content-type": "application/json" } });
     const body = (await res.json()) as { cleared: string[] };
     expect(body.cleared.map((k) => k.split(":")[0])).toEqual([bad]);
     expect(app.publisher.published!.modules.get("guard")).toBe(bad);

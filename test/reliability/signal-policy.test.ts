@@ -128,7 +128,7 @@ describe("who can condemn a version", () => {
     app = await startTestApp(dir!, { logger, clock: testClock() });
     expect(app.publisher.published!.modules.get("guard")).toBe(sha);
     expect(logger.records.some((r) => r.level === "error" && r.msg.includes("is quarantined and there is nothing else to serve"))).toBe(true);
-    const res = await fetch(`http://127.0.0.1:${app.adminAddress!.port}/v1/filters/guard/quarantine/clear`, { method: "POST" });
+    const res = await fetch(`http://127.0.0.1:${app.adminAddress!.port}/v1/filters/guard/quarantine/clear`, { method: "POST", headers: { "content-type": "application/json" } });
     expect(res.status).toBe(200);
     expect(app.versions.quarantined("guard")).toEqual([]);
   });

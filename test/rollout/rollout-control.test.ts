@@ -28,7 +28,7 @@ describe("rollout control", () => {
   let port: number;
   let clock: FakeClock;
   const extra: SimNode[] = [];
-  const admin = (path: string) => fetch(`http://127.0.0.1:${app.adminAddress!.port}${path}`, { method: "POST" });
+  const admin = (path: string) => fetch(`http://127.0.0.1:${app.adminAddress!.port}${path}`, { method: "POST", headers: { "content-type": "application/json" } });
   const active = () => app.rollouts.rollouts("guard").active;
 
   beforeAll(async () => {

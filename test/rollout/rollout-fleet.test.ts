@@ -78,7 +78,7 @@ describe("fleet rollout", () => {
     expect(out).toMatch(/^ {2}stable {5}guard@[0-9a-f]{8} \(settings [0-9a-f]{8}\)$/m);
     expect(out).toMatch(/^ {2}nodes {6}\[-+\] 0\/16 on the candidate, 16 on stable$/m);
     expect(out).toMatch(/aborted: /);
-    const res = await fetch(`${base}/v1/rollouts/guard/promote`, { method: "POST" });
+    const res = await fetch(`${base}/v1/rollouts/guard/promote`, { method: "POST", headers: { "content-type": "application/json" } });
     expect(res.status).toBe(409);
     expect(((await res.json()) as { error: string }).error).toMatch(/no rollout in progress/);
   });
