@@ -144,6 +144,11 @@ describe("admin API without a token (loopback)", () => {
     const bare = await call(app, "POST", "/v1/rollouts/guard/abort");
     expect(bare.status).toBe(415);
     expect(bare.json.error).toMatch(/^POST with no content type; expected application\/json/);
+    // A sandboxed page sends Origin: null; another port of the same host is another origin.
+    const sandboxed = await call(app, "POST", "/v1/rollouts/guard/abort", { ...JSON_TYPE, origin: "null" });
+    expect(sandboxed.status).toBe(403);
+    const otherPort = await call(app, "POST", "/v1/rollouts/guard/abort", { ...JSON_TYPE, origin: `http://127.0.0.1:${app.adminAddress!.port + 1}` });
+    expect(otherPort.status).toBe(403);
     expect(app.rollouts.rollouts("guard").active).toBeDefined();
     expect(app.versions.quarantined("guard")).toEqual([]);
     const ok = await call(app, "POST", "/v1/rollouts/guard/pause", JSON_TYPE);

@@ -56,6 +56,13 @@ describe("admin API exposure", () => {
     }
   });
 
+  it("`--admin-auth reads` without a token, or an unknown scope, is a usage error", async () => {
+    const reads = runCli(["serve", "-c", dir, "--admin-auth", "reads"], { WASMXDS_ADMIN_TOKEN: "" });
+    await expect(reads).rejects.toThrow(/--admin-auth reads needs a token: set --admin-token-file FILE or WASMXDS_ADMIN_TOKEN/);
+    const bogus = runCli(["serve", "-c", dir, "--admin-auth", "all"], { WASMXDS_ADMIN_TOKEN: "" });
+    await expect(bogus).rejects.toThrow(/--admin-auth: expected writes or reads, got "all"/);
+  });
+
   it("reads the token file trimmed; an empty file is an error naming it", async () => {
     const good = join(dir, "token");
     const empty = join(dir, "empty-token");
