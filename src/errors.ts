@@ -17,7 +17,8 @@ export type ErrorCode =
   | "ROLLOUT_INVALID"
   | "STATE_CORRUPT"
   | "USAGE"
-  | "ADDRESS_INVALID";
+  | "ADDRESS_INVALID"
+  | "TLS_INVALID";
 
 export class WasmxdsError extends Error {
   readonly code: ErrorCode;

@@ -17,6 +17,7 @@ import type { SnapshotCache } from "./cache/snapshot-cache";
 import { addExplainRoutes } from "./admin/explain-routes";
 import { ServingPipeline } from "./control/serving-pipeline";
 import { Emitter } from "./emitter";
+import { WasmxdsError } from "./errors";
 import { EventLog } from "./events/event-log";
 import { recordCheck, recordPublisherEvents } from "./control/event-recording";
 import { recordXdsEvents } from "./xds/event-recording";
@@ -40,6 +41,8 @@ import { StateStore } from "./health/state-store";
 import type { Logger } from "./logger";
 import { type Clock, realClock } from "./time/clock";
 import { bindGrpcServer, GRPC_SERVER_OPTIONS } from "./net/grpc-server";
+import { CertificateFiles, type GrpcTlsOptions, tlsServerCredentials } from "./net/grpc-tls";
+import type { NodeIdentityMode } from "./net/node-identity";
 import { type HostPort, formatHostPort } from "./net/host-port";
 import type { ListeningHttp } from "./net/http-listen";
 import type { ChangeBatch } from "./watch/folder-watcher";
@@ -98,6 +101,10 @@ export interface WasmxdsOptions {
   readonly allowEmpty?: boolean;
   /** How often the health monitor evaluates and the rollout controller ticks, on `clock` (tests; default 1 s and 500 ms). */
   readonly healthTiming?: { readonly evaluateEveryMs?: number };
+  /** TLS on the gRPC port (`--tls-cert`, `--tls-key`, `--client-ca`; net/grpc-tls.ts); unset: plaintext. */
+  readonly tls?: GrpcTlsOptions;
+  /** `--node-identity`: the certificate field a node id must equal (net/node-identity.ts; default off). */
+  readonly nodeIdentity?: NodeIdentityMode;
 }
 
 /** Watches the control plane at work (the `dev` terminal output); every method is optional. */
@@ -172,7 +179,16 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
   let watcher: FolderWatcher | undefined;
   let admin: ListeningHttp | undefined;
   const stopping: Array<() => void> = [];
+  let tls: CertificateFiles | undefined;
   try {
+    if ((options.nodeIdentity ?? "off") !== "off" && !options.tls?.clientCaFile) {
+      throw new WasmxdsError("USAGE", `--node-identity ${options.nodeIdentity} needs client certificates: give --tls-cert, --tls-key and --client-ca`);
+    }
+    if (options.tls) {
+      tls = new CertificateFiles(options.tls, { logger: logger.child({ component: "tls" }), clock, onEvent: (kind, message, details) => events.add(kind, "tls", message, details) });
+      stopping.push(() => tls?.close());
+    }
+    const nodeIdentity = options.nodeIdentity ?? "off";
     // The serving pipeline: config -> health selection -> rollout split -> per-group snapshots -> cache (control/serving-pipeline.ts).
     const pipeline = new ServingPipeline({
       configDir: options.configDir,
@@ -191,6 +207,7 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
       logger: logger.child({ component: "xds" }),
       clock,
       ...(options.streamLimits && { limits: options.streamLimits }),
+      nodeIdentity,
     });
     xds.register(grpcServer);
     recordXdsEvents(events, xds);
@@ -203,7 +220,7 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
     const signals = new SignalHub();
     // Listeners' request and failure counters, per filter version, for canary analysis (docs/HEALTH.md).
     const traffic = new TrafficCounts({ listeners: () => pipeline.published?.loaded.config.listeners ?? [], nodeVersions: (id) => pipeline.nodeVersions(id) });
-    const metricsIngest = new MetricsServiceIngest({ hub: signals, logger: logger.child({ component: "stats" }), clock, now, traffic: traffic.record });
+    const metricsIngest = new MetricsServiceIngest({ hub: signals, logger: logger.child({ component: "stats" }), clock, now, traffic: traffic.record, nodeIdentity });
     metricsIngest.register(grpcServer);
     // TCP failures: Envoy counts none; the access log's failed connections (crashed or closed by the filter) name their listener.
     const accessLogIngest = new AccessLogIngest({
@@ -212,6 +229,7 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
       clock,
       now,
       closedConnections: (nodeId, listener, failed, at) => traffic.addFailures(nodeId, listener, failed, at),
+      nodeIdentity,
     });
     accessLogIngest.register(grpcServer);
     const poller = new AdminStatsPoller({
@@ -326,7 +344,7 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
       addExplainRoutes(router, { xds, pipeline });
       admin = await startAdminServer(router, options.adminAddress, logger, { ...(options.adminAccess && { access: options.adminAccess }) });
     }
-    const bound = await bindGrpcServer(grpcServer, options.xdsAddress.host, options.xdsAddress.port);
+    const bound = await bindGrpcServer(grpcServer, options.xdsAddress.host, options.xdsAddress.port, tls && tlsServerCredentials(tls));
     const xdsAddress = { host: bound.host, port: bound.port };
     logger.info("wasmxds ready", {
       xds: formatHostPort(xdsAddress),
@@ -369,6 +387,7 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
         xds.closeAllStreams();
         metricsIngest.closeAll();
         accessLogIngest.closeAll();
+        tls?.close();
         await Promise.all([bound.close(graceMs), modules.close(), adm?.close()]);
         await state.flush();
       },

@@ -13,6 +13,7 @@ import { WasmxdsError } from "../errors";
 import type { LogLevel } from "../logger";
 import { DEFAULT_ADDRESSES, DEFAULT_SHUTDOWN_GRACE_MS, type RunningWasmxds, startWasmxds } from "../main";
 import { parseHostPort } from "../net/host-port";
+import { parseNodeIdentityMode } from "../net/node-identity";
 import { warmPreflightWorker } from "../wasm/preflight";
 import type { Command } from "./command";
 import { DevOutput } from "./dev-output";
@@ -35,6 +36,10 @@ const OPTIONS = {
   "log-level": { type: "string" },
   "log-format": { type: "string" },
   "shutdown-grace": { type: "string" },
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
+  "client-ca": { type: "string" },
+  "node-identity": { type: "string", default: "off" },
 } as const;
 
 const USAGE = `Usage: wasmxds serve [options]
@@ -63,7 +68,14 @@ Options:
                                 likely half-written save; or set server.allowEmpty)
       --shutdown-grace DURATION on SIGINT/SIGTERM, how long open streams get to end
                                 before every connection is closed: 5s, 500ms, or 0
-                                for at once (default: 5s)`;
+                                for at once (default: 5s)
+      --tls-cert FILE --tls-key FILE
+                                serve xDS, the metrics and access log services over
+                                TLS; the files are re-read when they change
+      --client-ca FILE          require client certificates signed by this CA (mTLS)
+      --node-identity off|cn|san-dns|san-uri
+                                the client certificate field a node id must equal
+                                (san-uri for SPIFFE; needs --client-ca; default: off)`;
 
 function parse(argv: string[]) {
   try {
@@ -102,6 +114,7 @@ async function run(argv: string[], term: Parameters<Command["run"]>[1], signal: 
       ...(dev && { dev, observer: new DevOutput(term) }),
       allowEmpty: v["allow-empty"],
       shutdownGraceMs: graceMs,
+      ...parseTls(v),
     });
   } catch (err) {
     stop.dispose();
@@ -122,6 +135,19 @@ function parseAdminAccess(v: ReturnType<typeof parse>) {
   const token = resolveAdminToken(v["admin-token-file"]);
   if (auth === "reads" && token === undefined) throw new WasmxdsError("USAGE", "--admin-auth reads needs a token: set --admin-token-file FILE or WASMXDS_ADMIN_TOKEN");
   return { auth, insecure: v["admin-insecure"], ...(token !== undefined && { token }) };
+}
+
+/** `--tls-cert`, `--tls-key`, `--client-ca`, `--node-identity` (SECURITY.md, "TLS and node identity"). */
+function parseTls(v: ReturnType<typeof parse>) {
+  const nodeIdentity = parseNodeIdentityMode(v["node-identity"], "--node-identity");
+  const cert = v["tls-cert"];
+  const key = v["tls-key"];
+  const ca = v["client-ca"];
+  if ((cert === undefined) !== (key === undefined)) throw new WasmxdsError("USAGE", "--tls-cert and --tls-key go together: give both or neither");
+  if (ca !== undefined && cert === undefined) throw new WasmxdsError("USAGE", "--client-ca needs --tls-cert and --tls-key (mTLS runs over TLS)");
+  if (nodeIdentity !== "off" && ca === undefined) throw new WasmxdsError("USAGE", `--node-identity ${nodeIdentity} needs --client-ca: node ids are checked against client certificates`);
+  const tls = cert !== undefined && key !== undefined ? { certFile: cert, keyFile: key, ...(ca !== undefined && { clientCaFile: ca }) } : undefined;
+  return { nodeIdentity, ...(tls && { tls }) };
 }
 
 function parseGrace(text: string | undefined): number {

@@ -35,6 +35,7 @@ import type { TCPAccessLogEntry__Output } from "../generated/envoy/data/accesslo
 import type { StreamAccessLogsMessage__Output } from "../generated/envoy/service/accesslog/v3/StreamAccessLogsMessage";
 import { LogLimiter } from "../log-limiter";
 import { type Logger, silentLogger } from "../logger";
+import type { NodeIdentityMode } from "../net/node-identity";
 import { type Clock, realClock } from "../time/clock";
 import type { NodeInfo } from "../vocabulary/node-info";
 import { ACCESS_LOG_LOG_NAME_PREFIX } from "../vocabulary/type-urls";
@@ -101,6 +102,8 @@ export interface AccessLogIngestOptions {
   readonly clock?: Clock;
   /** Failed connections per listener, for canary analysis (not subject to the signal budget). */
   readonly closedConnections?: ClosedConnectionSink;
+  /** `--node-identity`: access logs only for the node the client certificate names (net/node-identity.ts). */
+  readonly nodeIdentity?: NodeIdentityMode;
 }
 
 export interface AccessLogStats extends StreamCounters {
@@ -154,6 +157,7 @@ export class AccessLogIngest {
           warnings: this.warnings,
           counters: this.counters,
           open: this.open,
+          ...(this.options.nodeIdentity && { nodeIdentity: this.options.nodeIdentity }),
           admit: (node, bytes) => this.admit(this.budgetOf(node.id, budget), bytes),
           onMessage: (node, message) => {
             // log_name, like the node, comes on the first message only.

@@ -16,6 +16,7 @@ import { errorMessage } from "../errors";
 import type { Node__Output } from "../generated/envoy/config/core/v3/Node";
 import type { LogLimiter } from "../log-limiter";
 import { type Logger, boundString } from "../logger";
+import { type NodeIdentityMode, nodeIdentityProblem } from "../net/node-identity";
 import { decodeMessage, encodeMessage } from "../proto/registry";
 import { DEFAULT_LIMITS } from "../xds/limits";
 import type { NodeInfo } from "../vocabulary/node-info";
@@ -76,6 +77,8 @@ export interface ClientStreamSpec<M extends Identified> {
   readonly counters: StreamCounters;
   /** Open streams, each as the function that ends it with OK (for shutdown). */
   readonly open: Set<() => void>;
+  /** The client certificate field the node id must equal (`--node-identity`; default off): else PERMISSION_DENIED. */
+  readonly nodeIdentity?: NodeIdentityMode;
   /**
    * Whether to decode and handle a later message of an identified stream, by
    * its size (per-node rate limits); a message not admitted is dropped
@@ -138,6 +141,9 @@ export function serveClientStream<M extends Identified>(
       const named = nodeInfoFrom(sent);
       const problem = nodeProblem(named, DEFAULT_LIMITS);
       if (problem) throw new StreamRejection(grpc.status.INVALID_ARGUMENT, `identifier.${problem}`);
+      // Stats and access logs count for the node the client certificate names, and no other.
+      const denied = nodeIdentityProblem(spec.nodeIdentity ?? "off", call.getAuthContext(), named.id);
+      if (denied !== undefined) throw new StreamRejection(grpc.status.PERMISSION_DENIED, denied);
       node = named;
       counters.streamsAccepted++;
       counters.streamsActive++;

@@ -21,6 +21,7 @@ import * as grpc from "@grpc/grpc-js";
 import type { StreamMetricsMessage__Output } from "../generated/envoy/service/metrics/v3/StreamMetricsMessage";
 import { LogLimiter } from "../log-limiter";
 import { type Logger, silentLogger } from "../logger";
+import type { NodeIdentityMode } from "../net/node-identity";
 import { type Clock, realClock } from "../time/clock";
 import type { NodeInfo } from "../vocabulary/node-info";
 import { clientStreamMethod, newStreamCounters, serveClientStream, StreamRejection, type StreamCounters } from "./client-stream";
@@ -72,6 +73,8 @@ export interface MetricsServiceIngestOptions {
   readonly traffic?: TrafficSink;
   /** For the rate limit of peer-triggered warnings (default: the process clock). */
   readonly clock?: Clock;
+  /** `--node-identity`: stats only for the node the client certificate names (net/node-identity.ts). */
+  readonly nodeIdentity?: NodeIdentityMode;
 }
 
 export interface MetricsServiceStats extends StreamCounters {
@@ -130,6 +133,7 @@ export class MetricsServiceIngest {
           warnings: this.warnings,
           counters: this.counters,
           open: this.open,
+          ...(this.options.nodeIdentity && { nodeIdentity: this.options.nodeIdentity }),
           onMessage: (node, message) => this.onMessage(state, node, message),
           onClose: () => this.onClose(state),
         });

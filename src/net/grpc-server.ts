@@ -1,6 +1,7 @@
 /**
  * Binds a gRPC server (plaintext, as Envoy's ADS cluster usually is on a
- * loopback or mesh network) and shuts it down without hanging: calls get
+ * loopback or mesh network, or TLS with the credentials of grpc-tls.ts)
+ * and shuts it down without hanging: calls get
  * a grace period, then every connection is closed, whether or not its
  * client reads (docs/RELIABILITY.md, "Shutdown").
  */
@@ -34,10 +35,15 @@ export const GRPC_SERVER_OPTIONS: grpc.ServerOptions = {
   "grpc.enable_channelz": 0,
 };
 
-export async function bindGrpcServer(server: grpc.Server, host: string, port: number): Promise<BoundGrpcServer> {
+export async function bindGrpcServer(
+  server: grpc.Server,
+  host: string,
+  port: number,
+  credentials: grpc.ServerCredentials = grpc.ServerCredentials.createInsecure(),
+): Promise<BoundGrpcServer> {
   const target = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
   const bound = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
+    server.bindAsync(target, credentials, (err, p) => (err ? reject(err) : resolve(p)));
   });
   const sockets = trackSockets(server);
   const force = () => {

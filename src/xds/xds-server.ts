@@ -16,6 +16,7 @@ import type { DiscoveryRequest__Output } from "../generated/envoy/service/discov
 import { LogLimiter } from "../log-limiter";
 import { type Logger, silentLogger } from "../logger";
 import { resetCall } from "../net/grpc-call-reset";
+import { type NodeIdentityMode, nodeIdentityProblem } from "../net/node-identity";
 import { type Clock, type TimerHandle, realClock } from "../time/clock";
 import { type NackRecord, XdsEvents } from "./events";
 import { DEFAULT_LIMITS, type StreamLimits } from "./limits";
@@ -32,6 +33,8 @@ export interface XdsServerOptions {
   /** Open xDS streams at most; more are refused with RESOURCE_EXHAUSTED (default 100,000). */
   readonly maxStreams?: number;
   readonly clock?: Clock;
+  /** The client certificate field a node id must equal (`--node-identity`; default off): else PERMISSION_DENIED. */
+  readonly nodeIdentity?: NodeIdentityMode;
 }
 
 type Call = grpc.ServerDuplexStream<DiscoveryRequest__Output, Buffer>;
@@ -54,6 +57,7 @@ export class XdsServer {
   private readonly nackLog: NackRecord[] = [];
   private readonly nackHistory: number;
   private readonly resets = new Set<TimerHandle>();
+  private readonly nodeIdentity: NodeIdentityMode;
 
   constructor(options: XdsServerOptions) {
     this.cache = options.cache;
@@ -63,6 +67,7 @@ export class XdsServer {
     this.maxStreams = options.maxStreams ?? 100_000;
     this.warnings = new LogLimiter(this.logger, this.clock);
     this.nackHistory = options.nackHistory ?? 1000;
+    this.nodeIdentity = options.nodeIdentity ?? "off";
     this.events.on((e) => {
       if (e.kind !== "nack") return;
       this.nackLog.push(e.nack);
@@ -161,6 +166,16 @@ export class XdsServer {
       s.onClose(reason);
     };
     call.on("data", (req: DiscoveryRequest__Output) => {
+      if (ended) return;
+      // The node a request names (the first one's, or a later one's if it sends node again) must be the certificate's.
+      const claimed = req.node?.id;
+      const denied = claimed ? nodeIdentityProblem(this.nodeIdentity, call.getAuthContext(), claimed) : undefined;
+      if (denied !== undefined) {
+        this.warnings.warn(`identity|${call.getPeer()}`, "refusing an xDS stream: node id and client certificate differ", { peer: call.getPeer(), reason: denied });
+        transport.fail(grpc.status.PERMISSION_DENIED, denied);
+        done("node identity refused");
+        return;
+      }
       try {
         s.onRequest(req);
         if (indexed === undefined && s.nodeInfo && this.streams.has(s.id)) {

@@ -37,11 +37,13 @@ export class AdsClient {
   /** Final status of the stream, once it ends. */
   readonly ended: Promise<grpc.StatusObject>;
 
+  /** `credentials`: TLS (test/helpers/certificates.ts clientCredentials) instead of plaintext. */
   constructor(
     readonly port: number,
     readonly node: ClientNode,
+    credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
   ) {
-    this.client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    this.client = new grpc.Client(`127.0.0.1:${port}`, credentials);
     this.call = this.client.makeBidiStreamRequest(
       ADS_PATH,
       (b: Buffer) => b,

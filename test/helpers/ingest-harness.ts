@@ -61,8 +61,8 @@ export interface RawStream {
   readonly done: Promise<{ code: grpc.status; details: string }>;
 }
 
-export function openRawStream(address: string, path: string, messageType: string): RawStream {
-  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+export function openRawStream(address: string, path: string, messageType: string, credentials = grpc.credentials.createInsecure()): RawStream {
+  const client = new grpc.Client(address, credentials);
   let call: grpc.ClientWritableStream<Buffer> | undefined;
   const done = new Promise<{ code: grpc.status; details: string }>((resolve) => {
     call = client.makeClientStreamRequest<Buffer, Buffer>(
