@@ -348,6 +348,9 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
     const xdsAddress = { host: bound.host, port: bound.port };
     logger.info("wasmxds ready", {
       xds: formatHostPort(xdsAddress),
+      // The gRPC port's transport: plaintext, TLS, or mTLS (client certificates required), and the node identity check.
+      xdsTls: tls ? (tls.requiresClientCertificate ? "mtls" : "tls") : "off",
+      nodeIdentity,
       modules: formatHostPort(modules.address),
       admin: admin ? formatHostPort(admin.address) : "off",
       config: options.configDir,
