@@ -117,6 +117,8 @@ export class CertificateFiles implements CertificateProvider {
       const [cert, key, ca] = await Promise.all([readFile(certFile), readFile(keyFile), clientCaFile === undefined ? undefined : readFile(clientCaFile)]);
       const m = this.material;
       if (cert.equals(m.cert) && key.equals(m.key) && (ca === undefined || (m.ca !== undefined && ca.equals(m.ca)))) {
+        // Back to the set in use (a file was missing for a while): the next problem is news again.
+        this.lastRefused = undefined;
         this.warnIfExpiring();
         return;
       }

@@ -8,7 +8,7 @@
  * connection until the key arrived). A certificate expiring within 30 days
  * is reported (log and event).
  */
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect } from "node:tls";
@@ -86,6 +86,24 @@ describe("TLS certificate rotation", () => {
 
     // The stream opened before the rotation is still served.
     expect(app.xds.nodeInfo("edge-1")).toBeDefined();
+  });
+
+  it("a key file missing for a while is reported each time it goes, and the pair in use keeps serving", async () => {
+    const port = app.xdsAddress.port;
+    const before = await serverCn(port, ca, client);
+    const key = await readFile(files.keyFile);
+    const failures = () => events("tls-reload-failed").filter((e) => /ENOENT/.test(e.message)).length;
+    for (const round of [1, 2]) {
+      await rm(files.keyFile);
+      clock.advance(TLS_REFRESH_MS);
+      await waitFor(`missing key reported (round ${round})`, () => failures() === round);
+      expect(await serverCn(port, ca, client)).toBe(before);
+      await writeFile(files.keyFile, key);
+      clock.advance(TLS_REFRESH_MS);
+      // The unchanged set is read back; nothing is reloaded.
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(failures()).toBe(2);
   });
 
   it("reports an expiring certificate at start, once a day on the clock", async () => {
