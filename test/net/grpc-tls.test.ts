@@ -87,6 +87,18 @@ describe("TLS on the xDS port", () => {
     expect((await bare.done).code).toBe(grpc.status.UNAVAILABLE);
   });
 
+  it("shuts down with mTLS streams open: closed within the grace period", async () => {
+    const other = await startTestApp(dir, { stateDir: null, tls: files });
+    const c = new AdsClient(other.xdsAddress.port, { id: "edge-9" }, clientCredentials(ca, await makeLeaf(ca, { cn: "edge-9" })));
+    open.push(c);
+    c.request({ typeUrl: TYPE_URLS.listener });
+    await c.next(TYPE_URLS.listener);
+    const started = Date.now();
+    await other.close(200);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect((await c.ended).code).toBe(grpc.status.OK);
+  });
+
   it("refuses to start on a key that is not the certificate's, naming the file", async () => {
     const stranger: Pem = await makeLeaf(ca, { cn: "someone else" });
     const bad = await writeTlsFiles(await mkdtemp(join(tmpdir(), "wasmxds-tls-")), { cert: (await makeServerCert(ca)).cert, key: stranger.key }, ca);
