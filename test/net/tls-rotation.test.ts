@@ -12,6 +12,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect } from "node:tls";
+import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningWasmxds } from "../../src/main";
 import { TLS_REFRESH_MS } from "../../src/net/grpc-tls";
@@ -104,6 +105,28 @@ describe("TLS certificate rotation", () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     expect(failures()).toBe(2);
+  });
+
+  it("a replaced client CA bundle admits certificates from the new CA on new connections", async () => {
+    const port = app.xdsAddress.port;
+    const newCa = await makeCa("next client CA");
+    const edge7 = await makeLeaf(newCa, { cn: "edge-7" });
+    // A credentials object each: grpc-js shares a subchannel (and its reconnect backoff after the refusal) between channels given the same one.
+    const refused = new AdsClient(port, { id: "edge-7" }, clientCredentials(ca, edge7));
+    refused.request({ typeUrl: TYPE_URLS.listener });
+    expect((await refused.ended).code).toBe(grpc.status.UNAVAILABLE);
+    const reloads = events("tls-reloaded").length;
+    // Old and new CA in one bundle while Envoys move over (SECURITY.md).
+    await writeFile(files.clientCaFile, `${ca.cert}\n${newCa.cert}\n`);
+    clock.advance(TLS_REFRESH_MS);
+    await waitFor("the new bundle loaded", () => events("tls-reloaded").length > reloads);
+    const served = new AdsClient(port, { id: "edge-7" }, clientCredentials(ca, edge7));
+    try {
+      served.request({ typeUrl: TYPE_URLS.listener });
+      expect((await served.next(TYPE_URLS.listener)).resources.length).toBeGreaterThan(0);
+    } finally {
+      served.cancel();
+    }
   });
 
   it("reports an expiring certificate at start, once a day on the clock", async () => {
