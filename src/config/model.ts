@@ -212,6 +212,8 @@ export interface ServerConfig {
   readonly controlPlaneCluster?: string;
   /** "off": listeners carry no access log to this server (docs/HEALTH.md, "Failure reports"); unset: "on". */
   readonly failureReports?: "on" | "off";
+  /** true: `url:` modules may come from loopback, link-local and private addresses (SECURITY.md, "Fetching modules"); unset: refused. */
+  readonly allowPrivateFetch?: boolean;
 }
 
 /** The control-plane cluster of envoy/bootstrap.yaml. */

@@ -21,6 +21,9 @@ export const serverSchema = z
     // The bootstrap's static cluster that reaches this server (envoy/bootstrap.yaml: xds_cluster);
     // the access logs wired into every listener report failures through it.
     controlPlaneCluster: z.string().min(1, "expected a cluster name").optional(),
+    // Lets `url:` modules come from loopback, link-local and private addresses
+    // (SECURITY.md, "Fetching modules"); unset: such fetches are refused.
+    allowPrivateFetch: z.boolean().optional(),
     // "off": no access log in the listeners (docs/HEALTH.md, "Failure reports").
     // YAML 1.1 readers take on/off for booleans, so true/false mean the same.
     failureReports: z
@@ -35,5 +38,6 @@ export const serverSchema = z
       ...(s.maxInlineBytes !== undefined && { maxInlineBytes: s.maxInlineBytes }),
       ...(s.controlPlaneCluster !== undefined && { controlPlaneCluster: s.controlPlaneCluster }),
       ...(s.failureReports !== undefined && { failureReports: s.failureReports }),
+      ...(s.allowPrivateFetch !== undefined && { allowPrivateFetch: s.allowPrivateFetch }),
     }),
   );

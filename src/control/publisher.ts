@@ -188,7 +188,9 @@ export class Publisher {
       if (file) {
         mod = { sha256: file.sha256, bytes: file.bytes };
       } else if (filter.module.type === "url") {
-        const stored = await this.options.resolver.resolve(filter.module.url, filter.module.sha256);
+        const stored = await this.options.resolver.resolve(filter.module.url, filter.module.sha256, {
+          allowPrivateFetch: loaded.config.server.allowPrivateFetch ?? false,
+        });
         const bytes = this.options.store.get(stored.sha256);
         if (!bytes) throw new WasmxdsError("MODULE_FETCH_FAILED", `filter "${filter.name}": module ${stored.sha256} vanished from the store`);
         mod = { sha256: stored.sha256, bytes };

@@ -8,17 +8,23 @@
  * filter (`wasm_fail_stream`) inside Envoy.
  */
 import { createHash } from "node:crypto";
+import { type IncomingMessage, get as httpGet } from "node:http";
+import { get as httpsGet } from "node:https";
+import type { LookupFunction } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ModuleError, errorMessage } from "../errors";
 import { type Logger, silentLogger } from "../logger";
 import type { ModuleStore, StoredModule } from "./module-store";
 import { DEFAULT_MAX_MODULE_BYTES } from "../vocabulary/module";
 import { isSha256Hex } from "../vocabulary/sha256";
+import { type GuardPolicy, type HostResolver, vetHost } from "./fetch-guard";
 
 export const DEFAULT_FETCH_TIMEOUT_MS = 30_000;
 export const DEFAULT_FETCH_RETRIES = 2;
 const DEFAULT_BACKOFF_MS = 500;
 const MAX_BACKOFF_MS = 10_000;
+/** Redirects followed per attempt, each re-checked by the SSRF guard. */
+export const MAX_REDIRECTS = 5;
 
 export interface FetchModuleOptions {
   /** Refuse bodies larger than this. Default 64 MiB. */
@@ -29,6 +35,12 @@ export interface FetchModuleOptions {
   readonly retries?: number;
   /** Base of the exponential backoff between attempts (full jitter). Default 500 ms. */
   readonly backoffMs?: number;
+  /** `server.allowPrivateFetch`: fetch from loopback, link-local and private addresses. Default false. */
+  readonly allowPrivateFetch?: boolean;
+  /** Addresses the SSRF guard lets through although private (embedding, tests). */
+  readonly allowAddresses?: readonly string[];
+  /** How hostnames become addresses; default dns.lookup with all: true. */
+  readonly resolver?: HostResolver;
   readonly logger?: Logger;
   /** Aborts the fetch and any pending retry (shutdown). */
   readonly signal?: AbortSignal;
@@ -52,7 +64,7 @@ export async function fetchModule(url: string, expectedSha256: string, options: 
   checkRequest(url, expectedSha256);
 
   for (let attempt = 1; ; attempt++) {
-    const result = await fetchOnce(url, expectedSha256, maxBytes, timeoutMs, options.signal);
+    const result = await fetchOnce(url, expectedSha256, options, maxBytes, timeoutMs);
     if ("bytes" in result) {
       logger.debug("module fetched", { url, sha256: expectedSha256, size: result.bytes.length, attempt });
       return result.bytes;
@@ -89,7 +101,8 @@ export class RemoteModuleResolver {
     this.#options = options;
   }
 
-  async resolve(url: string, sha256: string): Promise<StoredModule> {
+  /** `policy` overrides the constructor's options for this module (server.allowPrivateFetch from the config). */
+  async resolve(url: string, sha256: string, policy: Pick<FetchModuleOptions, "allowPrivateFetch"> = {}): Promise<StoredModule> {
     checkRequest(url, sha256);
     const held = this.#store.get(sha256);
     if (held !== undefined) return { sha256, size: held.length };
@@ -98,7 +111,7 @@ export class RemoteModuleResolver {
     const key = `${sha256} ${url}`;
     const running = this.#inFlight.get(key);
     if (running !== undefined) return running;
-    const job = fetchModule(url, sha256, this.#options).then((bytes) => this.#store.put(bytes));
+    const job = fetchModule(url, sha256, { ...this.#options, ...policy }).then((bytes) => this.#store.put(bytes));
     this.#inFlight.set(key, job);
     try {
       return await job;
@@ -127,64 +140,68 @@ function checkRequest(url: string, sha256: string): void {
 async function fetchOnce(
   url: string,
   expectedSha256: string,
+  options: FetchModuleOptions,
   maxBytes: number,
   timeoutMs: number,
-  outer: AbortSignal | undefined,
 ): Promise<Attempt> {
+  const outer = options.signal;
   const timeout = AbortSignal.timeout(timeoutMs);
   const signal = outer === undefined ? timeout : AbortSignal.any([outer, timeout]);
   const interrupted = (err: unknown): Attempt => {
     if (outer?.aborted) return fatal("MODULE_FETCH_FAILED", `${url}: aborted`, err);
     if (timeout.aborted) return retryable(`${url}: timed out after ${timeoutMs} ms`, err);
+    if (err instanceof ModuleError) return { error: err, retry: false };
     return retryable(`${url}: ${networkMessage(err)}`, err);
   };
+  const policy = {
+    allowPrivateFetch: options.allowPrivateFetch ?? false,
+    ...(options.allowAddresses !== undefined && { allowAddresses: options.allowAddresses }),
+    ...(options.resolver !== undefined && { resolver: options.resolver }),
+  };
 
-  let response: Response;
+  let response: IncomingMessage;
   try {
-    // identity: hash the bytes exactly as sent, as Envoy (which asks for no
-    // encoding) would receive them.
-    response = await fetch(url, { signal, headers: { "accept-encoding": "identity" } });
+    response = await getFollowingRedirects(new URL(url), policy, signal);
   } catch (err) {
     return interrupted(err);
   }
-
-  if (!response.ok) {
-    await response.body?.cancel().catch(() => {});
-    const status = `${response.status} ${response.statusText}`.trim();
-    const transient = response.status >= 500 || response.status === 408 || response.status === 429;
-    const error = new ModuleError("MODULE_FETCH_FAILED", `${url}: HTTP ${status}`);
-    return { error, retry: transient };
+  const status = response.statusCode ?? 0;
+  if (status < 200 || status > 299) {
+    response.destroy();
+    const text = `${status} ${response.statusMessage ?? ""}`.trim();
+    const transient = status >= 500 || status === 408 || status === 429;
+    return { error: new ModuleError("MODULE_FETCH_FAILED", `${url}: HTTP ${text}`), retry: transient };
   }
 
   // Content-Length counts encoded bytes, so it only bounds the module when
   // the body is not content-encoded.
-  const declared = response.headers.get("content-length");
-  const encoding = response.headers.get("content-encoding");
-  if (declared !== null && (encoding === null || encoding === "identity") && Number(declared) > maxBytes) {
-    await response.body?.cancel().catch(() => {});
+  const declared = response.headers["content-length"];
+  const encoding = response.headers["content-encoding"];
+  if (declared !== undefined && (encoding === undefined || encoding === "identity") && Number(declared) > maxBytes) {
+    response.destroy();
     return fatal("MODULE_TOO_LARGE", `${url}: module is ${declared} bytes, over the ${maxBytes}-byte limit`);
   }
 
   const hash = createHash("sha256");
-  const chunks: Uint8Array[] = [];
+  const chunks: Buffer[] = [];
   let size = 0;
-  if (response.body !== null) {
-    const reader = response.body.getReader();
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        size += value.byteLength;
-        if (size > maxBytes) {
-          await reader.cancel().catch(() => {});
-          return fatal("MODULE_TOO_LARGE", `${url}: module is over the ${maxBytes}-byte limit`);
-        }
-        hash.update(value);
-        chunks.push(value);
+  const onAbort = () => response.destroy(new Error("aborted"));
+  signal.addEventListener("abort", onAbort, { once: true });
+  try {
+    for await (const chunk of response as AsyncIterable<Buffer>) {
+      size += chunk.byteLength;
+      if (size > maxBytes) {
+        response.destroy();
+        return fatal("MODULE_TOO_LARGE", `${url}: module is over the ${maxBytes}-byte limit`);
       }
-    } catch (err) {
-      return interrupted(err);
+      hash.update(chunk);
+      chunks.push(chunk);
     }
+    if (!response.complete) return interrupted(new Error("connection closed before the body ended"));
+  } catch (err) {
+    return interrupted(err);
+  } finally {
+    signal.removeEventListener("abort", onAbort);
   }
 
   const actual = hash.digest("hex");
@@ -192,6 +209,46 @@ async function fetchOnce(
     return fatal("MODULE_HASH_MISMATCH", `${url}: sha256 mismatch: expected ${expectedSha256}, got ${actual}`);
   }
   return { bytes: Buffer.concat(chunks, size) };
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * GETs `start`, following at most MAX_REDIRECTS redirects; every hop's host
+ * is vetted by the SSRF guard and the socket goes to the vetted address.
+ */
+async function getFollowingRedirects(start: URL, policy: GuardPolicy, signal: AbortSignal): Promise<IncomingMessage> {
+  let target = start;
+  for (let hop = 0; ; hop++) {
+    const response = await getOnce(target, policy, signal);
+    const location = response.headers.location;
+    if (!REDIRECTS.has(response.statusCode ?? 0) || location === undefined) return response;
+    response.destroy();
+    if (hop >= MAX_REDIRECTS) {
+      throw new ModuleError("MODULE_FETCH_FAILED", `${start.href}: more than ${MAX_REDIRECTS} redirects`);
+    }
+    const next = new URL(location, target);
+    if (next.protocol !== "http:" && next.protocol !== "https:") {
+      throw new ModuleError("MODULE_FETCH_FAILED", `${start.href}: redirected to unsupported scheme "${next.protocol}"`);
+    }
+    target = next;
+  }
+}
+
+async function getOnce(target: URL, policy: GuardPolicy, signal: AbortSignal): Promise<IncomingMessage> {
+  const vetted = await vetHost(target, policy);
+  const lookup: LookupFunction = (_hostname, opts, callback) => {
+    if (opts.all) callback(null, [{ address: vetted.address, family: vetted.family }]);
+    else callback(null, vetted.address, vetted.family);
+  };
+  const get = target.protocol === "https:" ? httpsGet : httpGet;
+  return new Promise<IncomingMessage>((resolve, reject) => {
+    // identity: hash the bytes exactly as sent, as Envoy (which asks for no
+    // encoding) would receive them. agent: false, so no pooled socket made
+    // for another address is reused.
+    const req = get(target, { signal, lookup, agent: false, headers: { "accept-encoding": "identity" } }, resolve);
+    req.on("error", reject);
+  });
 }
 
 function fatal(code: "MODULE_FETCH_FAILED" | "MODULE_TOO_LARGE" | "MODULE_HASH_MISMATCH", message: string, cause?: unknown): Attempt {

@@ -10,7 +10,8 @@ import { RemoteModuleResolver, fetchModule } from "../../src/wasm/remote-fetch";
 const envoySha256 = (body: Uint8Array) => createHash("sha256").update(body).digest("hex");
 const moduleBytes = Buffer.concat([Buffer.from([0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0]), randomBytes(20_000)]);
 const sha256 = envoySha256(moduleBytes);
-const fast = { backoffMs: 1, logger: memoryLogger() };
+// The artifact host listens on 127.0.0.1, which the SSRF guard refuses by default.
+const fast = { backoffMs: 1, logger: memoryLogger(), allowPrivateFetch: true };
 
 /** An artifact host whose behaviour each test picks by path; counts hits per path. */
 const hits = new Map<string, number>();
@@ -78,6 +79,21 @@ function route(req: IncomingMessage, res: ServerResponse): void {
       res.setHeader("content-length", moduleBytes.length);
       res.write(moduleBytes.subarray(0, 100));
       return; // never finishes
+    case "/to-metadata":
+      res.statusCode = 302;
+      res.setHeader("location", "http://169.254.169.254/latest/meta-data/");
+      res.end();
+      return;
+    case "/to-good":
+      res.statusCode = 301;
+      res.setHeader("location", "/good.wasm");
+      res.end();
+      return;
+    case "/loop":
+      res.statusCode = 307;
+      res.setHeader("location", "/loop");
+      res.end();
+      return;
     case "/no-answer.wasm":
       return; // never answers
     default:
@@ -201,6 +217,70 @@ describe("fetchModule", () => {
       code: "MODULE_INVALID",
     });
     expect(hits.size).toBe(0);
+  });
+});
+
+describe("SSRF guard", () => {
+  const guarded = { backoffMs: 1, retries: 0 };
+  const refused = (address: string, rule: string) =>
+    expect.objectContaining({
+      code: "MODULE_FETCH_FAILED",
+      message: expect.stringContaining(`${address} is ${rule}`),
+    });
+
+  it("refuses loopback, link-local, private and [::1] addresses, naming the rule", async () => {
+    const port = (artifactHost.address() as AddressInfo).port;
+    await expect(fetchModule(`http://127.0.0.1:${port}/good.wasm`, sha256, guarded)).rejects.toEqual(
+      refused("127.0.0.1", "a loopback address; set server.allowPrivateFetch: true to fetch from it"),
+    );
+    await expect(fetchModule("http://169.254.169.254/latest/meta-data/", sha256, guarded)).rejects.toEqual(
+      refused("169.254.169.254", "a link-local address"),
+    );
+    await expect(fetchModule("http://10.20.30.40/m.wasm", sha256, guarded)).rejects.toEqual(refused("10.20.30.40", "a private address"));
+    await expect(fetchModule(`http://[::1]:${port}/good.wasm`, sha256, guarded)).rejects.toEqual(refused("::1", "a loopback address"));
+    await expect(fetchModule("http://[::ffff:127.0.0.1]/m.wasm", sha256, guarded)).rejects.toEqual(
+      refused("::ffff:7f00:1", "a loopback address (IPv4-mapped 127.0.0.1)"),
+    );
+    expect(hits.size).toBe(0);
+  });
+
+  it("resolves names first: localhost is refused by the address it resolves to", async () => {
+    const port = (artifactHost.address() as AddressInfo).port;
+    await expect(fetchModule(`http://localhost:${port}/good.wasm`, sha256, guarded)).rejects.toMatchObject({
+      message: expect.stringMatching(/is a loopback address \(localhost resolves to it\); set server\.allowPrivateFetch: true/),
+    });
+    expect(hits.size).toBe(0);
+  });
+
+  it("refuses a redirect to the metadata address, and follows a redirect it allows", async () => {
+    const allowHost = { ...guarded, allowAddresses: ["127.0.0.1"] };
+    await expect(fetchModule(`${origin}/to-metadata`, sha256, allowHost)).rejects.toEqual(
+      refused("169.254.169.254", "a link-local address"),
+    );
+    expect(hits.get("/to-metadata")).toBe(1);
+    expect((await fetchModule(`${origin}/to-good`, sha256, allowHost)).equals(moduleBytes)).toBe(true);
+  });
+
+  it("follows at most 5 redirects", async () => {
+    await expect(fetchModule(`${origin}/loop`, sha256, fast)).rejects.toMatchObject({
+      code: "MODULE_FETCH_FAILED",
+      message: `${origin}/loop: more than 5 redirects`,
+    });
+    expect(hits.get("/loop")).toBe(6);
+  });
+
+  it("connects to the vetted address, not to a second DNS answer", async () => {
+    let lookups = 0;
+    // A resolver that would rebind to 10.0.0.1 on a second lookup: only the first answer is ever used.
+    const resolver = async () => [{ address: lookups++ === 0 ? "127.0.0.1" : "10.0.0.1", family: 4 as const }];
+    const port = (artifactHost.address() as AddressInfo).port;
+    const body = await fetchModule(`http://artifacts.example:${port}/good.wasm`, sha256, {
+      ...guarded,
+      allowAddresses: ["127.0.0.1"],
+      resolver,
+    });
+    expect(body.equals(moduleBytes)).toBe(true);
+    expect(lookups).toBe(1);
   });
 });
 
