@@ -9,7 +9,7 @@ import { parseDuration } from "../config/duration";
 import { WasmxdsError } from "../errors";
 import type { LogLevel } from "../logger";
 import { formatHostPort, parseHostPort } from "../net/host-port";
-import { DEFAULT_XDS_ADDRESS, type FleetSummary, formatSummary, SimFleet } from "../sim";
+import { DEFAULT_XDS_ADDRESS, type FleetSummary, formatSummary, SimFleet, type SimTlsOptions, readSimTlsFiles } from "../sim";
 import type { Command } from "./command";
 import { cliLogger, paint, type Terminal } from "./output";
 
@@ -29,6 +29,10 @@ const OPTIONS = {
   "flush-interval": { type: "string", default: "5s" },
   "counters-as-deltas": { type: "boolean", default: false },
   "no-wasm": { type: "boolean", default: false },
+  ca: { type: "string" },
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
+  "tls-server-name": { type: "string" },
   duration: { type: "string" },
   interval: { type: "string", default: "1s" },
   "log-level": { type: "string", default: "warn" },
@@ -56,6 +60,10 @@ Options:
       --flush-interval DURATION stats flush interval for --metrics-service (default 5s)
       --counters-as-deltas      send counters as deltas (report_counters_as_deltas)
       --no-wasm                 do not fetch, compile or run wasm (xDS only, for benchmarks)
+      --ca FILE                 reach the xDS server over TLS, checking its certificate against this PEM CA
+      --tls-cert FILE           with --tls-key: each node presents this PEM client certificate (mTLS);
+      --tls-key FILE            ADS, --metrics-service and access logs all go over the secured connection
+      --tls-server-name NAME    check the server's certificate for NAME instead of the --xds-address host
       --duration DURATION       stop after this long (default: run until Ctrl-C or SIGTERM)
       --interval DURATION       how often to print the summary (default 1s)
       --log-level LEVEL         debug | info | warn | error | silent (default warn)
@@ -117,6 +125,11 @@ async function run(argv: string[], term: Terminal, signal: AbortSignal): Promise
   const adminBase = v["admin-base-port"] === undefined ? undefined : number("admin-base-port", v["admin-base-port"], { integer: true, min: 1, max: 65535 });
   const interval = duration("interval", v.interval);
   const stopAfter = v.duration === undefined ? undefined : duration("duration", v.duration);
+  const secured = v.ca !== undefined || v["tls-cert"] !== undefined || v["tls-key"] !== undefined;
+  const tls: SimTlsOptions | undefined = secured
+    ? { ...readSimTlsFiles({ caFile: v.ca, certFile: v["tls-cert"], keyFile: v["tls-key"] }), serverName: v["tls-server-name"] }
+    : undefined;
+  if (!secured && v["tls-server-name"] !== undefined) usage("--tls-server-name: only with --ca or --tls-cert/--tls-key");
   const locality = v.region !== undefined || v.zone !== undefined ? { region: v.region, zone: v.zone } : undefined;
   const fleet = new SimFleet({
     nodes,
@@ -132,6 +145,7 @@ async function run(argv: string[], term: Terminal, signal: AbortSignal): Promise
     },
     traffic: { rps: number("rps", v.rps, { min: 0 }) },
     wasm: !v["no-wasm"],
+    tls,
     logger: cliLogger(term, level, format),
   });
   const tty = Boolean((term.out as { isTTY?: boolean }).isTTY);

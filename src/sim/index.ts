@@ -18,6 +18,7 @@ export { DEFAULT_FLUSH_INTERVAL_MS, type HistogramEmitMode, METRICS_SERVICE_PATH
 export { prometheusName } from "./stats/stats-render";
 export { type Stat, StatsStore, type StatType } from "./stats/stats-store";
 export { type FleetSummary, formatSummary, summarize } from "./summary";
+export { readSimTlsFiles, type SimTlsFiles, type SimTlsOptions, simCredentials } from "./tls";
 export type { HttpOutcome, HttpRequestInput } from "./traffic/http-stream";
 export type { TcpCloseReason, TcpConnectionInput, TcpOutcome } from "./traffic/tcp-connection";
 export type { TrafficOptions } from "./traffic/traffic-driver";

@@ -12,6 +12,7 @@ import type { NodeIdentity, NodeLocality } from "./node-identity";
 import { DEFAULT_FLUSH_INTERVAL_MS, type MetricsServiceOptions } from "./stats/metrics-service-sink";
 import type { TrafficOptions } from "./traffic/traffic-driver";
 import { DEFAULT_CONTROL_PLANE_CLUSTER } from "./stats/access-log-sink";
+import type { SimTlsOptions } from "./tls";
 
 export const DEFAULT_XDS_ADDRESS = "127.0.0.1:18000";
 export const DEFAULT_NODE_CLUSTER = "wasmxds-sim";
@@ -45,6 +46,8 @@ export interface SimNodeOptions {
    * cluster stream to the xDS address.
    */
   readonly controlPlaneCluster?: string;
+  /** Reach the control plane over TLS (mTLS with cert and key); unset: plaintext. ADS, metrics and access logs share it. */
+  readonly tls?: SimTlsOptions;
   readonly clock?: Clock;
   readonly random?: Random;
   readonly logger?: Logger;
@@ -59,6 +62,7 @@ export interface ResolvedNodeOptions {
   readonly wasm: boolean;
   readonly initialFetchTimeoutMs: number;
   readonly controlPlaneCluster: string;
+  readonly tls: SimTlsOptions | undefined;
   readonly clock: Clock;
   readonly random: Random;
   readonly logger: Logger;
@@ -102,6 +106,7 @@ export function resolveNodeOptions(o: SimNodeOptions): ResolvedNodeOptions {
     wasm: o.wasm ?? true,
     initialFetchTimeoutMs: o.initialFetchTimeoutMs ?? 15_000,
     controlPlaneCluster: o.controlPlaneCluster || DEFAULT_CONTROL_PLANE_CLUSTER,
+    tls: o.tls,
     clock: o.clock ?? realClock,
     random: o.random ?? Math.random,
     logger: (o.logger ?? silentLogger).child({ node: o.id }),

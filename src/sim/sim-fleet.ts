@@ -14,6 +14,7 @@ import type { SimNodeEvent } from "./node-events";
 import type { NodeLocality } from "./node-identity";
 import type { SimNodeOptions } from "./node-options";
 import { SimNode } from "./sim-node";
+import type { SimTlsOptions } from "./tls";
 import type { MetricsServiceOptions } from "./stats/metrics-service-sink";
 import { type FleetSummary, summarize } from "./summary";
 import type { TrafficOptions } from "./traffic/traffic-driver";
@@ -34,6 +35,8 @@ export interface SimFleetOptions {
   readonly initialFetchTimeoutMs?: number;
   /** The bootstrap's control-plane cluster (default xds_cluster): served access logs to it reach the xDS address. */
   readonly controlPlaneCluster?: string;
+  /** TLS (mTLS with cert and key) to the control plane for every node; perNode can give each its own certificate. */
+  readonly tls?: SimTlsOptions;
   /** Overrides for node `index` (applied over the fleet-wide options). */
   readonly perNode?: (index: number) => Partial<SimNodeOptions>;
   readonly clock?: Clock;
@@ -65,6 +68,7 @@ export class SimFleet {
         wasm: o.wasm,
         initialFetchTimeoutMs: o.initialFetchTimeoutMs,
         controlPlaneCluster: o.controlPlaneCluster,
+        tls: o.tls,
         clock: o.clock,
         random: o.random,
         logger: o.logger,

@@ -21,6 +21,7 @@ import { StatsStore } from "./stats/stats-store";
 import type { ChainEnvironment } from "./traffic/chain-env";
 import { type HttpOutcome, type HttpRequestInput, runHttpRequest } from "./traffic/http-stream";
 import { runTcpConnection, type TcpConnectionInput, type TcpOutcome } from "./traffic/tcp-connection";
+import { simCredentials } from "./tls";
 import { TrafficDriver } from "./traffic/traffic-driver";
 import type { WasmPlugin } from "./wasm/wasm-plugin";
 import { type SentRequest, XdsClient } from "./xds/xds-client";
@@ -65,7 +66,9 @@ export class SimNode {
     const { identity, clock, random, logger } = this.o;
     this.identity = identity;
     // A local subchannel pool gives every node its own HTTP/2 connection, as separate Envoys have.
-    this.client = new grpc.Client(this.o.xdsTarget, grpc.credentials.createInsecure(), {
+    const tls = simCredentials(this.o.tls);
+    this.client = new grpc.Client(this.o.xdsTarget, tls.credentials, {
+      ...tls.options,
       "grpc.use_local_subchannel_pool": 1,
       "grpc.max_receive_message_length": -1,
       "grpc.max_send_message_length": -1,
