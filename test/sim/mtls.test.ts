@@ -55,6 +55,19 @@ describe("the simulator over mTLS", () => {
     expect(app.xds.streamStatuses().map((s) => s.node?.id).sort()).toEqual(["m0", "m1"]);
   });
 
+  it("checks the server's certificate for --tls-server-name instead of the address's host", async () => {
+    dir = await guardFolder({ module: "good_http" });
+    app = await startTestApp(dir, { stateDir: null, tls: files, nodeIdentity: "cn" });
+    const [named, wrong] = [await nodeTls("m0"), await nodeTls("m1")];
+    // The server's certificate names localhost and 127.0.0.1, not wasmxds.example.internal.
+    const servers = [{ ...named, serverName: "localhost" }, { ...wrong, serverName: "wasmxds.example.internal" }];
+    fleet = new SimFleet({ nodes: 2, idPrefix: "m", xdsAddress: `127.0.0.1:${app.xdsAddress.port}`, perNode: (i) => ({ tls: servers[i] }) });
+    await fleet.start();
+    await waitFor("m0 LIVE", () => fleet!.node("m0")!.serverState === "LIVE", 10_000);
+    expect(fleet.node("m1")!.serverState).not.toBe("LIVE");
+    expect(app.xds.streamStatuses().map((s) => s.node?.id)).toEqual(["m0"]);
+  });
+
   it("a node without a client certificate, or with one from another CA, never gets LIVE", async () => {
     dir = await guardFolder({ module: "good_http" });
     app = await startTestApp(dir, { stateDir: null, tls: files, nodeIdentity: "cn" });
