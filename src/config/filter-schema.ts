@@ -80,6 +80,8 @@ export const filterSchema = z
     module: parsedString(parseModulePath).optional(),
     url: urlField.optional(),
     sha256: z.string().regex(SHA256_HEX_PATTERN, "expected 64 lowercase hex characters").optional(),
+    // Allows a plain http url (SECURITY.md, "Fetching modules"); https only otherwise.
+    insecure: z.boolean().optional(),
     rootId: z.string().optional(),
     vmId: z.string().min(1, "expected a non-empty string").optional(),
     configuration: jsonTextField.optional(),
@@ -110,6 +112,12 @@ export const filterSchema = z
           message: "expected module (a .wasm file in the config folder) or url (with sha256)",
         });
       }
+      if (typeof f.url === "string" && f.url.startsWith("http:") && f.insecure !== true) {
+        ctx.addIssue({ code: "custom", path: ["url"], message: "expected an https:// URL; set insecure: true to fetch over plain http" });
+      }
+      if (f.insecure !== undefined && f.url === undefined) {
+        ctx.addIssue({ code: "custom", path: ["insecure"], message: "only allowed with url" });
+      }
       if (f.url !== undefined && f.sha256 === undefined) {
         ctx.addIssue({ code: "custom", path: ["sha256"], message: "required with url: 64 lowercase hex characters" });
       }
@@ -129,7 +137,7 @@ export const filterSchema = z
   .transform((f): FilterConfig => {
     const module: ModuleSource =
       f.url !== undefined
-        ? { type: "url", url: f.url, sha256: f.sha256 ?? "" }
+        ? { type: "url", url: f.url, sha256: f.sha256 ?? "", ...(f.insecure === true && { insecure: true }) }
         : { type: "file", path: f.module ?? "", ...(f.sha256 !== undefined && { sha256: f.sha256 }) };
     return {
       name: f.name,

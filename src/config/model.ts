@@ -59,6 +59,8 @@ export type ModuleSource =
       readonly url: string;
       /** Required: the module server verifies the download against it. */
       readonly sha256: string;
+      /** true: plain http (and redirects to it) allowed; unset: https only (SECURITY.md, "Fetching modules"). */
+      readonly insecure?: boolean;
     };
 
 /** The least reloadBackoff.base: Envoy divides by base >> 1 (docs/ENVOY.md, "FAIL_RELOAD backoff"). */
@@ -214,6 +216,8 @@ export interface ServerConfig {
   readonly failureReports?: "on" | "off";
   /** true: `url:` modules may come from loopback, link-local and private addresses (SECURITY.md, "Fetching modules"); unset: refused. */
   readonly allowPrivateFetch?: boolean;
+  /** The largest module fetched from a `url:`, enforced while streaming; unset: 256 MiB (wasm/remote-fetch.ts). */
+  readonly maxModuleBytes?: number;
 }
 
 /** The control-plane cluster of envoy/bootstrap.yaml. */

@@ -24,6 +24,8 @@ export const serverSchema = z
     // Lets `url:` modules come from loopback, link-local and private addresses
     // (SECURITY.md, "Fetching modules"); unset: such fetches are refused.
     allowPrivateFetch: z.boolean().optional(),
+    // The largest module fetched from a `url:`, counted while streaming.
+    maxModuleBytes: z.number().int("expected a whole number of bytes").min(1, "expected at least 1 byte").optional(),
     // "off": no access log in the listeners (docs/HEALTH.md, "Failure reports").
     // YAML 1.1 readers take on/off for booleans, so true/false mean the same.
     failureReports: z
@@ -39,5 +41,6 @@ export const serverSchema = z
       ...(s.controlPlaneCluster !== undefined && { controlPlaneCluster: s.controlPlaneCluster }),
       ...(s.failureReports !== undefined && { failureReports: s.failureReports }),
       ...(s.allowPrivateFetch !== undefined && { allowPrivateFetch: s.allowPrivateFetch }),
+      ...(s.maxModuleBytes !== undefined && { maxModuleBytes: s.maxModuleBytes }),
     }),
   );

@@ -190,6 +190,8 @@ export class Publisher {
       } else if (filter.module.type === "url") {
         const stored = await this.options.resolver.resolve(filter.module.url, filter.module.sha256, {
           allowPrivateFetch: loaded.config.server.allowPrivateFetch ?? false,
+          insecure: filter.module.insecure ?? false,
+          ...(loaded.config.server.maxModuleBytes !== undefined && { maxBytes: loaded.config.server.maxModuleBytes }),
         });
         const bytes = this.options.store.get(stored.sha256);
         if (!bytes) throw new WasmxdsError("MODULE_FETCH_FAILED", `filter "${filter.name}": module ${stored.sha256} vanished from the store`);

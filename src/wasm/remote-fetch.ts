@@ -14,12 +14,15 @@ import type { LookupFunction } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ModuleError, errorMessage } from "../errors";
 import { type Logger, silentLogger } from "../logger";
+import { type Clock, realClock } from "../time/clock";
 import type { ModuleStore, StoredModule } from "./module-store";
-import { DEFAULT_MAX_MODULE_BYTES } from "../vocabulary/module";
 import { isSha256Hex } from "../vocabulary/sha256";
 import { type GuardPolicy, type HostResolver, vetHost } from "./fetch-guard";
 
+/** Default of `server.maxModuleBytes`: the largest module fetched from a `url:` (256 MiB). */
+export const DEFAULT_MAX_FETCH_BYTES = 256 * 1024 * 1024;
 export const DEFAULT_FETCH_TIMEOUT_MS = 30_000;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_FETCH_RETRIES = 2;
 const DEFAULT_BACKOFF_MS = 500;
 const MAX_BACKOFF_MS = 10_000;
@@ -27,8 +30,14 @@ const MAX_BACKOFF_MS = 10_000;
 export const MAX_REDIRECTS = 5;
 
 export interface FetchModuleOptions {
-  /** Refuse bodies larger than this. Default 64 MiB. */
+  /** Refuse bodies larger than this, counted while streaming (`server.maxModuleBytes`). Default 256 MiB. */
   readonly maxBytes?: number;
+  /** The filter's `insecure: true`: plain http allowed, for the URL and its redirects. Default false: https only. */
+  readonly insecure?: boolean;
+  /** Per connection (each redirect hop connects anew). Default 10 s. */
+  readonly connectTimeoutMs?: number;
+  /** Runs the connect timeout. Default realClock. */
+  readonly clock?: Clock;
   /** Per attempt, covering connect, headers and the whole body. Default 30 s. */
   readonly timeoutMs?: number;
   /** Extra attempts after a retryable failure. Default 2. */
@@ -56,7 +65,7 @@ type Attempt = { readonly bytes: Buffer } | { readonly error: ModuleError; reado
  * MODULE_TOO_LARGE or MODULE_HASH_MISMATCH; every message starts with the URL.
  */
 export async function fetchModule(url: string, expectedSha256: string, options: FetchModuleOptions = {}): Promise<Buffer> {
-  const maxBytes = options.maxBytes ?? DEFAULT_MAX_MODULE_BYTES;
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_FETCH_BYTES;
   const timeoutMs = options.timeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
   const retries = options.retries ?? DEFAULT_FETCH_RETRIES;
   const backoffMs = options.backoffMs ?? DEFAULT_BACKOFF_MS;
@@ -101,8 +110,8 @@ export class RemoteModuleResolver {
     this.#options = options;
   }
 
-  /** `policy` overrides the constructor's options for this module (server.allowPrivateFetch from the config). */
-  async resolve(url: string, sha256: string, policy: Pick<FetchModuleOptions, "allowPrivateFetch"> = {}): Promise<StoredModule> {
+  /** `policy` overrides the constructor's options for this module (server and filter fields from the config). */
+  async resolve(url: string, sha256: string, policy: Pick<FetchModuleOptions, "allowPrivateFetch" | "insecure" | "maxBytes"> = {}): Promise<StoredModule> {
     checkRequest(url, sha256);
     const held = this.#store.get(sha256);
     if (held !== undefined) return { sha256, size: held.length };
@@ -161,7 +170,8 @@ async function fetchOnce(
 
   let response: IncomingMessage;
   try {
-    response = await getFollowingRedirects(new URL(url), policy, signal);
+    const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    response = await getFollowingRedirects(new URL(url), { ...policy, insecure: options.insecure ?? false, connectTimeoutMs, clock: options.clock ?? realClock }, signal);
   } catch (err) {
     return interrupted(err);
   }
@@ -217,9 +227,19 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
  * GETs `start`, following at most MAX_REDIRECTS redirects; every hop's host
  * is vetted by the SSRF guard and the socket goes to the vetted address.
  */
-async function getFollowingRedirects(start: URL, policy: GuardPolicy, signal: AbortSignal): Promise<IncomingMessage> {
+interface HopPolicy extends GuardPolicy {
+  readonly insecure: boolean;
+  readonly connectTimeoutMs: number;
+  readonly clock: Clock;
+}
+
+async function getFollowingRedirects(start: URL, policy: HopPolicy, signal: AbortSignal): Promise<IncomingMessage> {
   let target = start;
   for (let hop = 0; ; hop++) {
+    if (target.protocol === "http:" && !policy.insecure) {
+      const what = hop === 0 ? "" : ` (redirected to ${target.href})`;
+      throw new ModuleError("MODULE_FETCH_FAILED", `${start.href}: plain http refused${what}; expected https, or insecure: true on the filter`);
+    }
     const response = await getOnce(target, policy, signal);
     const location = response.headers.location;
     if (!REDIRECTS.has(response.statusCode ?? 0) || location === undefined) return response;
@@ -235,7 +255,7 @@ async function getFollowingRedirects(start: URL, policy: GuardPolicy, signal: Ab
   }
 }
 
-async function getOnce(target: URL, policy: GuardPolicy, signal: AbortSignal): Promise<IncomingMessage> {
+async function getOnce(target: URL, policy: HopPolicy, signal: AbortSignal): Promise<IncomingMessage> {
   const vetted = await vetHost(target, policy);
   const lookup: LookupFunction = (_hostname, opts, callback) => {
     if (opts.all) callback(null, [{ address: vetted.address, family: vetted.family }]);
@@ -248,6 +268,16 @@ async function getOnce(target: URL, policy: GuardPolicy, signal: AbortSignal): P
     // for another address is reused.
     const req = get(target, { signal, lookup, agent: false, headers: { "accept-encoding": "identity" } }, resolve);
     req.on("error", reject);
+    // The total timeout bounds the attempt; this one gives up early on a host that never accepts.
+    const timer = policy.clock.setTimeout(
+      () => req.destroy(new Error(`connect to ${vetted.address} timed out after ${policy.connectTimeoutMs} ms`)),
+      policy.connectTimeoutMs,
+    );
+    req.on("socket", (socket) => {
+      if (!socket.connecting) timer.cancel();
+      else socket.once("connect", () => timer.cancel());
+    });
+    req.on("close", () => timer.cancel());
   });
 }
 

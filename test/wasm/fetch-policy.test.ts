@@ -1,11 +1,12 @@
-/** The SSRF guard's config switch: server.allowPrivateFetch parses, and the resolver applies it per call. */
+/** The fetch policy from the config: server.allowPrivateFetch, server.maxModuleBytes and a filter's insecure, applied per call; the connect timeout. */
 import { createHash } from "node:crypto";
 import { type Server, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/parse";
 import { ModuleStore } from "../../src/wasm/module-store";
-import { RemoteModuleResolver } from "../../src/wasm/remote-fetch";
+import { FakeClock } from "../../src/time/fake-clock";
+import { DEFAULT_MAX_FETCH_BYTES, RemoteModuleResolver, fetchModule } from "../../src/wasm/remote-fetch";
 import { issues, withFilter } from "../helpers/config-issues";
 
 const body = Buffer.from([0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0]);
@@ -31,11 +32,59 @@ describe("server.allowPrivateFetch", () => {
   });
 
   it("a loopback url is refused by default and fetched when the config allows it", async () => {
-    const resolver = new RemoteModuleResolver(new ModuleStore(), { retries: 0 });
+    const resolver = new RemoteModuleResolver(new ModuleStore(), { retries: 0, insecure: true });
     await expect(resolver.resolve(url, sha256)).rejects.toMatchObject({
       code: "MODULE_FETCH_FAILED",
       message: `${url}: 127.0.0.1 is a loopback address; set server.allowPrivateFetch: true to fetch from it`,
     });
     expect(await resolver.resolve(url, sha256, { allowPrivateFetch: true })).toEqual({ sha256, size: body.length });
+  });
+});
+
+describe("https only, size cap and connect timeout", () => {
+  it("refuses plain http unless the filter says insecure: true, before connecting", async () => {
+    let hits = 0;
+    server.once("request", () => hits++);
+    const resolver = new RemoteModuleResolver(new ModuleStore(), { retries: 0, allowPrivateFetch: true });
+    await expect(resolver.resolve(url, sha256)).rejects.toMatchObject({
+      code: "MODULE_FETCH_FAILED",
+      message: `${url}: plain http refused; expected https, or insecure: true on the filter`,
+    });
+    expect(hits).toBe(0);
+    expect(await resolver.resolve(url, sha256, { insecure: true })).toEqual({ sha256, size: body.length });
+  });
+
+  it("the config: http url needs insecure, insecure needs url, maxModuleBytes is a byte count", () => {
+    const SHA = "a".repeat(64);
+    expect(issues(withFilter(`url: http://x.example/m.wasm\nsha256: ${SHA}`))).toEqual([
+      "wasmxds.yaml: filters[0].url: expected an https:// URL; set insecure: true to fetch over plain http",
+    ]);
+    expect(issues(withFilter("module: m.wasm\ninsecure: true"))).toEqual(["wasmxds.yaml: filters[0].insecure: only allowed with url"]);
+    const config = parseConfig(`server: { maxModuleBytes: 1024 }\n${withFilter(`url: http://x.example/m.wasm\nsha256: ${SHA}\ninsecure: true`)}`);
+    expect(config.filters[0]?.module).toEqual({ type: "url", url: "http://x.example/m.wasm", sha256: SHA, insecure: true });
+    expect(config.server.maxModuleBytes).toBe(1024);
+    expect(issues(`server: { maxModuleBytes: 0 }\n${withFilter("module: m.wasm")}`).join("\n")).toMatch(/maxModuleBytes: expected at least 1 byte/);
+    expect(DEFAULT_MAX_FETCH_BYTES).toBe(256 * 1024 * 1024);
+  });
+
+  it("server.maxModuleBytes reaches the fetch: a module over it is refused and not stored", async () => {
+    const store = new ModuleStore();
+    const resolver = new RemoteModuleResolver(store, { retries: 0, allowPrivateFetch: true, insecure: true });
+    await expect(resolver.resolve(url, sha256, { maxBytes: 4 })).rejects.toMatchObject({ code: "MODULE_TOO_LARGE" });
+    expect(store.list()).toEqual([]);
+  });
+
+  it("gives up on a host that never accepts after the connect timeout (clock advanced)", async () => {
+    // 10.255.255.1 is unrouted: SYNs go unanswered, so only the connect timer ends the attempt.
+    const clock = new FakeClock();
+    const target = "http://10.255.255.1/m.wasm";
+    const pending = fetchModule(target, sha256, { retries: 0, allowPrivateFetch: true, insecure: true, connectTimeoutMs: 5_000, clock });
+    const outcome = expect(pending).rejects.toMatchObject({
+      code: "MODULE_FETCH_FAILED",
+      message: `${target}: connect to 10.255.255.1 timed out after 5000 ms`,
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    clock.advance(5_000);
+    await outcome;
   });
 });

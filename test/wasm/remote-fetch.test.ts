@@ -11,7 +11,8 @@ const envoySha256 = (body: Uint8Array) => createHash("sha256").update(body).dige
 const moduleBytes = Buffer.concat([Buffer.from([0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0]), randomBytes(20_000)]);
 const sha256 = envoySha256(moduleBytes);
 // The artifact host listens on 127.0.0.1, which the SSRF guard refuses by default.
-const fast = { backoffMs: 1, logger: memoryLogger(), allowPrivateFetch: true };
+// It serves plain http, which needs the filter's insecure: true.
+const fast = { backoffMs: 1, logger: memoryLogger(), allowPrivateFetch: true, insecure: true };
 
 /** An artifact host whose behaviour each test picks by path; counts hits per path. */
 const hits = new Map<string, number>();
@@ -221,7 +222,7 @@ describe("fetchModule", () => {
 });
 
 describe("SSRF guard", () => {
-  const guarded = { backoffMs: 1, retries: 0 };
+  const guarded = { backoffMs: 1, retries: 0, insecure: true };
   const refused = (address: string, rule: string) =>
     expect.objectContaining({
       code: "MODULE_FETCH_FAILED",
