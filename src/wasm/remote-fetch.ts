@@ -34,6 +34,8 @@ export interface FetchModuleOptions {
   readonly maxBytes?: number;
   /** The filter's `insecure: true`: plain http allowed, for the URL and its redirects. Default false: https only. */
   readonly insecure?: boolean;
+  /** PEM CA certificates trusted for https instead of Node's roots (a private artifact host). Default: Node's roots. */
+  readonly ca?: string;
   /** Per connection (each redirect hop connects anew). Default 10 s. */
   readonly connectTimeoutMs?: number;
   /** Runs the connect timeout. Default realClock. */
@@ -171,7 +173,13 @@ async function fetchOnce(
   let response: IncomingMessage;
   try {
     const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-    response = await getFollowingRedirects(new URL(url), { ...policy, insecure: options.insecure ?? false, connectTimeoutMs, clock: options.clock ?? realClock }, signal);
+    response = await getFollowingRedirects(new URL(url), {
+      ...policy,
+      insecure: options.insecure ?? false,
+      connectTimeoutMs,
+      clock: options.clock ?? realClock,
+      ...(options.ca !== undefined && { ca: options.ca }),
+    }, signal);
   } catch (err) {
     return interrupted(err);
   }
@@ -231,6 +239,7 @@ interface HopPolicy extends GuardPolicy {
   readonly insecure: boolean;
   readonly connectTimeoutMs: number;
   readonly clock: Clock;
+  readonly ca?: string;
 }
 
 async function getFollowingRedirects(start: URL, policy: HopPolicy, signal: AbortSignal): Promise<IncomingMessage> {
@@ -266,7 +275,8 @@ async function getOnce(target: URL, policy: HopPolicy, signal: AbortSignal): Pro
     // identity: hash the bytes exactly as sent, as Envoy (which asks for no
     // encoding) would receive them. agent: false, so no pooled socket made
     // for another address is reused.
-    const req = get(target, { signal, lookup, agent: false, headers: { "accept-encoding": "identity" } }, resolve);
+    const tls = policy.ca !== undefined && target.protocol === "https:" ? { ca: policy.ca } : {};
+    const req = get(target, { signal, lookup, agent: false, headers: { "accept-encoding": "identity" }, ...tls }, resolve);
     req.on("error", reject);
     // The total timeout bounds the attempt; this one gives up early on a host that never accepts.
     const timer = policy.clock.setTimeout(

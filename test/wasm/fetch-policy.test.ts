@@ -1,12 +1,14 @@
 /** The fetch policy from the config: server.allowPrivateFetch, server.maxModuleBytes and a filter's insecure, applied per call; the connect timeout. */
 import { createHash } from "node:crypto";
 import { type Server, createServer } from "node:http";
+import { type Server as HttpsServer, createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/parse";
 import { ModuleStore } from "../../src/wasm/module-store";
 import { FakeClock } from "../../src/time/fake-clock";
 import { DEFAULT_MAX_FETCH_BYTES, RemoteModuleResolver, fetchModule } from "../../src/wasm/remote-fetch";
+import { type TestCa, makeCa, makeServerCert } from "../helpers/certificates";
 import { issues, withFilter } from "../helpers/config-issues";
 
 const body = Buffer.from([0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0]);
@@ -86,5 +88,40 @@ describe("https only, size cap and connect timeout", () => {
     await new Promise((resolve) => setImmediate(resolve));
     clock.advance(5_000);
     await outcome;
+  });
+});
+
+describe("https", () => {
+  let tlsServer: HttpsServer;
+  let tlsOrigin: string;
+  let ca: TestCa;
+
+  beforeAll(async () => {
+    ca = await makeCa();
+    const pem = await makeServerCert(ca);
+    tlsServer = createHttpsServer({ cert: pem.cert, key: pem.key }, (req, res) => {
+      if (req.url === "/down") {
+        res.statusCode = 302;
+        res.setHeader("location", url);
+        res.end();
+        return;
+      }
+      res.end(body);
+    });
+    await new Promise<void>((resolve) => tlsServer.listen(0, "127.0.0.1", resolve));
+    tlsOrigin = `https://127.0.0.1:${(tlsServer.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    tlsServer.closeAllConnections();
+    await new Promise((resolve) => tlsServer.close(resolve));
+  });
+
+  it("fetches over https without insecure, and refuses a redirect down to plain http", async () => {
+    const options = { retries: 0, allowPrivateFetch: true, ca: ca.cert };
+    expect((await fetchModule(`${tlsOrigin}/m.wasm`, sha256, options)).equals(body)).toBe(true);
+    await expect(fetchModule(`${tlsOrigin}/down`, sha256, options)).rejects.toMatchObject({
+      code: "MODULE_FETCH_FAILED",
+      message: `${tlsOrigin}/down: plain http refused (redirected to ${url}); expected https, or insecure: true on the filter`,
+    });
   });
 });
