@@ -36,6 +36,7 @@ import type { StreamAccessLogsMessage__Output } from "../generated/envoy/service
 import { LogLimiter } from "../log-limiter";
 import { type Logger, silentLogger } from "../logger";
 import type { NodeIdentityMode } from "../net/node-identity";
+import { type DecodedProtoTime, msFromProtoTime } from "../proto/time";
 import { type Clock, realClock } from "../time/clock";
 import type { NodeInfo } from "../vocabulary/node-info";
 import { ACCESS_LOG_LOG_NAME_PREFIX } from "../vocabulary/type-urls";
@@ -323,9 +324,9 @@ function closedByFilter(entry: TCPAccessLogEntry__Output): boolean {
 }
 
 /** The later of a time so far and an entry's google.protobuf.Timestamp (ms since the epoch); a missing or absurd one is ignored. */
-function latest(sofar: number | undefined, ts: { seconds?: string | number | null; nanos?: number | null } | null | undefined): number | undefined {
+function latest(sofar: number | undefined, ts: DecodedProtoTime | null | undefined): number | undefined {
   if (!ts) return sofar;
-  const ms = Number(ts.seconds ?? 0) * 1000 + Math.floor((ts.nanos ?? 0) / 1e6);
+  const ms = msFromProtoTime(ts);
   if (!Number.isFinite(ms) || ms <= 0) return sofar;
   return sofar === undefined || ms > sofar ? ms : sofar;
 }

@@ -6,6 +6,7 @@
  * ("1.5s"), Struct, wrappers, Timestamp. Both snake_case and lowerCamelCase
  * field names are accepted, as in Envoy.
  */
+import { protoTimeFromMs } from "./time";
 import protobuf from "protobufjs";
 import { encodeMessage, messageType } from "./registry";
 
@@ -124,7 +125,7 @@ const WELL_KNOWN: Record<string, (json: Json, path: string) => unknown> = {
   "google.protobuf.Timestamp": (json, path) => {
     const ms = typeof json === "string" ? Date.parse(json) : Number.NaN;
     if (Number.isNaN(ms)) throw new ProtoJsonError(`${path}: expected an RFC 3339 timestamp, got ${describe(json)}`);
-    return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 };
+    return protoTimeFromMs(ms);
   },
   "google.protobuf.Struct": (json, path) => {
     if (json === null || typeof json !== "object" || Array.isArray(json)) throw new ProtoJsonError(`${path}: expected an object`);

@@ -11,7 +11,7 @@ import type { ClusterConfig } from "../config/model";
 import type { Cluster } from "../generated/envoy/config/cluster/v3/Cluster";
 import { anyOf } from "./any";
 import { adsConfigSource } from "./config-source";
-import { durationFromMs } from "./duration";
+import { protoTimeFromMs as durationFromMs } from "../proto/time";
 import { loadAssignment } from "./endpoints";
 import { EXTENSION_TYPE_URLS } from "../vocabulary/type-urls";
 

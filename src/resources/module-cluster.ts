@@ -9,7 +9,7 @@ import { isIP } from "node:net";
 import { MODULE_CLUSTER_NAME, type ServerConfig } from "../config/model";
 import type { Cluster } from "../generated/envoy/config/cluster/v3/Cluster";
 import { formatHostPort } from "../net/host-port";
-import { durationFromMs } from "./duration";
+import { protoTimeFromMs as durationFromMs } from "../proto/time";
 import { loadAssignment } from "./endpoints";
 
 export interface ModuleServerEndpoint {

@@ -7,7 +7,7 @@ import { type FilterConfig, MIN_RELOAD_BASE_MS, MODULE_CLUSTER_NAME } from "../c
 import type { AsyncDataSource } from "../generated/envoy/config/core/v3/AsyncDataSource";
 import type { PluginConfig } from "../generated/envoy/extensions/wasm/v3/PluginConfig";
 import { type PackedAny, anyOf, stringValueAny } from "./any";
-import { durationFromMs } from "./duration";
+import { protoTimeFromMs as durationFromMs } from "../proto/time";
 import { type ModuleServerEndpoint, moduleUri } from "./module-cluster";
 import type { ResolvedCode } from "./module-code";
 import { EXTENSION_TYPE_URLS } from "../vocabulary/type-urls";

@@ -19,6 +19,7 @@ import type { AccessLogFilter__Output } from "../../generated/envoy/config/acces
 import type { ComparisonFilter__Output } from "../../generated/envoy/config/accesslog/v3/ComparisonFilter";
 import type { HttpGrpcAccessLogConfig__Output } from "../../generated/envoy/extensions/access_loggers/grpc/v3/HttpGrpcAccessLogConfig";
 import { decodeMessage, messageNameOf } from "../../proto/registry";
+import { durationMs } from "./proto-util";
 import { EXTENSION_TYPE_URLS } from "../../vocabulary/type-urls";
 import type { Random } from "../backoff";
 
@@ -92,7 +93,7 @@ export function readAccessLogs(logs: readonly AccessLog__Output[]): AccessLogSpe
         logName: common.log_name,
         cluster: common.grpc_service?.envoy_grpc?.cluster_name ?? "",
         filter: log.filter,
-        flushIntervalMs: interval ? Number(interval.seconds) * 1000 + Math.floor(interval.nanos / 1e6) : 1000,
+        flushIntervalMs: durationMs(interval, 1000),
         bufferSizeBytes: common.buffer_size_bytes?.value ?? 16384,
       },
     ];

@@ -2,6 +2,7 @@
 import type { ConfigSource__Output } from "../../generated/envoy/config/core/v3/ConfigSource";
 import type { ClusterLoadAssignment__Output } from "../../generated/envoy/config/endpoint/v3/ClusterLoadAssignment";
 import type { Duration__Output } from "../../generated/google/protobuf/Duration";
+import { msFromProtoTime } from "../../proto/time";
 
 export interface Endpoint {
   readonly host: string;
@@ -11,7 +12,7 @@ export interface Endpoint {
 /** A google.protobuf.Duration in milliseconds, or `fallback` when unset. */
 export function durationMs(d: Duration__Output | null | undefined, fallback: number): number {
   if (!d) return fallback;
-  return Number(d.seconds) * 1000 + Math.floor((d.nanos ?? 0) / 1e6);
+  return msFromProtoTime(d);
 }
 
 /**

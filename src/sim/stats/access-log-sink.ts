@@ -19,6 +19,7 @@
 import type * as grpc from "@grpc/grpc-js";
 import type { Logger } from "../../logger";
 import { encodeMessage } from "../../proto/registry";
+import { protoTimeFromMs } from "../../proto/time";
 import { type Clock, every, type TimerHandle } from "../../time/clock";
 import type { Random } from "../backoff";
 import { type AccessLogSpec, evaluateFilter, RESPONSE_FLAG_FIELDS } from "../config/access-log-spec";
@@ -110,10 +111,6 @@ function addressOf(listener: ListenerSpec): Record<string, unknown> {
   return { socket_address: { address: listener.address.slice(0, at), port_value: Number(listener.address.slice(at + 1)) || 0 } };
 }
 
-function timestamp(ms: number): Record<string, number> {
-  return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 };
-}
-
 export class AccessLogSink {
   private readonly loggers = new Map<string, GrpcLogger>();
 
@@ -134,7 +131,7 @@ export class AccessLogSink {
       const entry = {
         common_properties: {
           downstream_local_address: addressOf(listener),
-          start_time: timestamp(this.clock.now()),
+          start_time: protoTimeFromMs(this.clock.now()),
           response_flags: responseFlags(outcome.responseFlags),
           access_log_type: "DownstreamEnd",
         },
@@ -153,7 +150,7 @@ export class AccessLogSink {
       const entry = {
         common_properties: {
           downstream_local_address: addressOf(listener),
-          start_time: timestamp(this.clock.now()),
+          start_time: protoTimeFromMs(this.clock.now()),
           response_flags: responseFlags(outcome.responseFlags),
           // Set only when tcp_proxy reached an upstream host (grpc_common utility.cc).
           ...(outcome.upstreamCluster && { upstream_cluster: outcome.upstreamCluster }),
