@@ -9,8 +9,10 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
+import { isIP } from "node:net";
 import { WasmxdsError } from "../errors";
 import { type HostPort, formatHostPort } from "../net/host-port";
+import { specialRange } from "../net/ip-ranges";
 import { AdminHttpError } from "./admin-error";
 
 /** `--admin-auth`: which calls need the token. */
@@ -31,11 +33,10 @@ export function isMutating(method: string): boolean {
   return method !== "GET" && method !== "HEAD";
 }
 
-const LOOPBACK_NAMES = new Set(["localhost", "::1"]);
-
+/** `localhost`, or an IP address in the loopback range (127/8, ::1, and their IPv4-mapped forms). */
 export function isLoopbackHost(host: string): boolean {
   const h = host.toLowerCase().replace(/^\[|\]$/g, "");
-  return LOOPBACK_NAMES.has(h) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === "::ffff:127.0.0.1";
+  return h === "localhost" || (isIP(h) !== 0 && specialRange(h)?.startsWith("a loopback address") === true);
 }
 
 /**
