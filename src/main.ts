@@ -40,7 +40,8 @@ import { SignalHub } from "./health/signal";
 import { StateStore } from "./health/state-store";
 import type { Logger } from "./logger";
 import { type Clock, realClock } from "./time/clock";
-import { bindGrpcServer, GRPC_SERVER_OPTIONS } from "./net/grpc-server";
+import { LogLimiter } from "./log-limiter";
+import { bindGrpcServer, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, GRPC_SERVER_OPTIONS } from "./net/grpc-server";
 import { CertificateFiles, type GrpcTlsOptions, tlsServerCredentials } from "./net/grpc-tls";
 import type { NodeIdentityMode } from "./net/node-identity";
 import { type HostPort, formatHostPort } from "./net/host-port";
@@ -105,6 +106,8 @@ export interface WasmxdsOptions {
   readonly tls?: GrpcTlsOptions;
   /** `--node-identity`: the certificate field a node id must equal (net/node-identity.ts; default off). */
   readonly nodeIdentity?: NodeIdentityMode;
+  /** Connections one client address may hold on the gRPC port (`--max-connections-per-address`; default 1000; 0: no limit). */
+  readonly maxConnectionsPerAddress?: number;
 }
 
 /** Watches the control plane at work (the `dev` terminal output); every method is optional. */
@@ -344,7 +347,14 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
       addExplainRoutes(router, { xds, pipeline });
       admin = await startAdminServer(router, options.adminAddress, logger, { ...(options.adminAccess && { access: options.adminAccess }) });
     }
-    const bound = await bindGrpcServer(grpcServer, options.xdsAddress.host, options.xdsAddress.port, tls && tlsServerCredentials(tls));
+    const connectionWarnings = new LogLimiter(logger, clock);
+    stopping.push(() => connectionWarnings.close());
+    const bound = await bindGrpcServer(grpcServer, options.xdsAddress.host, options.xdsAddress.port, tls && tlsServerCredentials(tls), {
+      maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+      logger,
+      onRefused: (address, open, limit) =>
+        connectionWarnings.warn(`max-connections|${address}`, "refusing a gRPC connection: too many from one address", { peer: address, open, limit }),
+    });
     const xdsAddress = { host: bound.host, port: bound.port };
     logger.info("wasmxds ready", {
       xds: formatHostPort(xdsAddress),

@@ -28,6 +28,8 @@ const app = await startWasmxds({
   adminAddress: null,
   watch: true,
   logger: silentLogger,
+  // Every simulated Envoy connects from 127.0.0.1.
+  maxConnectionsPerAddress: 0,
   onWatchBatch: (b) => sendToParent({ type: "batch", flushedAt: epoch(b.flushedAt), firstStableAt: epoch(b.firstStableAt) }),
 });
 

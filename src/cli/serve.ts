@@ -12,6 +12,7 @@ import { parseDuration } from "../config/duration";
 import { WasmxdsError } from "../errors";
 import type { LogLevel } from "../logger";
 import { DEFAULT_ADDRESSES, DEFAULT_SHUTDOWN_GRACE_MS, type RunningWasmxds, startWasmxds } from "../main";
+import { DEFAULT_MAX_CONNECTIONS_PER_ADDRESS } from "../net/grpc-server";
 import { parseHostPort } from "../net/host-port";
 import { parseNodeIdentityMode } from "../net/node-identity";
 import { warmPreflightWorker } from "../wasm/preflight";
@@ -40,6 +41,7 @@ const OPTIONS = {
   "tls-key": { type: "string" },
   "client-ca": { type: "string" },
   "node-identity": { type: "string", default: "off" },
+  "max-connections-per-address": { type: "string" },
 } as const;
 
 const USAGE = `Usage: wasmxds serve [options]
@@ -75,7 +77,17 @@ Options:
       --client-ca FILE          require client certificates signed by this CA (mTLS)
       --node-identity off|cn|san-dns|san-uri
                                 the client certificate field a node id must equal
-                                (san-uri for SPIFFE; needs --client-ca; default: off)`;
+                                (san-uri for SPIFFE; needs --client-ca; default: off)
+      --max-connections-per-address N
+                                connections one client address may hold on the gRPC
+                                port; more are closed at once (default: ${DEFAULT_MAX_CONNECTIONS_PER_ADDRESS};
+                                0: no limit, e.g. behind a proxy that hides addresses)`;
+
+/** A whole number of at least 0, else a usage error naming the flag. */
+function parseCount(text: string, flag: string): number {
+  if (!/^\d{1,9}$/.test(text)) throw new WasmxdsError("USAGE", `${flag}: expected a whole number (0 for no limit), got "${text}"`);
+  return Number(text);
+}
 
 function parse(argv: string[]) {
   try {
@@ -115,6 +127,9 @@ async function run(argv: string[], term: Parameters<Command["run"]>[1], signal: 
       allowEmpty: v["allow-empty"],
       shutdownGraceMs: graceMs,
       ...parseTls(v),
+      ...(v["max-connections-per-address"] !== undefined && {
+        maxConnectionsPerAddress: parseCount(v["max-connections-per-address"], "--max-connections-per-address"),
+      }),
     });
   } catch (err) {
     stop.dispose();

@@ -7,6 +7,7 @@
  */
 import type { Server as NetServer, Socket } from "node:net";
 import * as grpc from "@grpc/grpc-js";
+import type { Logger } from "../logger";
 
 export interface BoundGrpcServer {
   readonly server: grpc.Server;
@@ -17,6 +18,23 @@ export interface BoundGrpcServer {
 }
 
 export const MAX_STREAMS_PER_CONNECTION = 100;
+
+/**
+ * Open connections one client address may hold (`--max-connections-per-address`).
+ * An Envoy holds one connection to its ADS cluster (two with a separate metrics
+ * or access-log cluster); a thousand leaves room for many Envoys behind one
+ * NAT address while one host opening connections in a loop is stopped long
+ * before file descriptors or memory run out. 0: no limit.
+ */
+export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 1000;
+
+export interface BindOptions {
+  /** Connections one client address may hold at once; more are closed before the TLS or HTTP/2 handshake (0: no limit). */
+  readonly maxConnectionsPerAddress?: number;
+  /** Told of each refused connection (rate limiting is the caller's). */
+  readonly onRefused?: (address: string, open: number, limit: number) => void;
+  readonly logger?: Logger;
+}
 
 export const GRPC_SERVER_OPTIONS: grpc.ServerOptions = {
   // Envoy keeps ADS streams open for the life of the process.
@@ -40,12 +58,13 @@ export async function bindGrpcServer(
   host: string,
   port: number,
   credentials: grpc.ServerCredentials = grpc.ServerCredentials.createInsecure(),
+  options: BindOptions = {},
 ): Promise<BoundGrpcServer> {
   const target = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
   const bound = await new Promise<number>((resolve, reject) => {
     server.bindAsync(target, credentials, (err, p) => (err ? reject(err) : resolve(p)));
   });
-  const sockets = trackSockets(server);
+  const sockets = trackSockets(server, options);
   const force = () => {
     server.forceShutdown();
     for (const socket of sockets) socket.destroy();
@@ -87,16 +106,44 @@ export async function bindGrpcServer(
  * if a grpc-js upgrade removes it, nothing is tracked and the CLI's exit
  * backstop (bin/wasmxds.js) still ends the process
  * (test/reliability/shutdown.test.ts fails first).
+ *
+ * The same hook counts connections per client address and closes one over
+ * the limit as it arrives, before any handshake, so one host cannot hold
+ * the server's file descriptors (test/net/connection-limit.test.ts).
  */
-function trackSockets(server: grpc.Server): Set<Socket> {
+function trackSockets(server: grpc.Server, options: BindOptions): Set<Socket> {
   const sockets = new Set<Socket>();
   const servers = (server as unknown as { http2Servers?: unknown }).http2Servers;
-  if (!(servers instanceof Map)) return sockets;
+  if (!(servers instanceof Map)) {
+    if ((options.maxConnectionsPerAddress ?? 0) > 0) options.logger?.warn("this grpc-js version hides its HTTP/2 servers: connections per address are not limited");
+    return sockets;
+  }
+  const limit = options.maxConnectionsPerAddress ?? 0;
+  const perAddress = new Map<string, number>();
   for (const http2Server of servers.keys() as Iterable<NetServer>) {
     http2Server.on("connection", (socket: Socket) => {
+      const address = clientAddress(socket);
+      const open = perAddress.get(address) ?? 0;
+      if (limit > 0 && open >= limit) {
+        socket.destroy();
+        options.onRefused?.(address, open, limit);
+        return;
+      }
+      perAddress.set(address, open + 1);
       sockets.add(socket);
-      socket.once("close", () => sockets.delete(socket));
+      socket.once("close", () => {
+        sockets.delete(socket);
+        const left = (perAddress.get(address) ?? 1) - 1;
+        if (left > 0) perAddress.set(address, left);
+        else perAddress.delete(address);
+      });
     });
   }
   return sockets;
+}
+
+/** The peer's address, with an IPv4-mapped IPv6 address written as IPv4 (one host, one count). */
+function clientAddress(socket: Socket): string {
+  const address = socket.remoteAddress ?? "unknown";
+  return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
 }

@@ -16,7 +16,8 @@ import * as x509 from "@peculiar/x509";
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 const crypto = webcrypto;
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+// Node's webcrypto is the provider @peculiar/x509 expects; its Crypto type differs by lib (node or dom) only in name.
+x509.cryptoProvider.set(webcrypto as never);
 const ALG = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
 const DAY = 24 * 3600_000;
 
