@@ -8,6 +8,7 @@ import { durationField, jsonTextField, nameField, parsedString } from "./fields"
 import { DEFAULT_HEALTH, type FilterConfig, MIN_RELOAD_BASE_MS, type ModuleSource } from "./model";
 import { parseModulePath } from "./module-path";
 import { ratioField, rolloutSchema, selectorSchema } from "./rollout-schema";
+import { checkVmFields, envField, hostPathField, preflightEnvField, runtimeField } from "./wasm-vm-schema";
 
 export const FAILURE_POLICIES = ["FAIL_CLOSED", "FAIL_OPEN", "FAIL_RELOAD"] as const;
 
@@ -82,6 +83,12 @@ export const filterSchema = z
     sha256: z.string().regex(SHA256_HEX_PATTERN, "expected 64 lowercase hex characters").optional(),
     // Allows a plain http url (SECURITY.md, "Fetching modules"); https only otherwise.
     insecure: z.boolean().optional(),
+    // Envoy Wasm fields (wasm-vm-schema.ts, docs/CONFIG.md "Envoy Wasm fields").
+    hostPath: hostPathField.optional(),
+    runtime: runtimeField,
+    allowPrecompiled: z.boolean().optional(),
+    env: envField.optional(),
+    preflightEnv: preflightEnvField.optional(),
     rootId: z.string().optional(),
     vmId: z.string().min(1, "expected a non-empty string").optional(),
     configuration: jsonTextField.optional(),
@@ -106,7 +113,7 @@ export const filterSchema = z
     (f, ctx) => {
       if (f.module !== undefined && f.url !== undefined) {
         ctx.addIssue({ code: "custom", path: ["url"], message: "expected either module or url, not both" });
-      } else if (f.module === undefined && f.url === undefined) {
+      } else if (f.module === undefined && f.url === undefined && f.hostPath === undefined) {
         ctx.addIssue({
           code: "custom",
           message: "expected module (a .wasm file in the config folder) or url (with sha256)",
@@ -118,6 +125,7 @@ export const filterSchema = z
       if (f.insecure !== undefined && f.url === undefined) {
         ctx.addIssue({ code: "custom", path: ["insecure"], message: "only allowed with url" });
       }
+      checkVmFields(f, ctx);
       if (f.url !== undefined && f.sha256 === undefined) {
         ctx.addIssue({ code: "custom", path: ["sha256"], message: "required with url: 64 lowercase hex characters" });
       }
@@ -138,7 +146,9 @@ export const filterSchema = z
     const module: ModuleSource =
       f.url !== undefined
         ? { type: "url", url: f.url, sha256: f.sha256 ?? "", ...(f.insecure === true && { insecure: true }) }
-        : { type: "file", path: f.module ?? "", ...(f.sha256 !== undefined && { sha256: f.sha256 }) };
+        : f.module === undefined && f.hostPath !== undefined
+          ? { type: "host", sha256: f.sha256 ?? "" }
+          : { type: "file", path: f.module ?? "", ...(f.sha256 !== undefined && { sha256: f.sha256 }) };
     return {
       name: f.name,
       kind: f.kind,
@@ -148,6 +158,11 @@ export const filterSchema = z
       ...(f.configuration !== undefined && { configuration: f.configuration }),
       ...(f.vmConfiguration !== undefined && { vmConfiguration: f.vmConfiguration }),
       failurePolicy: f.failurePolicy,
+      ...(f.runtime !== "v8" && { runtime: f.runtime }),
+      ...(f.allowPrecompiled === true && { allowPrecompiled: true as const }),
+      ...(f.env !== undefined && { env: f.env }),
+      ...(f.preflightEnv !== undefined && { preflightEnv: f.preflightEnv }),
+      ...(f.hostPath !== undefined && { hostPath: f.hostPath }),
       ...(f.reloadBackoff !== undefined && {
         reloadBackoff: { baseMs: f.reloadBackoff.base, ...(f.reloadBackoff.max !== undefined && { maxMs: f.reloadBackoff.max }) },
       }),

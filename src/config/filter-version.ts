@@ -11,7 +11,20 @@ import type { FilterConfig } from "./model";
 /** The settings that change how Envoy runs the module (not health or pre-flight policy). */
 export type FilterSettings = Pick<
   FilterConfig,
-  "kind" | "rootId" | "vmId" | "configuration" | "vmConfiguration" | "failurePolicy" | "reloadBackoff" | "code" | "discovery"
+  | "kind"
+  | "rootId"
+  | "vmId"
+  | "configuration"
+  | "vmConfiguration"
+  | "failurePolicy"
+  | "reloadBackoff"
+  | "code"
+  | "discovery"
+  // The VmConfig fields of issue 21: a rollback restores the runtime, environment and code source it was good with.
+  | "runtime"
+  | "allowPrecompiled"
+  | "env"
+  | "hostPath"
 >;
 
 export function settingsOf(f: FilterConfig): FilterSettings {
@@ -25,11 +38,15 @@ export function settingsOf(f: FilterConfig): FilterSettings {
     ...(f.reloadBackoff !== undefined && { reloadBackoff: f.reloadBackoff }),
     code: f.code,
     discovery: f.discovery,
+    ...(f.runtime !== undefined && { runtime: f.runtime }),
+    ...(f.allowPrecompiled !== undefined && { allowPrecompiled: f.allowPrecompiled }),
+    ...(f.env !== undefined && { env: f.env }),
+    ...(f.hostPath !== undefined && { hostPath: f.hostPath }),
   };
 }
 
 /** Keys of FilterSettings that may be absent: a version without one must not inherit another's. */
-const OPTIONAL_SETTINGS = ["vmId", "configuration", "vmConfiguration", "reloadBackoff"] as const;
+const OPTIONAL_SETTINGS = ["vmId", "configuration", "vmConfiguration", "reloadBackoff", "runtime", "allowPrecompiled", "env", "hostPath"] as const;
 
 /**
  * `filter` running with `settings` instead of its own (a rollback to a

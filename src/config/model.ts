@@ -9,6 +9,7 @@
 
 import type { RolloutPlan } from "./rollout-plan";
 import type { NodeSelector } from "../vocabulary/node-selector";
+import type { VmEnvironment, WasmRuntimeName } from "../vocabulary/wasm-vm";
 
 /** `http` runs in an HttpConnectionManager, `network` in a TCP listener's filter chain. */
 export type FilterKind = "http" | "network";
@@ -61,6 +62,11 @@ export type ModuleSource =
       readonly sha256: string;
       /** true: plain http (and redirects to it) allowed; unset: https only (SECURITY.md, "Fetching modules"). */
       readonly insecure?: boolean;
+    }
+  | {
+      /** Only on the Envoy hosts (FilterConfig.hostPath, no `module:` copy): wasmxds has no bytes to check. */
+      readonly type: "host";
+      readonly sha256: string;
     };
 
 /** The least reloadBackoff.base: Envoy divides by base >> 1 (docs/ENVOY.md, "FAIL_RELOAD backoff"). */
@@ -90,6 +96,20 @@ export interface FilterConfig {
   /** VM configuration as handed to on_vm_start. */
   readonly vmConfiguration?: string;
   readonly failurePolicy: FailurePolicy;
+  /**
+   * VmConfig.runtime (docs/CONFIG.md, "Envoy Wasm fields"); unset means v8,
+   * so configs and saved versions from before the field keep their keys. The
+   * pre-flight check runs in V8 whatever it is.
+   */
+  readonly runtime?: Exclude<WasmRuntimeName, "v8">;
+  /** VmConfig.allow_precompiled; only `true` is kept. */
+  readonly allowPrecompiled?: true;
+  /** VmConfig.environment_variables. */
+  readonly env?: VmEnvironment;
+  /** Values of env.hostKeys for the pre-flight check (never the control plane's own environment). */
+  readonly preflightEnv?: Readonly<Record<string, string>>;
+  /** Envoy reads the module from this file on its own host (code.local.filename); `module.sha256` is the promise about it. */
+  readonly hostPath?: string;
   /** Only with FAIL_RELOAD. */
   readonly reloadBackoff?: ReloadBackoff;
   readonly code: CodeMode;

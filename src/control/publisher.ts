@@ -196,6 +196,9 @@ export class Publisher {
         const bytes = this.options.store.get(stored.sha256);
         if (!bytes) throw new WasmxdsError("MODULE_FETCH_FAILED", `filter "${filter.name}": module ${stored.sha256} vanished from the store`);
         mod = { sha256: stored.sha256, bytes };
+      } else if (filter.module.type === "host") {
+        // hostPath without a copy: only the Envoy hosts have the bytes (docs/CONFIG.md "hostPath"); nothing to check or store.
+        mod = { sha256: filter.module.sha256, bytes: new Uint8Array(0) };
       } else {
         throw new WasmxdsError("MODULE_INVALID", `filter "${filter.name}": module was not loaded`);
       }
@@ -211,13 +214,14 @@ export class Publisher {
       if (chosen.key !== candidate.key) {
         this.events.emit({ kind: "fallback", filter: filter.name, quarantined: candidate.module.sha256, serving: chosen.module.sha256 });
       }
-      if (this.options.checkModule && filter.preflight) {
+      const hostOnly = chosen.module.bytes.length === 0 && chosen.filter.hostPath !== undefined;
+      if (this.options.checkModule && filter.preflight && !hostOnly) {
         const verdict = await this.options.checkModule(chosen.filter, chosen.module);
         if (!verdict.ok) {
           throw new WasmxdsError("MODULE_REJECTED", `filter "${filter.name}": module ${chosen.module.sha256.slice(0, 8)} rejected: ${verdict.reason}`);
         }
       }
-      await this.options.store.put(chosen.module.bytes);
+      if (!hostOnly) await this.options.store.put(chosen.module.bytes);
       out.set(filter.name, chosen);
     }
     return out;

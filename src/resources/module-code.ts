@@ -15,7 +15,9 @@ import type { ModuleBytes } from "../vocabulary/module";
 
 export type ResolvedCode =
   | { readonly delivery: "inline"; readonly sha256: string; readonly bytes: Uint8Array }
-  | { readonly delivery: "remote"; readonly sha256: string };
+  | { readonly delivery: "remote"; readonly sha256: string }
+  /** `hostPath`: Envoy reads the file on its own host (code.local.filename); sha256 names the version. */
+  | { readonly delivery: "host"; readonly sha256: string; readonly path: string };
 
 function delivery(filter: FilterConfig, size: number | undefined, maxInline: number): CodeDelivery {
   if (filter.code !== "auto") return filter.code;
@@ -52,6 +54,8 @@ export function resolveCode(filter: FilterConfig, modules: ReadonlyMap<string, M
     fail(`module has sha256 ${module.sha256}, but the config declares ${declared}`);
   }
   const sha256 = module?.sha256 ?? declared ?? fail("no module bytes were provided");
+  // Checked before the inline limit: the bytes (a copy, if any) never travel to Envoy.
+  if (filter.hostPath !== undefined) return { delivery: "host", sha256, path: filter.hostPath };
   const mode = delivery(filter, module?.bytes.length, maxInline);
   if (mode === "remote") return { delivery: "remote", sha256 };
   if (module === undefined) return fail("inline code needs the module bytes, which were not provided");

@@ -11,9 +11,10 @@ import { protoTimeFromMs as durationFromMs } from "../proto/time";
 import { type ModuleServerEndpoint, moduleUri } from "./module-cluster";
 import type { ResolvedCode } from "./module-code";
 import { EXTENSION_TYPE_URLS } from "../vocabulary/type-urls";
+import { envoyRuntime } from "../vocabulary/wasm-vm";
 
 /** Envoy's default engine; named explicitly so the resource says what runs. */
-export const WASM_RUNTIME = "envoy.wasm.runtime.v8";
+export const WASM_RUNTIME = envoyRuntime("v8");
 
 /** Remote fetch settings: HttpUri.timeout is required; retries ride out a module server restart. */
 export const REMOTE_FETCH = { timeoutMs: 10_000, retries: 3, backoffBaseMs: 1000, backoffMaxMs: 10_000 } as const;
@@ -41,6 +42,8 @@ export const REPUSH_QUERY = "repush";
 
 function codeSource(code: ResolvedCode, moduleServer: ModuleServerEndpoint, repush: number): AsyncDataSource {
   if (code.delivery === "inline") return { local: { inline_bytes: code.bytes } };
+  // Envoy reads the file when it builds the filter config; a missing file NACKs the update (docs/ENVOY.md "Modules on the Envoy host").
+  if (code.delivery === "host") return { local: { filename: code.path } };
   const query = repush > 0 ? `?${REPUSH_QUERY}=${repush}` : "";
   return {
     remote: {
@@ -87,8 +90,15 @@ export function buildPluginConfig(
       // remote code decides before fetching; the sha in vm_id stops a new
       // module from silently reusing the old VM (docs/ENVOY.md "VM identity").
       vm_id: `${filter.vmId ?? filter.name}@${sha8}`,
-      runtime: WASM_RUNTIME,
+      runtime: envoyRuntime(filter.runtime ?? "v8"),
       code: codeSource(code, moduleServer, repush),
+      // Envoy's V8 then loads the module's `precompiled_wee8_v<V8 version>_<platform>` section instead of
+      // compiling, when one matches its build exactly (docs/ENVOY.md "Precompiled modules").
+      ...(filter.allowPrecompiled === true && { allow_precompiled: true }),
+      // Host keys are read from Envoy's own environment; Envoy refuses a key named twice, which the schema checks.
+      ...(filter.env !== undefined && {
+        environment_variables: { host_env_keys: [...filter.env.hostKeys], key_values: { ...filter.env.values } },
+      }),
       // Remote code in an ECDS update is never fetched on a warm listener
       // unless Envoy is told to NACK the miss and fetch in the background;
       // wasmxds then pushes again once the fetch is done (docs/ENVOY.md,

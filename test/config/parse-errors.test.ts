@@ -19,7 +19,7 @@ describe("parseConfig errors", () => {
       'wasmxds.yaml: listener: unknown key; did you mean "listeners"?',
     ]);
     expect(issues(withFilter("module: m.wasm\nzzz: 1"))).toEqual([
-      "wasmxds.yaml: filters[0].zzz: unknown key; expected one of name, kind, module, url, sha256, insecure, rootId, vmId, configuration, vmConfiguration, failurePolicy, reloadBackoff, code, discovery, smokeTest, preflight, health, selector, rollout",
+      "wasmxds.yaml: filters[0].zzz: unknown key; expected one of name, kind, module, url, sha256, insecure, hostPath, runtime, allowPrecompiled, env, preflightEnv, rootId, vmId, configuration, vmConfiguration, failurePolicy, reloadBackoff, code, discovery, smokeTest, preflight, health, selector, rollout",
     ]);
   });
 
