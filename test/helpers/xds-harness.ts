@@ -7,6 +7,7 @@ import * as grpc from "@grpc/grpc-js";
 import { SnapshotCache, type SnapshotCacheOptions } from "../../src/cache/snapshot-cache";
 import { type BoundGrpcServer, bindGrpcServer, GRPC_SERVER_OPTIONS } from "../../src/net/grpc-server";
 import { memoryLogger } from "../../src/logger";
+import type { NodeIdentityMode } from "../../src/net/node-identity";
 import type { Clock } from "../../src/time/clock";
 import { XdsServer } from "../../src/xds/xds-server";
 import type { StreamLimits } from "../../src/xds/sotw-stream";
@@ -27,17 +28,21 @@ export interface HarnessOptions extends SnapshotCacheOptions {
   readonly logger?: ReturnType<typeof memoryLogger>;
   /** Registers more services on the same gRPC server before it binds. */
   readonly register?: (server: grpc.Server) => void;
+  /** TLS or mTLS on the port (default plaintext). */
+  readonly credentials?: grpc.ServerCredentials;
+  /** The client certificate field a node id must equal (default off). */
+  readonly nodeIdentity?: NodeIdentityMode;
 }
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const logger = opts.logger ?? memoryLogger();
-  const { limits, clock, register, ...cacheOptions } = opts;
+  const { limits, clock, register, credentials, nodeIdentity, ...cacheOptions } = opts;
   const cache = new SnapshotCache({ ...cacheOptions, logger });
-  const xds = new XdsServer({ cache, logger, limits, clock });
+  const xds = new XdsServer({ cache, logger, limits, clock, ...(nodeIdentity && { nodeIdentity }) });
   const server = new grpc.Server(GRPC_SERVER_OPTIONS);
   xds.register(server);
   register?.(server);
-  const bound = await bindGrpcServer(server, "127.0.0.1", 0);
+  const bound = await bindGrpcServer(server, "127.0.0.1", 0, credentials);
   return {
     cache,
     xds,
