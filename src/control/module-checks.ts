@@ -9,8 +9,9 @@ import type { FilterConfig } from "../config/model";
 import type { Logger } from "../logger";
 import { type Clock, realClock } from "../time/clock";
 import type { ModuleBytes } from "../resources";
-import { preflight } from "../wasm/preflight";
+import { preflight, precompiledReport } from "../wasm/preflight";
 import type { PreflightResult } from "../wasm/preflight";
+import { type WasmRuntimeName, mergedEnvironment } from "../vocabulary/wasm-vm";
 import type { ModuleChecker, ModuleVerdict } from "./publisher";
 
 export interface CheckRecord {
@@ -24,6 +25,10 @@ export interface CheckRecord {
   readonly durationMs: number;
   readonly smoke: boolean;
   readonly at: number;
+  /** The runtime Envoy will run the filter in; the check itself always runs in V8. */
+  readonly runtime: WasmRuntimeName;
+  /** What the check cannot vouch for: another runtime, precompiled sections (docs/CONFIG.md "Envoy Wasm fields"). */
+  readonly notes: readonly string[];
 }
 
 export interface ModuleChecksOptions {
@@ -90,7 +95,15 @@ export class ModuleChecks {
       vmConfiguration: filter.vmConfiguration,
       smoke,
       timeoutMs: this.options.timeoutMs,
+      // The filter's env as Envoy merges it, host keys from preflightEnv: never this process's environment.
+      environment: mergedEnvironment(filter.env, filter.preflightEnv ?? {}),
     });
+    const runtime = filter.runtime ?? "v8";
+    const notes = [...runtimeNotes(runtime)];
+    if (result.ok) {
+      const pre = precompiledReport(result.customSections, runtime, filter.allowPrecompiled === true);
+      if (pre) notes.push(`precompiled code: ${pre.note}`);
+    }
     const record: CheckRecord = Object.freeze({
       filter: filter.name,
       sha256: module.sha256,
@@ -100,9 +113,11 @@ export class ModuleChecks {
       durationMs: Math.round((performance.now() - started) * 10) / 10,
       smoke,
       at: (this.options.clock ?? realClock).now(),
+      runtime,
+      notes: Object.freeze(notes),
     });
     const fields = { filter: filter.name, module: module.sha256.slice(0, 8), ms: record.durationMs, smoke };
-    if (record.ok) this.options.logger.info("pre-flight passed", fields);
+    if (record.ok) this.options.logger.info("pre-flight passed", { ...fields, ...(notes.length > 0 && { notes }) });
     else this.options.logger.error("pre-flight failed", { ...fields, stage: record.stage, reason: record.reason, moduleLogs: record.logs });
     this.options.onCheck?.(record, false);
     return record;
@@ -121,7 +136,21 @@ function verdictOf(r: CheckRecord): ModuleVerdict {
 
 /** What makes a module version: bytes and every setting the check depends on. */
 function versionKey(filter: FilterConfig, sha256: string, smoke: boolean): string {
+  const environment = filter.env ? [filter.env, filter.preflightEnv ?? {}] : null;
+  const vm = [filter.runtime ?? "v8", filter.allowPrecompiled === true];
   return createHash("sha256")
-    .update(JSON.stringify([sha256, filter.kind, filter.rootId, filter.configuration ?? null, filter.vmConfiguration ?? null, smoke]))
+    .update(JSON.stringify([sha256, filter.kind, filter.rootId, filter.configuration ?? null, filter.vmConfiguration ?? null, smoke, environment, vm]))
     .digest("hex");
+}
+
+/**
+ * The check runs in V8 whatever the runtime (docs/ENVOY.md "Wasm runtimes"):
+ * what it cannot vouch for elsewhere is said with the result.
+ */
+function runtimeNotes(runtime: WasmRuntimeName): string[] {
+  if (runtime === "v8") return [];
+  return [
+    `checked in V8, but Envoy runs this filter in ${runtime}: compile, ABI and callback results carry over; timing, memory use and engine limits may differ`,
+    `an Envoy built without envoy.wasm.runtime.${runtime} cannot create the VM ("Failed to create Wasm VM using envoy.wasm.runtime.${runtime} runtime. Envoy was compiled without support for it") and refuses the filter; Envoy's release images include V8 only`,
+  ];
 }

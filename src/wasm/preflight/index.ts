@@ -1,6 +1,7 @@
 export { type AbiCheck, checkAbi } from "./abi-check";
 export { type LifecycleOptions, type LifecycleOutcome, type LifecycleStage, runLifecycle } from "./lifecycle";
 export { preflight } from "./preflight";
+export { type PrecompiledReport, customSectionNames, precompiledReport } from "./precompiled";
 export type {
   PreflightExport,
   PreflightFailure,

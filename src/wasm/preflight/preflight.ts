@@ -13,6 +13,7 @@ import type { CompiledProxyWasm } from "../host/compiled";
 import type { ModuleLogLine } from "../host/vm-options";
 import { Wasm, type WasmModule } from "../host/wasm-api";
 import { checkAbi } from "./abi-check";
+import { customSectionNames } from "./precompiled";
 import { runInWorker } from "./run-in-worker";
 import {
   PREFLIGHT_DEFAULTS,
@@ -55,6 +56,8 @@ export async function preflight(bytes: Uint8Array, opts: PreflightOptions): Prom
       rootId: opts.rootId ?? "",
       vmConfiguration: toBytes(opts.vmConfiguration),
       pluginConfiguration: toBytes(opts.pluginConfiguration),
+      // Only what the caller passed: the check must not leak or depend on this process's environment.
+      environment: { ...opts.environment },
       lifecycle: {
         kind: opts.kind,
         smoke: opts.smoke ?? false,
@@ -82,5 +85,6 @@ export async function preflight(bytes: Uint8Array, opts: PreflightOptions): Prom
     ),
     logs,
     durationMs: Math.round(performance.now() - started),
+    customSections: customSectionNames(bytes),
   };
 }

@@ -19,6 +19,12 @@ export interface PreflightOptions {
   timeoutMs?: number;
   /** Largest linear memory the module may reach (default 256 MiB). */
   maxMemoryBytes?: number;
+  /**
+   * What WASI environ_get hands the module: the filter's env values and the
+   * preflightEnv values of its host keys (vocabulary/wasm-vm.ts
+   * mergedEnvironment), never the control plane's own process environment.
+   */
+  environment?: Readonly<Record<string, string>>;
 }
 
 export interface PreflightImport {
@@ -43,6 +49,8 @@ export interface PreflightOk {
   /** The module's own log lines (proxy_log and stdout/stderr). */
   readonly logs: readonly ModuleLogLine[];
   readonly durationMs: number;
+  /** Names of the module's custom sections, in order (precompiled code is one: precompiled.ts). */
+  readonly customSections: readonly string[];
 }
 
 export interface PreflightFailure {

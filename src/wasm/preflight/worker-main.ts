@@ -18,6 +18,7 @@ port?.on("message", ({ jobId, job }: WorkerRequest) => {
       rootId: job.rootId,
       vmConfiguration: job.vmConfiguration,
       pluginConfiguration: job.pluginConfiguration,
+      environment: job.environment,
       maxLogLines: 0,
       onLog: (line) => post({ jobId, type: "log", line }),
     });

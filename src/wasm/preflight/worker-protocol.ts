@@ -13,6 +13,8 @@ export interface WorkerJob {
   readonly rootId: string;
   readonly vmConfiguration: Uint8Array;
   readonly pluginConfiguration: Uint8Array;
+  /** WASI environment entries (PreflightOptions.environment). */
+  readonly environment: Readonly<Record<string, string>>;
   readonly lifecycle: LifecycleOptions;
 }
 
