@@ -9,5 +9,5 @@ export { ADS_ORDER, EXTENSION_TYPE_URLS, isTypeUrl, type ResourceKind, SHORT_NAM
 export { type NackRecord, type XdsEvent, type XdsEventListener, XdsEvents } from "./events";
 export { DEFAULT_LIMITS, type StreamLimits } from "./limits";
 export type { NodeInfo } from "../vocabulary/node-info";
-export type { StreamStatus, TypeStatus } from "./type-state";
+export type { StreamStatus, TypeStatus, XdsProtocol } from "./type-state";
 export { XdsServer, type XdsServerOptions } from "./xds-server";

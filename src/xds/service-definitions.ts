@@ -5,6 +5,7 @@
  * vendored protos, except for the plain ACK shape (see decodeRequest).
  */
 import type * as grpc from "@grpc/grpc-js";
+import type { DeltaDiscoveryRequest__Output } from "../generated/envoy/service/discovery/v3/DeltaDiscoveryRequest";
 import type { DiscoveryRequest__Output } from "../generated/envoy/service/discovery/v3/DiscoveryRequest";
 import { decodeMessage, encodeMessage } from "../proto/registry";
 import { TYPE_URLS } from "../vocabulary/type-urls";
@@ -76,8 +77,22 @@ function plainRequest(buf: Buffer): DiscoveryRequest__Output | undefined {
   return out;
 }
 
+const DELTA_REQUEST = "envoy.service.discovery.v3.DeltaDiscoveryRequest";
+
+/** Incremental ADS: requests decoded by protobufjs (delta ACKs carry no subscription to re-read), responses pre-encoded. */
+const deltaBidi: grpc.MethodDefinition<DeltaDiscoveryRequest__Output, Buffer> = {
+  path: "/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources",
+  requestStream: true,
+  responseStream: true,
+  requestSerialize: (req: DeltaDiscoveryRequest__Output) => encodeMessage(DELTA_REQUEST, req),
+  requestDeserialize: (bytes: Buffer) => decodeMessage<DeltaDiscoveryRequest__Output>(DELTA_REQUEST, bytes),
+  responseSerialize: (bytes: Buffer) => bytes,
+  responseDeserialize: (bytes: Buffer) => bytes,
+};
+
 export const ADS_SERVICE = {
   StreamAggregatedResources: bidi("/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources"),
+  DeltaAggregatedResources: deltaBidi,
 } satisfies grpc.ServiceDefinition;
 
 /** Single-type services (non-ADS bootstraps), with the one type each serves. */

@@ -32,9 +32,14 @@ export function sharedResponse(body: ResponseBody): SharedResponse {
   return shared;
 }
 
+/** A fresh nonce, from the one counter every response's nonce comes from (state of the world and delta). */
+export function nextNonce(): string {
+  return (++nonceCounter).toString(36);
+}
+
 /** A response of its own for one stream: the body with a fresh nonce. */
 export function ownResponse(body: ResponseBody): { nonce: string; bytes: Buffer } {
-  const nonce = (++nonceCounter).toString(36);
+  const nonce = nextNonce();
   return { nonce, bytes: withNonce(body.body, nonce) };
 }
 

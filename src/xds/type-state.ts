@@ -1,6 +1,7 @@
 /**
- * What a state-of-the-world stream holds per resource type: the
- * subscription, what was sent, ACKed and NACKed, and the last few nonces.
+ * What a stream holds per resource type, in either protocol: the
+ * subscription, what was sent, ACKed and NACKed, and the last few nonces
+ * (delta streams add what the client holds: delta-type-state.ts).
  * Every collection here is bounded (RECENT_NONCES; names by StreamLimits).
  */
 import type { NackRecord } from "./events";
@@ -24,8 +25,12 @@ export interface TypeStatus {
   readonly nack?: NackRecord;
 }
 
+/** The xDS variant a stream speaks: state of the world, or incremental (DeltaAggregatedResources). */
+export type XdsProtocol = "sotw" | "delta";
+
 export interface StreamStatus {
   readonly streamId: number;
+  readonly protocol: XdsProtocol;
   readonly node?: NodeInfo;
   readonly group?: string;
   readonly connectedAt: number;
@@ -58,6 +63,14 @@ export class TypeState {
   readonly recent = new Map<string, SentRecord>();
   /** Nonces already NACKed (at most RECENT_NONCES). */
   readonly nacked = new Set<string>();
+
+  /** Replaces the subscription (a new identity, so the next decision is made again). */
+  setSubscription(wildcard: boolean, names: Iterable<string>): void {
+    this.wildcard = wildcard;
+    this.names = new Set(names);
+    this.namesList = Object.freeze([...this.names]);
+    this.subscription++;
+  }
 }
 
 /** Whether a request's names are exactly the set held (the usual ACK), without sorting. */

@@ -1,7 +1,9 @@
 /**
  * The discovery server: attaches ADS (and the single-type services) to a
- * gRPC server, runs one SotwStream per call, and keeps the live view of
- * connected nodes and the NACK history that the rest of the product reads.
+ * gRPC server, runs one SotwStream per state-of-the-world call and one
+ * DeltaStream per DeltaAggregatedResources call (both over the same cache,
+ * events and limits), and keeps the live view of connected nodes and the
+ * NACK history that the rest of the product reads.
  *
  * The transport it gives each stream counts the bytes written and not yet
  * taken by the connection (grpc-js calls a write's callback when HTTP/2 has
@@ -12,6 +14,8 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import type { SnapshotCache } from "../cache/snapshot-cache";
+import type { Node__Output } from "../generated/envoy/config/core/v3/Node";
+import type { DeltaDiscoveryRequest__Output } from "../generated/envoy/service/discovery/v3/DeltaDiscoveryRequest";
 import type { DiscoveryRequest__Output } from "../generated/envoy/service/discovery/v3/DiscoveryRequest";
 import { LogLimiter } from "../log-limiter";
 import { type Logger, silentLogger } from "../logger";
@@ -22,7 +26,9 @@ import { type NackRecord, XdsEvents } from "./events";
 import { DEFAULT_LIMITS, type StreamLimits } from "./limits";
 import type { NodeInfo } from "../vocabulary/node-info";
 import { ADS_SERVICE, SINGLE_TYPE_SERVICES } from "./service-definitions";
+import { DeltaStream } from "./delta-stream";
 import { SotwStream, type StreamStatus, type StreamTransport } from "./sotw-stream";
+import type { StreamContext, XdsStream } from "./stream-base";
 
 export interface XdsServerOptions {
   readonly cache: SnapshotCache;
@@ -37,7 +43,9 @@ export interface XdsServerOptions {
   readonly nodeIdentity?: NodeIdentityMode;
 }
 
-type Call = grpc.ServerDuplexStream<DiscoveryRequest__Output, Buffer>;
+type Call<R = DiscoveryRequest__Output> = grpc.ServerDuplexStream<R, Buffer>;
+/** A stream of either protocol, with its request handler. */
+type Served<R> = XdsStream & { onRequest(req: R): void };
 
 /** After a stream that does not read is failed, how long its status may wait behind its buffered data before the stream is reset. */
 export const RESET_AFTER_FAIL_MS = 5000;
@@ -51,7 +59,7 @@ export class XdsServer {
   private readonly maxStreams: number;
   /** Shared by every stream: peer-triggered warnings, rate limited per peer. */
   private readonly warnings: LogLimiter;
-  private readonly streams = new Map<number, { stream: SotwStream; call: Call }>();
+  private readonly streams = new Map<number, { stream: XdsStream; call: Call<unknown> }>();
   /** Open streams by node id (ids in opening order), so lookups by node need not scan every stream. */
   private readonly byNode = new Map<string, number[]>();
   private readonly nackLog: NackRecord[] = [];
@@ -77,9 +85,14 @@ export class XdsServer {
 
   /** Registers ADS and the single-type discovery services on a gRPC server. */
   register(server: grpc.Server): void {
-    server.addService(ADS_SERVICE, { StreamAggregatedResources: (call: Call) => this.handle(call) });
+    const sotw = (onlyType?: string) => (t: StreamTransport, c: StreamContext) => new SotwStream(this.cache, t, this.events, this.logger, onlyType, this.limits, c);
+    server.addService(ADS_SERVICE, {
+      StreamAggregatedResources: (call: Call) => this.handle(call, sotw()),
+      DeltaAggregatedResources: (call: Call<DeltaDiscoveryRequest__Output>) =>
+        this.handle(call, (t, c) => new DeltaStream(this.cache, t, this.events, this.logger, this.limits, c)),
+    });
     for (const s of SINGLE_TYPE_SERVICES) {
-      server.addService(s.definition, { [s.method]: (call: Call) => this.handle(call, s.typeUrl) });
+      server.addService(s.definition, { [s.method]: (call: Call) => this.handle(call, sotw(s.typeUrl)) });
     }
   }
 
@@ -141,22 +154,18 @@ export class XdsServer {
     if (ids.length === 0) this.byNode.delete(nodeId);
   }
 
-  private handle(call: Call, onlyType?: string): void {
+  private handle<R extends { readonly node: Node__Output | null }>(call: Call<R>, create: (t: StreamTransport, c: StreamContext) => Served<R>): void {
     if (this.streams.size >= this.maxStreams) {
       this.warnings.warn("max-streams", "refusing an xDS stream: too many open streams", { peer: call.getPeer(), limit: this.maxStreams });
       call.emit("error", { code: grpc.status.RESOURCE_EXHAUSTED, details: `the server has ${this.streams.size} open xDS streams, the limit is ${this.maxStreams}` });
       return;
     }
     let ended = false;
-    let stream: SotwStream | undefined;
+    let stream: Served<R> | undefined;
     const transport = this.transportFor(call, () => ended, (e) => {
       ended = e;
     }, () => stream);
-    stream = new SotwStream(this.cache, transport, this.events, this.logger, onlyType, this.limits, {
-      clock: this.clock,
-      peer: call.getPeer(),
-      warnings: this.warnings,
-    });
+    stream = create(transport, { clock: this.clock, peer: call.getPeer(), warnings: this.warnings });
     const s = stream;
     this.streams.set(s.id, { stream: s, call });
     let indexed: string | undefined;
@@ -165,7 +174,7 @@ export class XdsServer {
       if (indexed !== undefined) this.unindex(indexed, s.id);
       s.onClose(reason);
     };
-    call.on("data", (req: DiscoveryRequest__Output) => {
+    call.on("data", (req: R) => {
       if (ended) return;
       // The node a request names (the first one's, or a later one's if it sends node again) must be the certificate's.
       const claimed = req.node?.id;
@@ -217,7 +226,7 @@ export class XdsServer {
   }
 
   /** The stream's side of the call: writes with byte accounting, and failing with a status. */
-  private transportFor(call: Call, isEnded: () => boolean, setEnded: (e: boolean) => void, stream: () => SotwStream | undefined): StreamTransport {
+  private transportFor(call: Call<unknown>, isEnded: () => boolean, setEnded: (e: boolean) => void, stream: () => XdsStream | undefined): StreamTransport {
     const limit = this.limits.maxBufferedBytes;
     let buffered = 0;
     let over = false;
