@@ -8,16 +8,15 @@
  * filter (`wasm_fail_stream`) inside Envoy.
  */
 import { createHash } from "node:crypto";
-import { type IncomingMessage, get as httpGet } from "node:http";
-import { get as httpsGet } from "node:https";
-import type { LookupFunction } from "node:net";
+import type { IncomingMessage } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ModuleError, errorMessage } from "../errors";
 import { type Logger, silentLogger } from "../logger";
 import { type Clock, realClock } from "../time/clock";
 import type { ModuleStore, StoredModule } from "./module-store";
 import { isSha256Hex } from "../vocabulary/sha256";
-import { type GuardPolicy, type HostResolver, vetHost } from "./fetch-guard";
+import type { HostResolver } from "./fetch-guard";
+import { guardedGet } from "./guarded-get";
 
 /** Default of `server.maxModuleBytes`: the largest module fetched from a `url:` (256 MiB). */
 export const DEFAULT_MAX_FETCH_BYTES = 256 * 1024 * 1024;
@@ -26,8 +25,7 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_FETCH_RETRIES = 2;
 const DEFAULT_BACKOFF_MS = 500;
 const MAX_BACKOFF_MS = 10_000;
-/** Redirects followed per attempt, each re-checked by the SSRF guard. */
-export const MAX_REDIRECTS = 5;
+export { MAX_REDIRECTS } from "./guarded-get";
 
 export interface FetchModuleOptions {
   /** Refuse bodies larger than this, counted while streaming (`server.maxModuleBytes`). Default 256 MiB. */
@@ -173,7 +171,7 @@ async function fetchOnce(
   let response: IncomingMessage;
   try {
     const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-    response = await getFollowingRedirects(new URL(url), {
+    response = await guardedGet(new URL(url), {
       ...policy,
       insecure: options.insecure ?? false,
       connectTimeoutMs,
@@ -227,68 +225,6 @@ async function fetchOnce(
     return fatal("MODULE_HASH_MISMATCH", `${url}: sha256 mismatch: expected ${expectedSha256}, got ${actual}`);
   }
   return { bytes: Buffer.concat(chunks, size) };
-}
-
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-
-/**
- * GETs `start`, following at most MAX_REDIRECTS redirects; every hop's host
- * is vetted by the SSRF guard and the socket goes to the vetted address.
- */
-interface HopPolicy extends GuardPolicy {
-  readonly insecure: boolean;
-  readonly connectTimeoutMs: number;
-  readonly clock: Clock;
-  readonly ca?: string;
-}
-
-async function getFollowingRedirects(start: URL, policy: HopPolicy, signal: AbortSignal): Promise<IncomingMessage> {
-  let target = start;
-  for (let hop = 0; ; hop++) {
-    if (target.protocol === "http:" && !policy.insecure) {
-      const what = hop === 0 ? "" : ` (redirected to ${target.href})`;
-      throw new ModuleError("MODULE_FETCH_FAILED", `${start.href}: plain http refused${what}; expected https, or insecure: true on the filter`);
-    }
-    const response = await getOnce(target, policy, signal);
-    const location = response.headers.location;
-    if (!REDIRECTS.has(response.statusCode ?? 0) || location === undefined) return response;
-    response.destroy();
-    if (hop >= MAX_REDIRECTS) {
-      throw new ModuleError("MODULE_FETCH_FAILED", `${start.href}: more than ${MAX_REDIRECTS} redirects`);
-    }
-    const next = new URL(location, target);
-    if (next.protocol !== "http:" && next.protocol !== "https:") {
-      throw new ModuleError("MODULE_FETCH_FAILED", `${start.href}: redirected to unsupported scheme "${next.protocol}"`);
-    }
-    target = next;
-  }
-}
-
-async function getOnce(target: URL, policy: HopPolicy, signal: AbortSignal): Promise<IncomingMessage> {
-  const vetted = await vetHost(target, policy);
-  const lookup: LookupFunction = (_hostname, opts, callback) => {
-    if (opts.all) callback(null, [{ address: vetted.address, family: vetted.family }]);
-    else callback(null, vetted.address, vetted.family);
-  };
-  const get = target.protocol === "https:" ? httpsGet : httpGet;
-  return new Promise<IncomingMessage>((resolve, reject) => {
-    // identity: hash the bytes exactly as sent, as Envoy (which asks for no
-    // encoding) would receive them. agent: false, so no pooled socket made
-    // for another address is reused.
-    const tls = policy.ca !== undefined && target.protocol === "https:" ? { ca: policy.ca } : {};
-    const req = get(target, { signal, lookup, agent: false, headers: { "accept-encoding": "identity" }, ...tls }, resolve);
-    req.on("error", reject);
-    // The total timeout bounds the attempt; this one gives up early on a host that never accepts.
-    const timer = policy.clock.setTimeout(
-      () => req.destroy(new Error(`connect to ${vetted.address} timed out after ${policy.connectTimeoutMs} ms`)),
-      policy.connectTimeoutMs,
-    );
-    req.on("socket", (socket) => {
-      if (!socket.connecting) timer.cancel();
-      else socket.once("connect", () => timer.cancel());
-    });
-    req.on("close", () => timer.cancel());
-  });
 }
 
 function fatal(code: "MODULE_FETCH_FAILED" | "MODULE_TOO_LARGE" | "MODULE_HASH_MISMATCH", message: string, cause?: unknown): Attempt {
