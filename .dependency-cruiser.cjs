@@ -9,6 +9,7 @@
  *   cli/                 commands: parse arguments, call the rest
  *   main.ts, index.ts    the composition root (wires everything), the library's front door
  *   admin/               HTTP admin API over the running parts
+ *   cluster/             replicas over etcd: election, shared state, signals (beside control)
  *   control/             the serving pipeline: config -> versions -> groups -> cache
  *   rollout/             the rollout controller: decides on its own tick
  *   health/              signals, verdicts, quarantine, known-good
@@ -85,6 +86,11 @@ module.exports = {
       "^src/control/",
       ["^src/(config|wasm|cache|resources|health|rollout)/", ...BELOW_DOMAIN],
       "The serving pipeline applies the policies (health selection, rollout split, node grouping) and fills the cache. It reaches nodes through a small interface, never the xDS server.",
+    ),
+    may(
+      "^src/cluster/",
+      ["^src/(config|health)/", ...BELOW_DOMAIN],
+      "Replicas over etcd: the election, the shared state and the signals channel implement health's interfaces (StateStore, Leadership, EvidenceSink); main hands them in.",
     ),
     may("^src/admin/", ["^src/(config|wasm|cache|resources|xds|health|rollout|control)/", ...BELOW_DOMAIN], "The admin API reads and steers the running parts; nothing below knows it exists."),
     may("^src/sim/", ["^src/wasm/", ...BELOW_DOMAIN], "The simulator imitates Envoy: it shares the vocabulary and the proxy-wasm host, never the control plane's logic."),

@@ -16,6 +16,10 @@ export type ErrorCode =
   | "MODULE_TOO_LARGE"
   | "ROLLOUT_INVALID"
   | "STATE_CORRUPT"
+  /** With replicas: a decision asked of a replica that is not the leader, or a write fenced off because its term ended. */
+  | "NOT_LEADER"
+  /** With replicas: etcd could not be reached or refused the request. */
+  | "ETCD_UNAVAILABLE"
   | "USAGE"
   | "ADDRESS_INVALID"
   | "TLS_INVALID";

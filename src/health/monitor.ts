@@ -27,6 +27,8 @@ import { type Clock, type TimerHandle, every, realClock } from "../time/clock";
 import type { NackRecord, XdsEvent } from "../xds/events";
 import type { CacheMisses } from "./cache-miss";
 import type { FilterVersions } from "./filter-versions";
+import { type Leadership, alwaysLeader } from "./leadership";
+import type { EvidenceSink, NodeEvidence } from "./node-evidence";
 import { type HealthSignal, parsePluginName } from "./signal";
 import { judge } from "./verdict";
 import { DEFAULT_HEALTH_LIMITS, type HealthLimits, VersionHealth } from "./version-health";
@@ -59,6 +61,13 @@ export interface MonitorOptions {
    */
   readonly remoteOverEcds?: (filter: string, key: string) => boolean;
   readonly cacheMisses?: CacheMisses;
+  /**
+   * With replicas: only the leader judges, quarantines and promotes; the
+   * others gather evidence and hand it to `evidence` (default: always leader).
+   */
+  readonly leadership?: Leadership;
+  /** Told of the evidence about this process's own nodes (replicas carry it to the leader, docs/REPLICAS.md). */
+  readonly evidence?: EvidenceSink;
 }
 
 /** A filter version a response carried, and the re-push attempt it was built for. */
@@ -83,6 +92,9 @@ export class HealthMonitor {
   private readonly clock: Clock;
   private readonly limits: HealthLimits;
   private readonly bg: BackgroundReport;
+  private readonly leadership: Leadership;
+  /** Nodes of other replicas: the tracked versions they hold (ids), and the last signal taken from each. */
+  private readonly remote = new Map<string, { held: Set<string>; seq: number }>();
   private timer: TimerHandle | undefined;
   /** Signals that named no version this monitor tracks. */
   unattributed = 0;
@@ -96,6 +108,7 @@ export class HealthMonitor {
     this.now = () => this.clock.now();
     this.limits = { ...DEFAULT_HEALTH_LIMITS, ...o.limits };
     this.bg = { logger: o.logger, events: o.events };
+    this.leadership = o.leadership ?? alwaysLeader;
   }
 
   start(intervalMs = 1000): void {
@@ -117,6 +130,7 @@ export class HealthMonitor {
         const v = new VersionHealth(name, s.key, s.module.sha256, settingsOf(s.filter), this.now(), this.limits);
         if (this.o.versions.isQuarantined(name, s.key)) v.status = "quarantined";
         else if (this.o.versions.lastGood(name)?.key === s.key) v.status = "good";
+        for (const [node, r] of this.remote) if (r.held.has(id)) v.holders.add(node);
         this.tracked.set(id, v);
       }
     }
@@ -148,7 +162,7 @@ export class HealthMonitor {
         if (v && (skipped || !v.ack(e.node.id))) {
           this.ackAfterNack++;
           this.o.logger.debug("ACK not counted: the node NACKed this version before", { node: e.node.id, plugin: v.plugin });
-        }
+        } else if (v) this.o.evidence?.acked(e.node.id, filter, key);
       }
     } else if (e.kind === "disconnect") {
       // A node may hold several streams: forget it only when the last one is gone.
@@ -241,9 +255,12 @@ export class HealthMonitor {
   /** Promotes proven versions and re-judges the ones with evidence; run on a timer and after start. */
   async evaluate(): Promise<void> {
     const now = this.now();
+    const leader = this.leadership.isLeader();
     for (const v of [...this.tracked.values()]) {
-      // Known-good from elsewhere (the baseline, or state from an earlier run).
+      // Known-good from elsewhere (the baseline, state from an earlier run, or the leader's decision).
       if (v.status === "probation" && this.o.versions.lastGood(v.filter)?.key === v.key) v.status = "good";
+      if (v.status !== "quarantined" && this.o.versions.isQuarantined(v.filter, v.key)) v.status = "quarantined";
+      if (!leader) continue;
       const policy = this.o.policyOf(v.filter);
       if (!policy) continue;
       // Holders leave: evidence held back earlier may now come from enough of them.
@@ -284,6 +301,7 @@ export class HealthMonitor {
       const v = this.tracked.get(id);
       if (!v) continue;
       v.holders.add(nodeId);
+      this.o.evidence?.holds(nodeId, filter, key);
       let ids = this.sent.get(nodeId);
       if (!ids) {
         ids = new Set();
@@ -300,6 +318,41 @@ export class HealthMonitor {
     this.lastPush.delete(nodeId);
     this.runningSince.delete(nodeId);
     this.o.cacheMisses?.forgetNode(nodeId);
+    this.o.evidence?.forget(nodeId);
+  }
+
+  /**
+   * Evidence about a node connected to another replica (node-evidence.ts):
+   * its replica checked and attributed it; here it counts like our own.
+   * Holds and ACKs are idempotent; signals are taken once each (by seq).
+   */
+  importRemote(nodeId: string, e: NodeEvidence): void {
+    let r = this.remote.get(nodeId);
+    if (!r) {
+      r = { held: new Set(), seq: 0 };
+      this.remote.set(nodeId, r);
+    }
+    for (const [filter, key] of e.holds) {
+      const id = versionId(filter, key);
+      this.tracked.get(id)?.holders.add(nodeId);
+      r.held.add(id);
+    }
+    for (const [filter, key] of e.acked) this.tracked.get(versionId(filter, key))?.ack(nodeId);
+    const fresh = e.signals.filter((s) => s.seq > r.seq);
+    for (const s of fresh) {
+      r.seq = Math.max(r.seq, s.seq);
+      const v = this.tracked.get(versionId(s.filter, s.key));
+      if (!v || v.status === "quarantined") continue;
+      v.record(s.signal);
+      const policy = this.o.policyOf(v.filter);
+      if (policy) this.judge(v, policy);
+    }
+  }
+
+  /** A node of another replica is gone (its replica said so, or died). */
+  forgetRemote(nodeId: string): void {
+    for (const id of this.remote.get(nodeId)?.held ?? []) this.tracked.get(id)?.holders.delete(nodeId);
+    this.remote.delete(nodeId);
   }
 
   /** Keeps at most versionsPerFilter versions per filter: the oldest not being served go first. */
@@ -373,6 +426,7 @@ export class HealthMonitor {
     for (const v of targets) {
       if (v.status === "quarantined") continue;
       v.record(signal);
+      this.o.evidence?.signal(signal.nodeId, v.filter, v.key, signal);
       const policy = this.o.policyOf(v.filter);
       if (policy) this.judge(v, policy);
     }
@@ -388,6 +442,8 @@ export class HealthMonitor {
   }
 
   private judge(v: VersionHealth, policy: HealthPolicy): void {
+    // Only the leader decides; the evidence stays here for when this replica leads.
+    if (!this.leadership.isLeader()) return;
     const verdict = judge(v, policy, this.now());
     const id = versionId(v.filter, v.key);
     if (verdict.kind === "breach") {

@@ -19,6 +19,7 @@ import type { Logger } from "../logger";
 import { type Clock, type TimerHandle, every, realClock } from "../time/clock";
 import { type CanaryAnalysis, analyseCanary } from "./canary-analysis";
 import type { FilterVersions } from "./filter-versions";
+import { type Leadership, alwaysLeader } from "./leadership";
 import type { TrafficCounts } from "./traffic-counts";
 
 /** How long before a push the previous version's requests count as the reference. */
@@ -32,6 +33,8 @@ export interface PushAnalysisOptions {
   /** Rebuild after a quarantine (the selection then falls back to known-good). */
   readonly republish: () => Promise<unknown>;
   readonly clock?: Clock;
+  /** With replicas, only the leader quarantines (default: always leader). */
+  readonly leadership?: Leadership;
 }
 
 interface Trial {
@@ -87,6 +90,7 @@ export class PushAnalysis {
 
   /** Judges every version on trial (on the timer; tests call it directly). */
   evaluate(): void {
+    if (!(this.o.leadership ?? alwaysLeader).isLeader()) return;
     const now = this.clock.now();
     for (const [name, t] of [...this.trials]) {
       const policy = t.served.filter.health;

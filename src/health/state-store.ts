@@ -1,9 +1,12 @@
 /**
  * The control plane's durable memory: each filter's last known-good
- * version and its quarantined versions (and later, rollout progress), in
- * `<state dir>/state.json`, replaced atomically on every change, so a
- * control plane restarted at any moment comes back serving the good version
- * and never re-pushes one it rolled back.
+ * version, its quarantined versions and rollout progress. `StateStore` is
+ * what the health monitor, the filter versions and the rollout controller
+ * read and change; where it lives is the implementation's business: here a
+ * folder (`<state dir>/state.json`, replaced atomically on every change),
+ * so a control plane restarted at any moment comes back serving the good
+ * version and never re-pushes one it rolled back; with replicas, etcd
+ * (cluster/etcd-state-store.ts, docs/REPLICAS.md).
  */
 import { copyFile, mkdir, readFile, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
@@ -16,7 +19,7 @@ import type { FilterState, PersistedState } from "./state-model";
 
 export type { FilterState, KnownGood, PersistedState, QuarantineRecord } from "./state-model";
 
-const EMPTY: PersistedState = { version: 1, filters: {}, rollouts: {} };
+export const EMPTY_STATE: PersistedState = { version: 1, filters: {}, rollouts: {} };
 export const STATE_FILE = "state.json";
 /** Temporary files of writeFileAtomic (`.state.json.<pid>.<random>.tmp`), left behind by a kill -9 mid-write. */
 const TEMP_FILE = /^\.state\.json\.[0-9]+\.[0-9a-f]+\.tmp$/;
@@ -27,7 +30,33 @@ export interface OpenStateOptions {
   readonly now?: () => number;
 }
 
-export class StateStore {
+/**
+ * The persisted state, read synchronously from memory; changes apply in
+ * memory at once (a rollback must not wait for the disk or the network)
+ * and the returned promise says whether they were stored.
+ */
+export interface StateStore {
+  /** Where the state lives, for messages (a file path, or etcd and a prefix); undefined in memory. */
+  readonly file: string | undefined;
+  /** What was wrong with the stored state at open and how it was repaired (empty when clean). */
+  readonly repairs: readonly string[];
+  get(): PersistedState;
+  filter(name: string): FilterState;
+  /** Applies a change in memory now and stores it; rejects when this write failed (or was refused). */
+  update(change: (s: PersistedState) => PersistedState): Promise<void>;
+  /** Replaces one filter's state. */
+  updateFilter(name: string, change: (f: FilterState) => FilterState): Promise<void>;
+  /** Resolves when every write so far is stored (or failed). */
+  flush(): Promise<void>;
+}
+
+/** The local implementations: `StateStore.open(dir)` (a folder) and `StateStore.inMemory()`. */
+export const StateStore = {
+  open: (dir: string, options: OpenStateOptions = {}): Promise<StateStore> => FolderStateStore.open(dir, options),
+  inMemory: (initial: PersistedState = EMPTY_STATE): StateStore => FolderStateStore.inMemory(initial),
+};
+
+export class FolderStateStore implements StateStore {
   private state: PersistedState;
   private writing: Promise<void> = Promise.resolve();
   /** What was wrong with the file at open and how it was repaired (empty for a clean file); main records them as events. */
@@ -43,8 +72,8 @@ export class StateStore {
     this.repairs = repairs;
   }
 
-  static inMemory(initial: PersistedState = EMPTY): StateStore {
-    return new StateStore(undefined, initial);
+  static inMemory(initial: PersistedState = EMPTY_STATE): FolderStateStore {
+    return new FolderStateStore(undefined, initial);
   }
 
   /** The state file's path (undefined in memory). */
@@ -61,7 +90,7 @@ export class StateStore {
    * Refuses, with a message saying what to do, only what repairing would
    * make worse: an unreadable file, or one written by a newer wasmxds.
    */
-  static async open(dir: string, options: OpenStateOptions = {}): Promise<StateStore> {
+  static async open(dir: string, options: OpenStateOptions = {}): Promise<FolderStateStore> {
     const logger = options.logger ?? silentLogger;
     await mkdir(dir, { recursive: true });
     for (const name of await readdir(dir)) {
@@ -74,7 +103,7 @@ export class StateStore {
     try {
       text = await readFile(file, "utf8");
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return new StateStore(dir, EMPTY);
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return new FolderStateStore(dir, EMPTY_STATE);
       throw new WasmxdsError("STATE_CORRUPT", `${file}: cannot read the state file: ${errorMessage(err)}; fix its permissions or move it away`, { cause: err });
     }
     let raw: unknown;
@@ -89,14 +118,14 @@ export class StateStore {
       throw new WasmxdsError("STATE_CORRUPT", `${file}: version: ${version} was written by a newer wasmxds (this one reads version 1); run the newer wasmxds, or move the file away to start from an empty state`);
     }
     if (problems.length === 0 && version !== 1) problems.push(`${file}: version: expected 1, got ${JSON.stringify(version) ?? "nothing"} (reading what is valid)`);
-    const read = problems.length > 0 && raw === undefined ? { state: EMPTY, problems: [] } : salvageState(raw, file);
+    const read = problems.length > 0 && raw === undefined ? { state: EMPTY_STATE, problems: [] } : salvageState(raw, file);
     problems.push(...read.problems);
-    if (problems.length === 0) return new StateStore(dir, read.state);
+    if (problems.length === 0) return new FolderStateStore(dir, read.state);
     const copy = `${file}.corrupt-${new Date((options.now ?? Date.now)()).toISOString().replace(/[:.]/g, "-")}`;
     await copyFile(file, copy);
     const repairs = [...problems, `${file}: the original is kept as ${copy}; wasmxds starts from what could be read`];
     for (const p of repairs) logger.warn(`state file repaired: ${p}`);
-    const store = new StateStore(dir, read.state, repairs);
+    const store = new FolderStateStore(dir, read.state, repairs);
     await store.update((s) => s);
     return store;
   }

@@ -18,6 +18,7 @@ import { type ServedFilter, settingsOf, withSettings } from "../config/filter-ve
 import type { FilterConfig } from "../config/model";
 import { WasmxdsError } from "../errors";
 import type { FilterVersions, StateReference } from "../health/filter-versions";
+import { type Leadership, alwaysLeader } from "../health/leadership";
 import type { HealthMonitor } from "../health/monitor";
 import type { StateStore } from "../health/state-store";
 import type { Logger } from "../logger";
@@ -49,6 +50,12 @@ export interface RolloutControllerOptions {
   /** Failure counts of filter versions (health/traffic-counts.ts); without it there is no canary analysis. */
   readonly traffic?: FailureComparison;
   readonly clock?: Clock;
+  /**
+   * With replicas: only the leader starts, steps, promotes and ends rollouts
+   * (the others serve what the stored state says); default: always leader.
+   * `nodes` is then the whole fleet, every replica's nodes.
+   */
+  readonly leadership?: Leadership;
 }
 
 export interface GateValues {
@@ -64,8 +71,10 @@ export class RolloutController {
   private readonly bg: BackgroundReport;
   private timer: TimerHandle | undefined;
   private readonly analysis: StepAnalysis;
+  private readonly leadership: Leadership;
 
   constructor(private readonly o: RolloutControllerOptions) {
+    this.leadership = o.leadership ?? alwaysLeader;
     this.clock = o.clock ?? realClock;
     this.now = () => this.clock.now();
     this.bg = { logger: o.logger, events: o.events };
@@ -125,6 +134,8 @@ export class RolloutController {
 
   /** Applies the decisions of a successful publish (split): persists them and says so in the event log. */
   apply(decisions: readonly RolloutDecision[]): void {
+    // A follower's publish implies the same decisions; the leader makes them (and re-publishes when it takes over).
+    if (!this.leadership.isLeader()) return;
     for (const d of decisions) {
       const name = d.filter;
       const r = this.rollouts(name);
@@ -197,6 +208,7 @@ export class RolloutController {
 
   /** Advances, promotes or aborts running rollouts (on a timer; tests call it directly). */
   tick(): void {
+    if (!this.leadership.isLeader()) return;
     for (const filter of this.o.filters()) {
       const r = this.rollouts(filter.name);
       if (!r.active || !filter.rollout) continue;
@@ -205,6 +217,7 @@ export class RolloutController {
   }
 
   pause(name: string, cause: string): void {
+    this.assertLeader();
     const { r, a } = this.activeOf(name);
     if (a.pausedBakedMs !== null) return;
     const baked = a.bakeStartedAt === null ? 0 : this.now() - a.bakeStartedAt;
@@ -213,6 +226,7 @@ export class RolloutController {
   }
 
   resume(name: string, cause: string): void {
+    this.assertLeader();
     const { r, a } = this.activeOf(name);
     if (a.pausedBakedMs === null) return;
     const bakeStartedAt = a.bakeStartedAt === null ? null : this.now() - a.pausedBakedMs;
@@ -222,6 +236,7 @@ export class RolloutController {
 
   /** Moves to the next step now, gates notwithstanding. */
   promote(name: string, cause: string): void {
+    this.assertLeader();
     const { r, a } = this.activeOf(name);
     const filter = this.o.filters().find((f) => f.name === name);
     if (!filter?.rollout) throw new WasmxdsError("ROLLOUT_INVALID", `filter "${name}" has no rollout plan`);
@@ -229,6 +244,7 @@ export class RolloutController {
   }
 
   abort(name: string, cause: string, reason = "aborted by an operator", evidence?: Record<string, unknown>): void {
+    this.assertLeader();
     const { r, a } = this.activeOf(name);
     const written = this.o.versions.quarantine(name, {
       sha256: a.candidate.sha256,
@@ -267,6 +283,7 @@ export class RolloutController {
 
   /** Counts a disconnect of a node that is in a rollout. */
   onDisconnect(node: NodeInfo): void {
+    if (!this.leadership.isLeader()) return;
     for (const filter of this.o.filters()) {
       const r = this.rollouts(filter.name);
       if (r.active && this.isCanary(filter, node)) this.save(filter.name, { ...r, active: { ...r.active, stepDisconnects: r.active.stepDisconnects + 1 } });
@@ -393,6 +410,11 @@ export class RolloutController {
     if (completed && r.queued && filter?.rollout) this.begin(name, r.queued, filter.rollout, "queue");
     if (notify) this.o.onChange();
     else if (completed) this.o.onChange();
+  }
+
+  /** Operator steps go to the leader: a replica that does not lead says which one does. */
+  private assertLeader(): void {
+    if (!this.leadership.isLeader()) throw new WasmxdsError("NOT_LEADER", `this replica does not lead the cluster; ask the leader (${this.leadership.describeLeader()})`);
   }
 
   private activeOf(name: string): { r: FilterRollouts; a: ActiveRollout } {

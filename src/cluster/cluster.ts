@@ -1,0 +1,112 @@
+/**
+ * One replica's membership of the cluster (docs/REPLICAS.md): the etcd
+ * connection and lease, the election, the shared state, the signals
+ * channel, the replica records and the cluster's event log, started in
+ * that order and handed to the composition root (main.ts), which gives the
+ * leadership to the deciding loops and the state to everything that reads
+ * it. Without `--etcd-endpoints` none of this exists.
+ */
+import type { BackgroundReport } from "../background";
+import type { EventLog } from "../events/event-log";
+import type { Logger } from "../logger";
+import type { NodeInfo } from "../vocabulary/node-info";
+import { ClusterEvents } from "./cluster-events";
+import { Election, type LeaderRecord } from "./election";
+import { type ClusterOptions, EtcdConnection } from "./etcd-connection";
+import { EtcdStateStore } from "./etcd-state-store";
+import { NodeSignals, type RemoteEvidenceTarget } from "./node-signals";
+import { type ReplicaRecord, Replicas } from "./replicas";
+
+export interface ClusterStatus {
+  readonly replica: string;
+  readonly etcd: { readonly endpoints: readonly string[]; readonly prefix: string; readonly reachable: boolean; readonly error: string | null };
+  readonly leading: boolean;
+  readonly leader: LeaderRecord | null;
+  readonly replicas: readonly ReplicaRecord[];
+  /** Every node of the fleet and the replica(s) it is connected to. */
+  readonly nodes: ReadonlyArray<{ readonly id: string; readonly replicas: readonly string[] }>;
+}
+
+export interface ClusterDeps {
+  readonly logger: Logger;
+  readonly events: EventLog;
+  /** This replica's connected node of that id (xds.nodeInfo). */
+  readonly nodeInfo: (id: string) => NodeInfo | undefined;
+  /** The start time, for the replica record. */
+  readonly startedAt: string;
+}
+
+export class Cluster {
+  private constructor(
+    readonly connection: EtcdConnection,
+    readonly election: Election,
+    readonly state: EtcdStateStore,
+    readonly signals: NodeSignals,
+    readonly replicas: Replicas,
+    readonly decisions: ClusterEvents,
+  ) {}
+
+  /** Connects, campaigns and reads the shared state; rejects (ETCD_UNAVAILABLE) when etcd does not answer. */
+  static async start(options: ClusterOptions, deps: ClusterDeps): Promise<Cluster> {
+    const logger = deps.logger.child({ component: "cluster" });
+    const bg: BackgroundReport = { logger, events: deps.events };
+    const conn = new EtcdConnection(options, logger, bg);
+    try {
+      const election = new Election(conn, logger, bg);
+      const signals = new NodeSignals(conn, deps.nodeInfo, logger, bg);
+      const replicas = new Replicas(conn, bg, deps.startedAt);
+      await conn.start();
+      const state = await EtcdStateStore.open(conn, () => election.fence(), logger);
+      await election.start();
+      await replicas.start();
+      const decisions = new ClusterEvents(conn, () => election.fence(), bg);
+      decisions.follow(deps.events);
+      return new Cluster(conn, election, state, signals, replicas, decisions);
+    } catch (err) {
+      conn.crash();
+      throw err;
+    }
+  }
+
+  /** Starts reading the other replicas' node records into the health monitor. */
+  startSignals(target: RemoteEvidenceTarget): Promise<void> {
+    return this.signals.start(target);
+  }
+
+  /** Whether etcd answers now (/healthz, status). */
+  get reachable(): boolean {
+    return this.connection.lastError === undefined && this.connection.leaseAlive();
+  }
+
+  status(localNodes: readonly NodeInfo[]): ClusterStatus {
+    const o = this.connection.options;
+    return {
+      replica: o.replicaId,
+      etcd: { endpoints: o.endpoints, prefix: o.prefix, reachable: this.reachable, error: this.connection.lastError ?? null },
+      leading: this.election.isLeader(),
+      leader: this.election.leader() ?? null,
+      replicas: this.replicas.list(),
+      nodes: [...this.signals.placement(localNodes)].map(([id, replicas]) => ({ id, replicas })).sort((a, b) => a.id.localeCompare(b.id)),
+    };
+  }
+
+  /** Leaves the cluster: the lease is revoked, so another replica leads at once. */
+  async close(): Promise<void> {
+    this.stopWatches();
+    await this.state.flush();
+    await this.connection.close();
+  }
+
+  /** Stops like a killed process: nothing revoked, the lease expires after its TTL (tests). */
+  crash(): void {
+    this.stopWatches();
+    this.connection.crash();
+  }
+
+  private stopWatches(): void {
+    this.election.stop();
+    this.state.close();
+    this.signals.close();
+    this.replicas.close();
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * The replicas of the cluster: each writes `<prefix>/replicas/<id>` (its
+ * addresses and start time) on its lease and watches the others', so
+ * status shows every live replica; a dead one's record goes with its lease.
+ */
+import type { Watcher } from "etcd3";
+import { type BackgroundReport, runInBackground } from "../background";
+import type { EtcdConnection } from "./etcd-connection";
+
+const ROOT = "replicas/";
+
+export interface ReplicaRecord {
+  readonly id: string;
+  readonly xds: string | null;
+  readonly admin: string | null;
+  readonly startedAt: string;
+}
+
+export class Replicas {
+  private readonly known = new Map<string, ReplicaRecord>();
+  private own: ReplicaRecord;
+  private watcher: Watcher | undefined;
+
+  constructor(
+    private readonly conn: EtcdConnection,
+    private readonly bg: BackgroundReport,
+    startedAt: string,
+  ) {
+    this.own = { id: conn.options.replicaId, xds: null, admin: null, startedAt };
+    conn.onLease((lease) => {
+      if (lease !== undefined) this.write();
+    });
+  }
+
+  async start(): Promise<void> {
+    const r = await this.conn.ns.getAll().prefix(ROOT).exec();
+    for (const kv of r.kvs) this.read(kv.key.toString(), kv.value.toString());
+    this.watcher = await this.conn.ns
+      .watch()
+      .prefix(ROOT)
+      .startRevision(String(BigInt(r.header.revision) + 1n))
+      .create();
+    this.watcher.on("put", (kv) => this.read(kv.key.toString(), kv.value.toString()));
+    this.watcher.on("delete", (kv) => this.known.delete(kv.key.toString().slice(ROOT.length)));
+    this.watcher.on("error", (err) => this.conn.report(err));
+    this.write();
+  }
+
+  /** This replica's addresses, once bound. */
+  announce(addresses: { readonly xds: string; readonly admin: string | null }): void {
+    this.own = { ...this.own, ...addresses };
+    this.write();
+  }
+
+  /** Every live replica, this one included, by id. */
+  list(): ReplicaRecord[] {
+    const all = new Map(this.known);
+    all.set(this.own.id, this.own);
+    return [...all.values()].sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  close(): void {
+    this.watcher?.cancel().catch(() => {});
+  }
+
+  private write(): void {
+    const lease = this.conn.currentLease;
+    if (lease === undefined) return;
+    const put = this.conn.ns
+      .put(`${ROOT}${this.own.id}`)
+      .value(JSON.stringify(this.own))
+      .lease(lease)
+      .exec()
+      .then(
+        () => this.conn.report(undefined),
+        (err: unknown) => this.conn.report(err),
+      );
+    runInBackground(put, "writing this replica's record to etcd", this.bg);
+  }
+
+  private read(key: string, value: string): void {
+    try {
+      const r = JSON.parse(value) as ReplicaRecord;
+      if (typeof r.id === "string") this.known.set(key.slice(ROOT.length), r);
+    } catch {
+      // A record that is not JSON is not a replica of ours.
+    }
+  }
+}
