@@ -15,6 +15,7 @@ import { addRolloutRoutes } from "./admin/rollout-routes";
 import { type BackgroundReport, runInBackground } from "./background";
 import type { SnapshotCache } from "./cache/snapshot-cache";
 import { addExplainRoutes } from "./admin/explain-routes";
+import { Cluster, type ClusterOptions } from "./cluster";
 import { ServingPipeline } from "./control/serving-pipeline";
 import { Emitter } from "./emitter";
 import { WasmxdsError } from "./errors";
@@ -38,6 +39,8 @@ import { TrafficCounts } from "./health/traffic-counts";
 import { HealthVersionSelection } from "./health/select-version";
 import { SignalHub } from "./health/signal";
 import { StateStore } from "./health/state-store";
+import { alwaysLeader } from "./health/leadership";
+import type { NodeInfo } from "./vocabulary/node-info";
 import type { Logger } from "./logger";
 import { type Clock, realClock } from "./time/clock";
 import { LogLimiter } from "./log-limiter";
@@ -106,6 +109,8 @@ export interface WasmxdsOptions {
   readonly tls?: GrpcTlsOptions;
   /** `--node-identity`: the certificate field a node id must equal (net/node-identity.ts; default off). */
   readonly nodeIdentity?: NodeIdentityMode;
+  /** `--etcd-endpoints` and friends: one of several replicas with shared state in etcd (docs/REPLICAS.md); unset: one process. */
+  readonly cluster?: ClusterOptions;
   /** Connections one client address may hold on the gRPC port (`--max-connections-per-address`; default 1000; 0: no limit). */
   readonly maxConnectionsPerAddress?: number;
 }
@@ -140,6 +145,8 @@ export interface RunningWasmxds {
   readonly traffic: TrafficCounts;
   /** Cache-miss NACKs and re-pushes of remote code over ECDS. */
   readonly cacheMisses: CacheMisses;
+  /** With `cluster`: this replica's membership (leadership, shared state, signals). */
+  readonly cluster?: Cluster;
   /** Rebuilds from the config folder now. */
   reload(): Promise<PublishResult>;
   /** Ends every stream, waits at most `graceMs` (default shutdownGraceMs) for them to go, then closes every connection. */
@@ -156,11 +163,15 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
   const now = () => clock.now();
   const observer = options.observer;
   const stateDir = options.stateDir === null ? undefined : (options.stateDir ?? join(options.configDir, STATE_DIR_NAME));
-  const state = stateDir ? await StateStore.open(stateDir, { logger, now }) : StateStore.inMemory();
+  const events = new EventLog(undefined, clock);
+  // With replicas the state is etcd's (shared, written by the leader); modules stay in the local store (docs/REPLICAS.md).
+  let clusterNode: (id: string) => NodeInfo | undefined = () => undefined;
+  const cluster = options.cluster && (await Cluster.start(options.cluster, { logger, events, nodeInfo: (id) => clusterNode(id), startedAt: new Date(now()).toISOString() }));
+  const leadership = cluster ? cluster.election : alwaysLeader;
+  const state = cluster ? cluster.state : stateDir ? await StateStore.open(stateDir, { logger, now }) : StateStore.inMemory();
   const stateFile = state.file ?? "the in-memory state";
   const store = stateDir ? await ModuleStore.open({ dir: join(stateDir, "modules"), logger }) : new ModuleStore({ logger });
   const versions = new FilterVersions(state, logger, now);
-  const events = new EventLog(undefined, clock);
   const background = { logger, events };
   for (const repair of state.repairs) events.add("state-repaired", "startup", repair, { state: stateFile });
   const checks = new ModuleChecks({
@@ -176,6 +187,7 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
   const fetches = new Emitter<ModuleFetch>();
   const modules = await startModuleServer({ store, host: options.modulesAddress.host, port: options.modulesAddress.port, logger, onFetch: (f) => fetches.emit(f) }).catch(async (err: unknown) => {
     await state.flush();
+    await cluster?.close();
     throw err;
   });
   const grpcServer = new grpc.Server(GRPC_SERVER_OPTIONS);
@@ -213,6 +225,7 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
       nodeIdentity,
     });
     xds.register(grpcServer);
+    clusterNode = (id) => xds.nodeInfo(id);
     recordXdsEvents(events, xds);
     recordPublisherEvents(events, publisher);
     if (observer?.onXds) xds.events.on((e) => observer.onXds?.(e));
@@ -272,6 +285,8 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
       events,
       logger: logger.child({ component: "health" }),
       clock,
+      leadership,
+      ...(cluster && { evidence: cluster.signals }),
     });
     misses.realNacks.on((nack) => health.nackSignal(nack));
     signals.on((s) => health.onSignal(s));
@@ -283,18 +298,24 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
       events,
       logger: logger.child({ component: "rollout" }),
       moduleBytes: (sha) => store.get(sha),
-      nodes: () => xds.streamStatuses().flatMap((s) => (s.node ? [s.node] : [])),
+      // With replicas, the leader steps rollouts over the whole fleet (every replica's nodes).
+      nodes: () => {
+        const local = xds.streamStatuses().flatMap((s) => (s.node ? [s.node] : []));
+        return cluster ? cluster.signals.fleet(local) : local;
+      },
       filters: () => pipeline.published?.loaded.config.filters ?? [],
       onChange: () => pipeline.schedule("a rollout change"),
       instant: options.dev ?? false,
       traffic,
       clock,
+      leadership,
     });
     xds.events.on((e) => {
       if (e.kind === "disconnect") rollouts.onDisconnect(e.node);
+      else if (e.kind === "connect") cluster?.signals.connected(e.node);
     });
     // Canary analysis after a plain push (filters without a rollout plan): new version against the one it replaced.
-    const pushAnalysis = new PushAnalysis({ traffic, versions, events, logger: logger.child({ component: "health" }), republish: () => pipeline.reload(), clock });
+    const pushAnalysis = new PushAnalysis({ traffic, versions, events, logger: logger.child({ component: "health" }), republish: () => pipeline.reload(), clock, leadership });
     pipeline.connect({
       nodes: xds,
       selection: new HealthVersionSelection({ versions, moduleBytes: (sha) => store.get(sha), stateFile, events, logger }),
@@ -316,7 +337,17 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
     // Publish before accepting Envoys, so the first one gets the config at once.
     const first = await pipeline.reload();
     if (!first.ok) throw first.error;
-    adoptBaseline(versions, pipeline.published!.served, background);
+    if (cluster) {
+      // Every replica applies what the leader stores; a new leader re-derives the decisions of the folder's versions.
+      cluster.state.onChange((why) => pipeline.schedule(why));
+      cluster.election.onChange((leading) => {
+        if (!leading || !pipeline.published) return;
+        adoptBaseline(versions, pipeline.published.served, background);
+        pipeline.schedule("this replica now leads the cluster");
+      });
+      await cluster.startSignals(health);
+    }
+    if (leadership.isLeader()) adoptBaseline(versions, pipeline.published!.served, background);
     health.served(pipeline.published!.served);
     await health.evaluate();
     health.start(options.healthTiming?.evaluateEveryMs);
@@ -345,6 +376,7 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
       addHealthRoutes(router, { publisher, versions, events });
       addRolloutRoutes(router, { rollouts, publisher, clock });
       addExplainRoutes(router, { xds, pipeline });
+      if (cluster) router.add("GET", "/v1/cluster", () => ({ json: cluster.status(xds.streamStatuses().flatMap((s) => (s.node ? [s.node] : []))) }));
       admin = await startAdminServer(router, options.adminAddress, logger, { ...(options.adminAccess && { access: options.adminAccess }) });
     }
     const connectionWarnings = new LogLimiter(logger, clock);
@@ -356,6 +388,7 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
         connectionWarnings.warn(`max-connections|${address}`, "refusing a gRPC connection: too many from one address", { peer: address, open, limit }),
     });
     const xdsAddress = { host: bound.host, port: bound.port };
+    cluster?.replicas.announce({ xds: formatHostPort(xdsAddress), admin: admin ? formatHostPort(admin.address) : null });
     logger.info("wasmxds ready", {
       xds: formatHostPort(xdsAddress),
       // The gRPC port's transport: plaintext, TLS, or mTLS (client certificates required), and the node identity check.
@@ -389,6 +422,7 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
       rollouts,
       traffic,
       cacheMisses: misses,
+      ...(cluster && { cluster }),
       reload: () => pipeline.reload(),
       close: async (graceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS) => {
         health.stop();
@@ -403,10 +437,12 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
         tls?.close();
         await Promise.all([bound.close(graceMs), modules.close(), adm?.close()]);
         await state.flush();
+        await cluster?.close();
       },
     };
   } catch (err) {
     await state.flush();
+    await cluster?.close();
     for (const stop of stopping) stop();
     await watcher?.close();
     await modules.close();
