@@ -33,6 +33,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { build } from "esbuild";
+import { buildConsole } from "./build-console.mjs";
 
 const root = resolve(import.meta.dirname, "..");
 const dist = join(root, "dist");
@@ -88,6 +89,8 @@ await build({
   // The dependencies' licence comments, kept beside the chunks that carry their code.
   legalComments: "linked",
 });
+// The web console's page, style sheet and browser script (dist/console/).
+await buildConsole(join(dist, "console"));
 const jsMs = performance.now() - started;
 
 if (!jsOnly) {
@@ -128,6 +131,6 @@ function isCurrent() {
   const built = join(dist, "cli/run.js");
   if (!existsSync(built)) return false;
   const at = statSync(built).mtimeMs;
-  const inputs = ["package.json", "scripts/build.mjs"].map((p) => join(root, p));
+  const inputs = ["package.json", "scripts/build.mjs", "scripts/build-console.mjs"].map((p) => join(root, p));
   return [...inputs, ...files(join(root, "src"))].every((f) => statSync(f).mtimeMs <= at);
 }

@@ -15,6 +15,8 @@ import { addRolloutRoutes } from "./admin/rollout-routes";
 import { type BackgroundReport, runInBackground } from "./background";
 import type { SnapshotCache } from "./cache/snapshot-cache";
 import { addExplainRoutes } from "./admin/explain-routes";
+import { addFleetRoutes } from "./admin/fleet-routes";
+import { addConsoleRoutes } from "./admin/console/console-routes";
 import { Cluster, type ClusterOptions } from "./cluster";
 import { ServingPipeline } from "./control/serving-pipeline";
 import { Emitter } from "./emitter";
@@ -376,6 +378,8 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
       addHealthRoutes(router, { publisher, versions, events });
       addRolloutRoutes(router, { rollouts, publisher, clock });
       addExplainRoutes(router, { xds, pipeline });
+      addFleetRoutes(router, { xds, pipeline, monitor: health, now: () => clock.now() });
+      addConsoleRoutes(router);
       if (cluster) router.add("GET", "/v1/cluster", () => ({ json: cluster.status(xds.streamStatuses().flatMap((s) => (s.node ? [s.node] : []))) }));
       admin = await startAdminServer(router, options.adminAddress, logger, { ...(options.adminAccess && { access: options.adminAccess }) });
     }

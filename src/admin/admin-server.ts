@@ -25,7 +25,14 @@ export interface AdminRequest {
   readonly body: unknown;
 }
 
-export type AdminResponse = { readonly status?: number; readonly json?: unknown; readonly text?: string; readonly contentType?: string };
+export type AdminResponse = {
+  readonly status?: number;
+  readonly json?: unknown;
+  readonly text?: string | Uint8Array;
+  readonly contentType?: string;
+  /** More response headers (the console's security headers). */
+  readonly headers?: Readonly<Record<string, string>>;
+};
 
 export type AdminHandler = (req: AdminRequest) => AdminResponse | Promise<AdminResponse>;
 
@@ -34,13 +41,15 @@ interface Route {
   readonly pattern: RegExp;
   readonly keys: readonly string[];
   readonly handler: AdminHandler;
+  /** Served without the token even with `--admin-auth reads`: static files holding no data (the console's page and script). */
+  readonly public: boolean;
 }
 
 export class AdminRouter {
   private readonly routes: Route[] = [];
 
   /** `path` may hold `:name` segments, e.g. `/v1/filters/:name/quarantine/clear`. */
-  add(method: "GET" | "POST" | "DELETE", path: string, handler: AdminHandler): this {
+  add(method: "GET" | "POST" | "DELETE", path: string, handler: AdminHandler, options: { readonly public?: boolean } = {}): this {
     const keys: string[] = [];
     const pattern = new RegExp(
       `^${path.replace(/:([a-zA-Z]+)/g, (_, k: string) => {
@@ -48,12 +57,19 @@ export class AdminRouter {
         return "([^/]+)";
       })}$`,
     );
-    this.routes.push({ method, pattern, keys, handler });
+    this.routes.push({ method, pattern, keys, handler, public: options.public === true && method === "GET" });
     return this;
   }
 
   paths(): string[] {
     return this.routes.map((r) => `${r.method} ${r.pattern.source.slice(1, -1).replace(/\(\[\^\/\]\+\)/g, ":param")}`);
+  }
+
+  /** Whether a GET or HEAD of `rawUrl` is a public route (no token needed to read it). */
+  isPublic(method: string, rawUrl: string): boolean {
+    if (method !== "GET" && method !== "HEAD") return false;
+    const path = rawUrl.split(/[?#]/, 1)[0] ?? "";
+    return this.routes.some((r) => r.public && r.pattern.test(path));
   }
 
   async dispatch(method: string, rawUrl: string, body: unknown): Promise<AdminResponse> {
@@ -98,15 +114,16 @@ export async function startAdminServer(
 async function serve(router: AdminRouter, gate: AdminGate, req: IncomingMessage, res: ServerResponse, logger: Logger): Promise<void> {
   try {
     // Token and Origin before anything is read or routed: a refused caller learns nothing and changes nothing.
-    gate.check(req);
+    // Public routes are static files (the console): reading them needs no token; everything they show comes from /v1 calls that do.
+    if (!router.isPublic(req.method ?? "GET", req.url ?? "/")) gate.check(req);
     const body = await readJsonBody(req);
     const out = await router.dispatch(req.method ?? "GET", req.url ?? "/", body);
     const status = out.status ?? 200;
     if (out.text !== undefined) {
-      res.writeHead(status, { "content-type": out.contentType ?? "text/plain; charset=utf-8" });
+      res.writeHead(status, { "content-type": out.contentType ?? "text/plain; charset=utf-8", ...out.headers });
       res.end(req.method === "HEAD" ? undefined : out.text);
     } else {
-      res.writeHead(status, { "content-type": "application/json" });
+      res.writeHead(status, { "content-type": "application/json", ...out.headers });
       res.end(req.method === "HEAD" ? undefined : `${JSON.stringify(out.json ?? null, null, 2)}\n`);
     }
   } catch (err) {

@@ -9,7 +9,8 @@ import type { FilterVersions } from "../health/filter-versions";
 import type { HealthMonitor } from "../health/monitor";
 import type { XdsServer } from "../xds/xds-server";
 import { AdminHttpError, type AdminRouter } from "./admin-server";
-import { filterViews, nodeViews } from "./views";
+import { nodePage, oneNode } from "./node-query";
+import { filterViews } from "./views";
 
 export interface CoreRouteDeps {
   readonly xds: XdsServer;
@@ -26,7 +27,9 @@ export function addCoreRoutes(router: AdminRouter, deps: CoreRouteDeps): AdminRo
     .add("GET", "/healthz", () => ({ text: "ok\n" }))
     .add("GET", "/v1", () => ({ json: { paths: router.paths() } }))
     .add("GET", "/metrics", async () => ({ text: await deps.metrics.metrics(), contentType: deps.metrics.contentType }))
-    .add("GET", "/v1/nodes", () => ({ json: { nodes: nodeViews(deps.xds) } }))
+    // ?q=&offset=&limit=: one page, matched and sorted before views are built (node-query.ts).
+    .add("GET", "/v1/nodes", (req) => ({ json: nodePage(deps.xds, req.query) }))
+    .add("GET", "/v1/nodes/:id", (req) => ({ json: oneNode(deps.xds, req.params.id ?? "") }))
     .add("GET", "/v1/filters", () => ({
       json: { version: deps.publisher.published?.snapshot.version ?? null, filters: filterViews(deps.publisher, deps.checks, deps.versions, deps.monitor) },
     }))

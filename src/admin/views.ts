@@ -7,6 +7,7 @@ import type { FilterVersions } from "../health/filter-versions";
 import type { HealthMonitor } from "../health/monitor";
 import type { Publisher } from "../control/publisher";
 import { SHORT_NAMES, type TypeUrl } from "../vocabulary/type-urls";
+import type { StreamStatus } from "../xds/type-state";
 import type { XdsServer } from "../xds/xds-server";
 
 export interface NodeView {
@@ -25,29 +26,40 @@ export interface NodeView {
 export function nodeViews(xds: XdsServer): NodeView[] {
   const out: NodeView[] = [];
   for (const s of xds.streamStatuses()) {
-    if (!s.node) continue;
-    const types: NodeView["types"] = {};
-    for (const t of s.types) {
-      types[SHORT_NAMES[t.typeUrl as TypeUrl] ?? t.typeUrl] = {
-        ...(t.sent && { sent: t.sent.version }),
-        ...(t.acked && { acked: t.acked.version, ackedAt: new Date(t.acked.at).toISOString() }),
-        names: t.wildcard ? ["*"] : t.names,
-        ...(t.nack && { rejected: { version: t.nack.rejectedVersion, message: t.nack.message, at: new Date(t.nack.at).toISOString() } }),
-      };
-    }
-    out.push({
-      id: s.node.id,
-      cluster: s.node.cluster,
-      locality: s.node.locality,
-      metadata: s.node.metadata,
-      userAgent: s.node.userAgent,
-      group: s.group ?? "",
-      streamId: s.streamId,
-      connectedAt: new Date(s.connectedAt).toISOString(),
-      types,
-    });
+    const v = nodeView(s);
+    if (v) out.push(v);
   }
-  return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.streamId - b.streamId));
+  return out.sort(byNodeId);
+}
+
+/** Node id order, then stream order (one id may hold two streams for a moment while it reconnects). */
+export function byNodeId(a: { id: string; streamId: number }, b: { id: string; streamId: number }): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : a.streamId - b.streamId;
+}
+
+/** One stream's node, or undefined before its first request names one. */
+export function nodeView(s: StreamStatus): NodeView | undefined {
+  if (!s.node) return undefined;
+  const types: NodeView["types"] = {};
+  for (const t of s.types) {
+    types[SHORT_NAMES[t.typeUrl as TypeUrl] ?? t.typeUrl] = {
+      ...(t.sent && { sent: t.sent.version }),
+      ...(t.acked && { acked: t.acked.version, ackedAt: new Date(t.acked.at).toISOString() }),
+      names: t.wildcard ? ["*"] : t.names,
+      ...(t.nack && { rejected: { version: t.nack.rejectedVersion, message: t.nack.message, at: new Date(t.nack.at).toISOString() } }),
+    };
+  }
+  return {
+    id: s.node.id,
+    cluster: s.node.cluster,
+    locality: s.node.locality,
+    metadata: s.node.metadata,
+    userAgent: s.node.userAgent,
+    group: s.group ?? "",
+    streamId: s.streamId,
+    connectedAt: new Date(s.connectedAt).toISOString(),
+    types,
+  };
 }
 
 export interface FilterView {

@@ -1,0 +1,134 @@
+/// <reference lib="dom" />
+/**
+ * Fleet: every filter with the version each connected node receives (a bar
+ * split by version, GET /v1/fleet), health counts per version, the
+ * last-known-good and quarantined versions with their reasons
+ * (GET /v1/filters), and charts of nodes, NACKs and crash signals per
+ * version since the console was opened.
+ */
+import type { FleetFilter, FleetView } from "../../fleet-routes";
+import type { FilterView } from "../../views";
+import { getJson } from "./api";
+import { lineChart } from "./charts";
+import { badge, fill, h, num, time } from "./dom";
+import type { Context, Page } from "./page";
+
+function bar(f: FleetFilter): HTMLElement {
+  const total = f.versions.reduce((n, v) => n + v.nodes, 0) + f.notSelected;
+  const shown = f.versions.filter((v) => v.nodes > 0);
+  const label = shown.map((v) => `${v.plugin} on ${v.nodes}`).join(", ") + (f.notSelected > 0 ? `, not selected on ${f.notSelected}` : "");
+  const el = h("div", { class: "bar", role: "img", "aria-label": `${f.name}: ${label || "no nodes"}` });
+  shown.forEach((v, i) => {
+    const seg = h("span", { class: `seg seg-${i % 5} seg-status-${v.status}`, title: `${v.plugin} (settings ${v.settings}): ${v.nodes} nodes` }, `${v.plugin.slice(v.plugin.indexOf("@") + 1)} · ${v.nodes}`);
+    seg.style.flexGrow = String(v.nodes);
+    el.append(seg);
+  });
+  if (f.notSelected > 0) {
+    const seg = h("span", { class: "seg seg-none", title: `not selected: ${f.notSelected} nodes` }, `not selected · ${f.notSelected}`);
+    seg.style.flexGrow = String(f.notSelected);
+    el.append(seg);
+  }
+  if (total === 0) el.append(h("span", { class: "seg seg-none" }, "no nodes connected"));
+  return el;
+}
+
+function filterSection(f: FleetFilter, view: FilterView | undefined, ctx: Context): HTMLElement {
+  const id = `filter-${f.name}`;
+  const versions = h(
+    "table",
+    null,
+    h("caption", null, `Versions of ${f.name}`),
+    h("thead", null, h("tr", null, ...["Version", "Settings", "Nodes", "Health", "ACKed", "NACKs", "Crash signals"].map((c) => h("th", { scope: "col" }, c)))),
+    h(
+      "tbody",
+      null,
+      ...f.versions.map((v, i) =>
+        h(
+          "tr",
+          null,
+          h("th", { scope: "row" }, h("span", { class: `swatch seg-${i % 5}`, "aria-hidden": "true" }), " ", h("code", null, v.plugin)),
+          h("td", null, h("code", null, v.settings)),
+          h("td", { class: "n" }, num(v.nodes)),
+          h("td", null, badge(v.status)),
+          h("td", { class: "n" }, num(v.acked)),
+          h("td", { class: "n" }, num(v.nacks)),
+          h("td", { class: "n" }, num(v.crashSignals)),
+        ),
+      ),
+    ),
+  );
+  const good = view?.lastGood;
+  const charts = h(
+    "div",
+    { class: "charts" },
+    lineChart(
+      `Nodes per version of ${f.name}`,
+      f.versions.map((v) => ({ label: v.plugin, points: ctx.samples.get(`nodes ${f.name} ${v.plugin} ${v.settings}`) })),
+      "nodes",
+    ),
+    lineChart(
+      `NACKs and crash signals per version of ${f.name}`,
+      f.versions.flatMap((v) => [
+        { label: `${v.plugin} NACKs`, points: ctx.samples.get(`nacks ${f.name} ${v.plugin} ${v.settings}`) },
+        { label: `${v.plugin} crashes`, points: ctx.samples.get(`crashes ${f.name} ${v.plugin} ${v.settings}`) },
+      ]),
+      "",
+    ),
+  );
+  return h(
+    "section",
+    { class: "card", "aria-labelledby": id },
+    h("h2", { id }, f.name, view ? h("span", { class: "sub" }, ` ${view.kind} filter · ${view.failurePolicy}`) : null),
+    bar(f),
+    versions,
+    h(
+      "dl",
+      { class: "facts" },
+      h("dt", null, "Serving"),
+      h("dd", null, view?.current ? h("code", null, view.current.plugin) : "nothing", view?.desired ? ` (the folder names ${view.desired.plugin}, quarantined)` : null),
+      h("dt", null, "Last known good"),
+      h("dd", null, good ? h("span", null, h("code", null, `${f.name}@${good.sha256.slice(0, 8)}`), " since ", time(good.since)) : "none yet"),
+      h("dt", null, "Quarantined"),
+      h(
+        "dd",
+        null,
+        view && view.quarantined.length > 0
+          ? h(
+              "ul",
+              { class: "plain" },
+              ...view.quarantined.map((q) =>
+                h("li", null, badge("quarantined"), " ", h("code", null, `${f.name}@${q.sha256.slice(0, 8)}`), ` — ${q.reason} (nodes: ${q.nodes.join(", ") || "none named"}) `, time(q.at)),
+              ),
+            )
+          : "none",
+      ),
+      ...(view && view.rejected.length > 0
+        ? [h("dt", null, "Rejected by pre-flight"), h("dd", null, h("ul", { class: "plain" }, ...view.rejected.slice(0, 5).map((r) => h("li", null, h("code", null, r.sha256.slice(0, 8)), ` ${r.stage ?? ""}: ${r.reason ?? ""}`))))]
+        : []),
+    ),
+    charts,
+  );
+}
+
+export function fleetPage(root: HTMLElement, ctx: Context): Page {
+  const summary = h("p", { class: "summary" });
+  const list = h("div", { class: "filters" });
+  fill(root, h("h1", null, "Fleet"), summary, list);
+  return {
+    async refresh() {
+      const [fleet, filters] = await Promise.all([getJson<FleetView>("/v1/fleet"), getJson<{ filters: FilterView[] }>("/v1/filters")]);
+      const t = Date.now();
+      for (const f of fleet.filters) {
+        for (const v of f.versions) {
+          ctx.samples.add(`nodes ${f.name} ${v.plugin} ${v.settings}`, t, v.nodes);
+          ctx.samples.add(`nacks ${f.name} ${v.plugin} ${v.settings}`, t, v.nacks);
+          ctx.samples.add(`crashes ${f.name} ${v.plugin} ${v.settings}`, t, v.crashSignals);
+        }
+      }
+      fill(summary, h("strong", null, num(fleet.nodes)), ` node${fleet.nodes === 1 ? "" : "s"} connected · config version `, h("code", null, fleet.configVersion ?? "none"));
+      // A handful of filters: rebuilt each second (the charts move); the node table is the part that must not be (nodes-page.ts).
+      fill(list, ...fleet.filters.map((f) => filterSection(f, filters.filters.find((x) => x.name === f.name), ctx)));
+      if (fleet.filters.length === 0) fill(list, h("p", null, "No filters are configured."));
+    },
+  };
+}

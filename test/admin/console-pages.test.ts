@@ -1,0 +1,163 @@
+/**
+ * The console in headless Chromium against a running control plane with 20
+ * simulated Envoys and an admin token: the fleet page shows which version
+ * runs where; a rollout advancing on the server shows on the open rollouts
+ * page within 2 s without a reload; the buttons are reached by keyboard,
+ * ask for confirmation, are refused without the token (nothing changes) and
+ * abort the rollout with it; the events page follows the log live; the
+ * nodes page searches, and a node's page explains what it receives.
+ * The control plane runs on a FakeClock the test advances.
+ */
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunningWasmxds } from "../../src/main";
+import type { SimFleet } from "../../src/sim";
+import type { FakeClock } from "../../src/time/fake-clock";
+import { NO_BROWSER, launchBrowser, openConsole, screenshot } from "../helpers/browser";
+import { advanceUntil, testClock } from "../helpers/clock";
+import { makeFolder, rolloutYaml, writeVersion } from "../helpers/config-folder";
+import { cleanup, runningGuard, startFleet } from "../helpers/fleet";
+import { startTestApp } from "../helpers/app";
+import { waitFor } from "../helpers/wait";
+
+const TOKEN = "console-browser-token-0123456789";
+const STEPS = `        - { nodes: 2, bake: 10s }
+        - { percent: 50, bake: 10s }
+        - { percent: 100 }`;
+/** Live: what the server shows must be on the open page within this, without a reload. */
+const LIVE_MS = 2000;
+
+describe.skipIf(NO_BROWSER !== undefined)(`console in Chromium${NO_BROWSER ? ` (skipped: ${NO_BROWSER})` : ""}`, () => {
+  let dir: string;
+  let app: RunningWasmxds;
+  let fleet: SimFleet;
+  let clock: FakeClock;
+  let browser: Browser;
+  let page: Page;
+  let errors: string[];
+  let v1: string;
+  let v2: string;
+  let base: string;
+
+  beforeAll(async () => {
+    ({ dir, v1 } = await makeFolder(rolloutYaml({ steps: STEPS })));
+    clock = testClock();
+    app = await startTestApp(dir, { clock, adminAccess: { token: TOKEN } });
+    base = `http://127.0.0.1:${app.adminAddress!.port}`;
+    fleet = await startFleet(app.xdsAddress.port);
+    browser = await launchBrowser();
+    ({ page, errors } = await openConsole(browser, base));
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await cleanup(fleet, app, dir);
+  });
+
+  it("shows the fleet: each filter's versions as a bar with node counts, health and last known good", async () => {
+    const guard = page.getByRole("region", { name: /^guard/ });
+    await expect.poll(() => page.locator(".summary").innerText()).toMatch(/^20 nodes connected/);
+    await expect.poll(() => guard.getByRole("img", { name: /^guard:/ }).getAttribute("aria-label")).toBe(`guard: guard@${v1.slice(0, 8)} on 16, not selected on 4`);
+    const row = guard.getByRole("row", { name: new RegExp(`guard@${v1.slice(0, 8)}`) });
+    await expect.poll(() => row.innerText()).toMatch(/16\s+\S*\s*(probation|good)\s+16\s+0\s+0/);
+    expect(await guard.locator("dl.facts").innerText()).toMatch(/Quarantined\s+none/);
+    await screenshot(page, "fleet");
+    expect(errors).toEqual([]);
+  });
+
+  it("shows a rollout advancing within 2 s, without a reload", async () => {
+    await page.getByRole("link", { name: "Rollouts" }).click();
+    const card = page.getByRole("region", { name: "guard" });
+    await expect.poll(() => card.locator(".state").innerText()).toMatch(/idle/);
+    v2 = await writeVersion(dir, "v2", rolloutYaml({ steps: STEPS }));
+    expect((await app.reload()).ok).toBe(true);
+    await advanceUntil(clock, "two canaries ACKed", () => fleet.nodes.filter((n) => runningGuard(n) === v2).length === 2, { stepMs: 50 });
+    await expect.poll(() => card.locator(".state").innerText(), { timeout: LIVE_MS }).toMatch(new RegExp(`running candidate guard@${v2.slice(0, 8)}`));
+    await expect.poll(() => card.locator('[aria-current="step"]').innerText(), { timeout: LIVE_MS }).toMatch(/Step 1: 2 nodes/);
+    expect(await card.locator(".nodes-text").innerText()).toBe("2 on the candidate, 14 on stable (16 eligible)");
+    expect(await card.getByRole("row", { name: /NACKs/ }).innerText()).toMatch(/NACKs\s+0\s+at most 0\s+✓?\s*within/);
+    // The server moves to step 2; the open page follows.
+    await advanceUntil(clock, "step 2", () => app.rollouts.rollouts("guard").active?.step === 1, { stepMs: 500 });
+    const shownBy = Date.now();
+    await expect.poll(() => card.locator('[aria-current="step"]').innerText(), { timeout: LIVE_MS }).toMatch(/Step 2: 50%/);
+    expect(Date.now() - shownBy).toBeLessThan(LIVE_MS);
+    await screenshot(page, "rollouts");
+    expect(errors).toEqual([]);
+  });
+
+  it("reaches the buttons by keyboard, asks first, and is refused without the token (nothing changes)", async () => {
+    await page.locator("main h1").focus();
+    let focused = "";
+    for (let i = 0; i < 40 && focused !== "pause"; i++) {
+      await page.keyboard.press("Tab");
+      focused = await page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.action ?? "");
+    }
+    expect(focused).toBe("pause");
+    await page.keyboard.press("Enter");
+    const dialog = page.getByRole("dialog", { name: /Pause the rollout of guard@/ });
+    await expect.poll(() => dialog.isVisible()).toBe(true);
+    // Focus starts on Cancel; Escape closes without a call.
+    await page.keyboard.press("Escape");
+    await expect.poll(() => dialog.isVisible()).toBe(false);
+    expect(app.rollouts.rollouts("guard").active?.pausedBakedMs).toBeNull();
+    // Confirmed, but no token pasted: the server refuses, the page says why.
+    await page.keyboard.press("Enter");
+    await dialog.getByRole("button", { name: "Pause the rollout" }).click();
+    await expect.poll(() => page.locator("#status").innerText()).toMatch(/pause refused for guard: POST \/v1\/rollouts\/guard\/pause: 401 .*paste the admin token/);
+    expect(app.rollouts.rollouts("guard").active?.pausedBakedMs).toBeNull();
+    await screenshot(page, "rollouts-refused");
+  });
+
+  it("aborts the rollout with the pasted token: server state changes and the page shows it", async () => {
+    await page.getByLabel("Admin token").fill(TOKEN);
+    await page.getByRole("button", { name: "Use token" }).click();
+    expect(await page.evaluate(() => sessionStorage.getItem("wasmxds-admin-token"))).toBe(TOKEN);
+    // Not in the page's markup: only in this tab's sessionStorage.
+    expect(await page.content()).not.toContain(TOKEN);
+    const card = page.getByRole("region", { name: "guard" });
+    await card.getByRole("button", { name: "Abort" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Abort the rollout" }).click();
+    await waitFor("aborted on the server", () => app.rollouts.rollouts("guard").history.at(-1)?.outcome === "aborted", LIVE_MS);
+    expect(app.rollouts.rollouts("guard").active).toBeUndefined();
+    await expect.poll(() => card.locator(".state").innerText(), { timeout: LIVE_MS }).toMatch(/idle/);
+    await expect.poll(() => card.getByRole("table", { name: "History" }).innerText()).toMatch(new RegExp(`guard@${v2.slice(0, 8)}\\s+✕ aborted`));
+    await expect.poll(() => page.locator("#status").innerText()).toBe("abort: done for guard");
+    await waitFor("every edge node back on v1", () => fleet.nodes.filter((n) => n.identity.cluster === "edge").every((n) => runningGuard(n) === v1), 5000);
+  });
+
+  it("follows the event log live and filters it by type", async () => {
+    await page.getByRole("link", { name: "Events" }).click();
+    const list = page.getByRole("list", { name: "Events, newest first" });
+    await expect.poll(() => list.locator("li.event-rollout-aborted").count()).toBe(1);
+    expect(await list.locator("li.event-rollout-aborted .cause").innerText()).toBe("operator");
+    const before = await list.locator("li.event").count();
+    app.events.add("console-test", "test", "an event added while the page is open", { filter: "guard" });
+    await expect.poll(() => list.locator("li.event").first().innerText(), { timeout: LIVE_MS }).toMatch(/console-test[\s\S]*an event added while the page is open/);
+    expect(await list.locator("li.event").count()).toBe(before + 1);
+    await page.getByLabel("Type").selectOption("rollout-aborted");
+    await expect.poll(() => list.locator("li.event").count()).toBe(1);
+    await page.getByLabel("Type").selectOption("");
+    await page.getByLabel("Filter").fill("no-such-filter");
+    await expect.poll(() => list.locator("li.event").count()).toBe(0);
+    await page.getByLabel("Filter").fill("");
+    await screenshot(page, "events");
+  });
+
+  it("searches the nodes and explains one node", async () => {
+    await page.getByRole("link", { name: "Nodes" }).click();
+    await expect.poll(() => page.locator("#node-range").innerText()).toBe("Nodes 1–20 of 20");
+    await page.getByLabel("Search").fill("ring=canary");
+    await expect.poll(() => page.locator("table.nodes tbody tr").allInnerTexts()).toHaveLength(2);
+    expect(await page.locator("#node-range").innerText()).toBe("Nodes 1–2 of 2 matching “ring=canary”");
+    await screenshot(page, "nodes");
+    await page.getByRole("link", { name: "n3", exact: true }).click();
+    await expect.poll(() => page.locator("main h1").innerText()).toBe("Node n3");
+    const explain = page.locator("ul.explain");
+    await expect.poll(() => explain.innerText()).toMatch(new RegExp(`guard: guard@${v1.slice(0, 8)}`));
+    expect(await page.locator("dl.facts").innerText()).toMatch(/Cluster\s+edge/);
+    expect(await page.getByRole("row", { name: /^ECDS|^LDS/ }).first().innerText()).toMatch(/none$/);
+    await screenshot(page, "node");
+    // A core node: the filter's selector leaves it out, and the page says so.
+    await page.goto(`${base}/#/nodes/n17`);
+    await expect.poll(() => page.locator("ul.explain").innerText()).toMatch(/guard: not served[\s\S]*selector/);
+  });
+});
