@@ -23,4 +23,5 @@ export type { HttpOutcome, HttpRequestInput } from "./traffic/http-stream";
 export type { TcpCloseReason, TcpConnectionInput, TcpOutcome } from "./traffic/tcp-connection";
 export type { TrafficOptions } from "./traffic/traffic-driver";
 export type { FilterGate, WasmPlugin } from "./wasm/wasm-plugin";
-export { ADS_PATH, NACK_CODE, type SentRequest } from "./xds/xds-client";
+export { ADS_PATH, NACK_CODE, type SentRequest, type XdsApi } from "./xds/xds-client";
+export { DELTA_ADS_PATH } from "./xds/delta-xds-client";

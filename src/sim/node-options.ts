@@ -13,6 +13,7 @@ import { DEFAULT_FLUSH_INTERVAL_MS, type MetricsServiceOptions } from "./stats/m
 import type { TrafficOptions } from "./traffic/traffic-driver";
 import { DEFAULT_CONTROL_PLANE_CLUSTER } from "./stats/access-log-sink";
 import type { SimTlsOptions } from "./tls";
+import type { XdsApi } from "./xds/ads-stream-client";
 
 export const DEFAULT_XDS_ADDRESS = "127.0.0.1:18000";
 export const DEFAULT_NODE_CLUSTER = "wasmxds-sim";
@@ -46,6 +47,8 @@ export interface SimNodeOptions {
    * cluster stream to the xDS address.
    */
   readonly controlPlaneCluster?: string;
+  /** The xDS variant, as Envoy's ads_config api_type: "sotw" (GRPC, default) or "delta" (DELTA_GRPC). */
+  readonly xdsApi?: XdsApi;
   /** Reach the control plane over TLS (mTLS with cert and key); unset: plaintext. ADS, metrics and access logs share it. */
   readonly tls?: SimTlsOptions;
   readonly clock?: Clock;
@@ -63,6 +66,7 @@ export interface ResolvedNodeOptions {
   readonly initialFetchTimeoutMs: number;
   readonly controlPlaneCluster: string;
   readonly tls: SimTlsOptions | undefined;
+  readonly xdsApi: XdsApi;
   readonly clock: Clock;
   readonly random: Random;
   readonly logger: Logger;
@@ -85,6 +89,8 @@ export function resolveNodeOptions(o: SimNodeOptions): ResolvedNodeOptions {
   if (!Number.isInteger(batchSize) || batchSize < 0) usage(`metricsService.batchSize: expected an integer >= 0, got ${batchSize}`);
   const rps = o.traffic?.rps ?? 0;
   if (!Number.isFinite(rps) || rps < 0) usage(`traffic.rps: expected a number >= 0, got ${rps}`);
+  const xdsApi = o.xdsApi ?? "sotw";
+  if (xdsApi !== "sotw" && xdsApi !== "delta") usage(`xdsApi: expected "sotw" or "delta", got "${String(xdsApi)}"`);
   return Object.freeze({
     identity: Object.freeze({
       id: o.id,
@@ -107,6 +113,7 @@ export function resolveNodeOptions(o: SimNodeOptions): ResolvedNodeOptions {
     initialFetchTimeoutMs: o.initialFetchTimeoutMs ?? 15_000,
     controlPlaneCluster: o.controlPlaneCluster || DEFAULT_CONTROL_PLANE_CLUSTER,
     tls: o.tls,
+    xdsApi,
     clock: o.clock ?? realClock,
     random: o.random ?? Math.random,
     logger: (o.logger ?? silentLogger).child({ node: o.id }),

@@ -15,6 +15,7 @@ import type { NodeLocality } from "./node-identity";
 import type { SimNodeOptions } from "./node-options";
 import { SimNode } from "./sim-node";
 import type { SimTlsOptions } from "./tls";
+import type { XdsApi } from "./xds/ads-stream-client";
 import type { MetricsServiceOptions } from "./stats/metrics-service-sink";
 import { type FleetSummary, summarize } from "./summary";
 import type { TrafficOptions } from "./traffic/traffic-driver";
@@ -37,6 +38,8 @@ export interface SimFleetOptions {
   readonly controlPlaneCluster?: string;
   /** TLS (mTLS with cert and key) to the control plane for every node; perNode can give each its own certificate. */
   readonly tls?: SimTlsOptions;
+  /** The xDS variant every node speaks: "sotw" (default) or "delta" (Envoy's api_type DELTA_GRPC). */
+  readonly xdsApi?: XdsApi;
   /** Overrides for node `index` (applied over the fleet-wide options). */
   readonly perNode?: (index: number) => Partial<SimNodeOptions>;
   readonly clock?: Clock;
@@ -69,6 +72,7 @@ export class SimFleet {
         initialFetchTimeoutMs: o.initialFetchTimeoutMs,
         controlPlaneCluster: o.controlPlaneCluster,
         tls: o.tls,
+        ...(o.xdsApi && { xdsApi: o.xdsApi }),
         clock: o.clock,
         random: o.random,
         logger: o.logger,

@@ -24,6 +24,8 @@ import { runTcpConnection, type TcpConnectionInput, type TcpOutcome } from "./tr
 import { simCredentials } from "./tls";
 import { TrafficDriver } from "./traffic/traffic-driver";
 import type { WasmPlugin } from "./wasm/wasm-plugin";
+import type { XdsApi } from "./xds/ads-stream-client";
+import { DeltaXdsClient } from "./xds/delta-xds-client";
 import { type SentRequest, XdsClient } from "./xds/xds-client";
 
 const MAX_LOGGED_REQUESTS = 500;
@@ -46,7 +48,7 @@ export class SimNode {
   readonly identity: NodeIdentity;
   private readonly o: ResolvedNodeOptions;
   private readonly client: grpc.Client;
-  private readonly xds: XdsClient;
+  private readonly xds: XdsClient | DeltaXdsClient;
   private readonly config: NodeConfig;
   private readonly metrics: MetricsServiceSink | undefined;
   private readonly accessLogs: AccessLogSink;
@@ -84,7 +86,8 @@ export class SimNode {
       properties: { "node.id": identity.id, "node.cluster": identity.cluster },
       interest: (typeUrl, names) => this.xds.interest(typeUrl, names),
     });
-    this.xds = new XdsClient({
+    const XdsApiClient = this.o.xdsApi === "delta" ? DeltaXdsClient : XdsClient;
+    this.xds = new XdsApiClient({
       client: this.client,
       node,
       clock,
@@ -115,6 +118,10 @@ export class SimNode {
   }
   get connected(): boolean {
     return this.xds.connected;
+  }
+  /** The xDS variant this node speaks (Envoy's api_type GRPC or DELTA_GRPC). */
+  get xdsApi(): XdsApi {
+    return this.o.xdsApi;
   }
   get serverState(): ServerState {
     return this.config.serverState;
