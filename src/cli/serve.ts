@@ -16,6 +16,7 @@ import { DEFAULT_MAX_CONNECTIONS_PER_ADDRESS } from "../net/grpc-server";
 import { parseHostPort } from "../net/host-port";
 import { parseNodeIdentityMode } from "../net/node-identity";
 import { warmPreflightWorker } from "../wasm/preflight";
+import { CLUSTER_OPTIONS, CLUSTER_USAGE, parseClusterFlags } from "./cluster-flags";
 import type { Command } from "./command";
 import { DevOutput } from "./dev-output";
 import { cliLogger } from "./output";
@@ -41,6 +42,7 @@ const OPTIONS = {
   "tls-key": { type: "string" },
   "client-ca": { type: "string" },
   "node-identity": { type: "string", default: "off" },
+  ...CLUSTER_OPTIONS,
   "max-connections-per-address": { type: "string" },
 } as const;
 
@@ -106,6 +108,7 @@ async function run(argv: string[], term: Parameters<Command["run"]>[1], signal: 
   if (format !== "json" && format !== "pretty") throw new WasmxdsError("USAGE", `--log-format: expected json or pretty, got "${format}"`);
   const graceMs = parseGrace(v["shutdown-grace"]);
   const adminAccess = parseAdminAccess(v);
+  const cluster = parseClusterFlags(v);
   // Before anything listens: a signal from now on ends in a clean shutdown.
   const stop = stopSignal(signal);
   const logger = cliLogger(term, level, format);
@@ -127,6 +130,7 @@ async function run(argv: string[], term: Parameters<Command["run"]>[1], signal: 
       allowEmpty: v["allow-empty"],
       shutdownGraceMs: graceMs,
       ...parseTls(v),
+      ...(cluster && { cluster }),
       ...(v["max-connections-per-address"] !== undefined && {
         maxConnectionsPerAddress: parseCount(v["max-connections-per-address"], "--max-connections-per-address"),
       }),
@@ -177,7 +181,7 @@ function parseGrace(text: string | undefined): number {
 export const serveCommand: Command = {
   name: "serve",
   summary: "serve a config folder to Envoys over ADS",
-  usage: USAGE,
+  usage: USAGE + CLUSTER_USAGE,
   run: (argv, term, signal) => run(argv, term, signal, false),
 };
 
