@@ -12,6 +12,8 @@ import { formatHostPort, parseHostPort } from "../net/host-port";
 import { DEFAULT_XDS_ADDRESS, type FleetSummary, formatSummary, SimFleet, type SimTlsOptions, readSimTlsFiles } from "../sim";
 import type { Command } from "./command";
 import { cliLogger, paint, type Terminal } from "./output";
+import { statSync } from "node:fs";
+import { resolve } from "node:path";
 
 const LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "silent"];
 
@@ -29,6 +31,7 @@ const OPTIONS = {
   "flush-interval": { type: "string", default: "5s" },
   "counters-as-deltas": { type: "boolean", default: false },
   "no-wasm": { type: "boolean", default: false },
+  "host-root": { type: "string" },
   ca: { type: "string" },
   "tls-cert": { type: "string" },
   "tls-key": { type: "string" },
@@ -60,6 +63,9 @@ Options:
       --flush-interval DURATION stats flush interval for --metrics-service (default 5s)
       --counters-as-deltas      send counters as deltas (report_counters_as_deltas)
       --no-wasm                 do not fetch, compile or run wasm (xDS only, for benchmarks)
+      --host-root DIR           DIR stands for the Envoy hosts' disk: a filter's hostPath
+                                (code.local.filename) is read under it (default: read as given);
+                                host_env_keys are read from this process's environment
       --ca FILE                 reach the xDS server over TLS, checking its certificate against this PEM CA
       --tls-cert FILE           with --tls-key: each node presents this PEM client certificate (mTLS);
       --tls-key FILE            ADS, --metrics-service and access logs all go over the secured connection
@@ -131,6 +137,8 @@ async function run(argv: string[], term: Terminal, signal: AbortSignal): Promise
     : undefined;
   if (!secured && v["tls-server-name"] !== undefined) usage("--tls-server-name: only with --ca or --tls-cert/--tls-key");
   const locality = v.region !== undefined || v.zone !== undefined ? { region: v.region, zone: v.zone } : undefined;
+  const hostRoot = v["host-root"] === undefined ? undefined : resolve(v["host-root"]);
+  if (hostRoot !== undefined && !statSync(hostRoot, { throwIfNoEntry: false })?.isDirectory()) usage(`--host-root: ${hostRoot} is not a directory`);
   const fleet = new SimFleet({
     nodes,
     idPrefix: v["id-prefix"],
@@ -145,6 +153,8 @@ async function run(argv: string[], term: Terminal, signal: AbortSignal): Promise
     },
     traffic: { rps: number("rps", v.rps, { min: 0 }) },
     wasm: !v["no-wasm"],
+    // The simulator stands for Envoy, whose host_env_keys come from its own process environment.
+    host: { ...(hostRoot !== undefined && { root: hostRoot }), env: process.env },
     tls,
     logger: cliLogger(term, level, format),
   });

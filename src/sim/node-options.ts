@@ -14,6 +14,7 @@ import type { TrafficOptions } from "./traffic/traffic-driver";
 import { DEFAULT_CONTROL_PLANE_CLUSTER } from "./stats/access-log-sink";
 import type { SimTlsOptions } from "./tls";
 import type { XdsApi } from "./xds/ads-stream-client";
+import type { SimHost } from "./wasm/host-disk";
 
 export const DEFAULT_XDS_ADDRESS = "127.0.0.1:18000";
 export const DEFAULT_NODE_CLUSTER = "wasmxds-sim";
@@ -39,6 +40,8 @@ export interface SimNodeOptions {
    * filters are passed through (cheap nodes for xDS benchmarks).
    */
   readonly wasm?: boolean;
+  /** The Envoy host's disk (code.local.filename) and environment (host_env_keys); wasm/host-disk.ts. */
+  readonly host?: SimHost;
   /** initial_fetch_timeout for CDS and LDS; default 15 s (Envoy's default). */
   readonly initialFetchTimeoutMs?: number;
   /**
@@ -63,6 +66,7 @@ export interface ResolvedNodeOptions {
   readonly metrics: Required<MetricsServiceOptions> | undefined;
   readonly traffic: TrafficOptions;
   readonly wasm: boolean;
+  readonly host: SimHost | undefined;
   readonly initialFetchTimeoutMs: number;
   readonly controlPlaneCluster: string;
   readonly tls: SimTlsOptions | undefined;
@@ -110,6 +114,7 @@ export function resolveNodeOptions(o: SimNodeOptions): ResolvedNodeOptions {
       : undefined,
     traffic: o.traffic ?? { rps: 0 },
     wasm: o.wasm ?? true,
+    host: o.host,
     initialFetchTimeoutMs: o.initialFetchTimeoutMs ?? 15_000,
     controlPlaneCluster: o.controlPlaneCluster || DEFAULT_CONTROL_PLANE_CLUSTER,
     tls: o.tls,

@@ -33,6 +33,8 @@ export interface SimFleetOptions {
   readonly metricsService?: boolean | MetricsServiceOptions;
   readonly traffic?: TrafficOptions;
   readonly wasm?: boolean;
+  /** Every node's Envoy host disk and environment (wasm/host-disk.ts). */
+  readonly host?: SimNodeOptions["host"];
   readonly initialFetchTimeoutMs?: number;
   /** The bootstrap's control-plane cluster (default xds_cluster): served access logs to it reach the xDS address. */
   readonly controlPlaneCluster?: string;
@@ -69,6 +71,7 @@ export class SimFleet {
         metricsService: o.metricsService,
         traffic: o.traffic,
         wasm: o.wasm,
+        host: o.host,
         initialFetchTimeoutMs: o.initialFetchTimeoutMs,
         controlPlaneCluster: o.controlPlaneCluster,
         tls: o.tls,

@@ -82,6 +82,7 @@ export class SimNode {
       random,
       logger,
       wasm: this.o.wasm,
+      ...(this.o.host && { host: this.o.host }),
       initialFetchTimeoutMs: this.o.initialFetchTimeoutMs,
       properties: { "node.id": identity.id, "node.cluster": identity.cluster },
       interest: (typeUrl, names) => this.xds.interest(typeUrl, names),

@@ -16,6 +16,7 @@ import { TYPE_URLS } from "../../vocabulary/type-urls";
 import type { Random } from "../backoff";
 import type { Clock, TimerHandle } from "../../time/clock";
 import type { StatsStore } from "../stats/stats-store";
+import type { SimHost } from "../wasm/host-disk";
 import { WasmRuntime } from "../wasm/wasm-runtime";
 import type { ApplyResult } from "../xds/xds-client";
 import { ClusterManager } from "./cluster-manager";
@@ -32,6 +33,8 @@ export interface NodeConfigOptions {
   /** Load and run wasm code (default); false passes wasm filters through without loading anything. */
   readonly wasm: boolean;
   readonly properties: Readonly<Record<string, string>>;
+  /** The Envoy host's disk and environment for wasm code (wasm/host-disk.ts). */
+  readonly host?: SimHost;
   /** Initial fetch timeout for CDS and LDS (the bootstrap's cds_config / lds_config); default 15 s. */
   readonly initialFetchTimeoutMs: number;
   /** Tells the xDS client what to watch. */
@@ -60,6 +63,7 @@ export class NodeConfig {
       random: o.random,
       logger: o.logger,
       properties: o.properties,
+      ...(o.host && { host: o.host }),
       resolveCluster: (name) => this.clusters.endpoint(name),
       onPluginLoaded: () => this.listeners.reevaluate(),
     });

@@ -5,7 +5,6 @@
  * building the filter config throw with Envoy's message, which then becomes
  * the NACK's error_detail.
  */
-import { readFileSync } from "node:fs";
 import { ModuleError } from "../../errors";
 import type { PluginConfig__Output } from "../../generated/envoy/extensions/wasm/v3/PluginConfig";
 import type { Any__Output } from "../../generated/google/protobuf/Any";
@@ -28,7 +27,8 @@ export interface RemoteCode {
   readonly nackOnCacheMiss: boolean;
 }
 
-export type PluginCode = { readonly kind: "local"; readonly bytes: Uint8Array } | RemoteCode;
+/** `file`: code.local.filename, read from the node's host disk when the plugin is created (host-disk.ts). */
+export type PluginCode = { readonly kind: "local"; readonly bytes: Uint8Array } | { readonly kind: "file"; readonly filename: string } | RemoteCode;
 
 export interface PluginSpec {
   readonly kind: "http" | "network";
@@ -43,7 +43,12 @@ export interface PluginSpec {
   readonly failurePolicy: FailurePolicy;
   /** reload_config.backoff.base_interval; default 1 s. */
   readonly reloadBaseMs: number;
+  /** environment_variables.key_values. */
   readonly environment: Readonly<Record<string, string>>;
+  /** environment_variables.host_env_keys, valued from the node's host environment (wasm-runtime.ts). */
+  readonly hostEnvKeys: readonly string[];
+  /** VmConfig.allow_precompiled: read, without effect here (Node's V8 cannot load Envoy's wee8 sections; docs/SIMULATOR.md). */
+  readonly allowPrecompiled: boolean;
 }
 
 export const DEFAULT_RUNTIME = "envoy.wasm.runtime.v8";
@@ -85,12 +90,6 @@ function localBytes(local: NonNullable<NonNullable<PluginConfig__Output["vm_conf
       return local.inline_bytes ?? new Uint8Array(0);
     case "inline_string":
       return encoder.encode(local.inline_string ?? "");
-    case "filename":
-      try {
-        return readFileSync(local.filename ?? "");
-      } catch {
-        return fail(`Invalid path: ${local.filename ?? ""}`);
-      }
     case "environment_variable":
       return encoder.encode(process.env[local.environment_variable ?? ""] ?? "");
     default:
@@ -101,7 +100,10 @@ function localBytes(local: NonNullable<NonNullable<PluginConfig__Output["vm_conf
 function codeOf(config: PluginConfig__Output): PluginCode {
   const code = config.vm_config?.code;
   const remote = code?.specifier === "remote" ? code.remote : undefined;
-  if (!remote) return { kind: "local", bytes: localBytes(code?.local) };
+  if (!remote) {
+    if (code?.local?.specifier === "filename") return { kind: "file", filename: code.local.filename ?? "" };
+    return { kind: "local", bytes: localBytes(code?.local) };
+  }
   // The two required fields of RemoteDataSource (PGV rules in base.proto).
   if (!remote.http_uri) fail("Proto constraint validation failed (RemoteDataSourceValidationError.HttpUri: value is required)");
   if (!remote.http_uri.timeout) fail("Proto constraint validation failed (HttpUriValidationError.Timeout: value is required)");
@@ -137,6 +139,15 @@ function failurePolicy(config: PluginConfig__Output): FailurePolicy {
 export function readPluginSpec(kind: "http" | "network", config: PluginConfig__Output | null | undefined): PluginSpec {
   if (!config) fail("Proto constraint validation failed (WasmValidationError.Config: value is required)");
   const env = config.vm_config?.environment_variables?.key_values ?? {};
+  const hostEnvKeys = config.vm_config?.environment_variables?.host_env_keys ?? [];
+  // WasmConfig (extensions/common/wasm/plugin.cc): a key in both lists, or twice in host_env_keys, is refused.
+  const keys = new Set(Object.keys(env));
+  for (const key of hostEnvKeys) {
+    if (keys.has(key)) {
+      fail(`Key ${key} is duplicated in envoy.extensions.wasm.v3.VmConfig.environment_variables for ${config.name}. All the keys must be unique.`);
+    }
+    keys.add(key);
+  }
   return {
     kind,
     name: config.name,
@@ -149,5 +160,7 @@ export function readPluginSpec(kind: "http" | "network", config: PluginConfig__O
     failurePolicy: failurePolicy(config),
     reloadBaseMs: Math.max(1, durationMs(config.reload_config?.backoff?.base_interval, 1000)),
     environment: { ...env },
+    hostEnvKeys: [...hostEnvKeys],
+    allowPrecompiled: config.vm_config?.allow_precompiled ?? false,
   };
 }

@@ -9,13 +9,18 @@
  *   RemoteDataSource.sha256 succeeds; anything else is a failure;
  * - failures (also a hash mismatch) are retried retry_policy.num_retries
  *   times (default 1) after a jittered exponential backoff (base 1 s, max
- *   10 x base); after the last one the result is empty code.
+ *   10 x base); after the last one the result is empty code;
+ * - a cluster with an UpstreamTlsContext is reached over TLS, verified only
+ *   as its validation context says (sim/config/upstream-tls.ts).
  */
-import { request } from "node:http";
+import { type IncomingMessage, request } from "node:http";
+import { request as httpsRequest } from "node:https";
+import { type PeerCertificate, checkServerIdentity } from "node:tls";
 import { sha256Hex } from "../../vocabulary/sha256";
 import { JitteredExponentialBackOff, type Random } from "../backoff";
 import type { Clock, TimerHandle } from "../../time/clock";
 import type { Endpoint } from "../config/proto-util";
+import type { UpstreamTls } from "../config/upstream-tls";
 import type { RemoteCode } from "./plugin-spec";
 
 export type FetchOutcome = { readonly ok: true; readonly body: Uint8Array } | { readonly ok: false; readonly reason: string };
@@ -43,9 +48,8 @@ export function fetchOnce(code: RemoteCode, env: FetchEnvironment): Promise<Fetc
       timer?.cancel();
       resolve(outcome);
     };
-    const req = request(
-      { host: endpoint.host, port: endpoint.port, method: "GET", path: `${url.pathname}${url.search}`, headers: { host: url.host } },
-      (res) => {
+    const options = { host: endpoint.host, port: endpoint.port, method: "GET", path: `${url.pathname}${url.search}`, headers: { host: url.host } };
+    const onResponse = (res: IncomingMessage) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("error", (err) => done({ ok: false, reason: err.message }));
@@ -56,8 +60,8 @@ export function fetchOnce(code: RemoteCode, env: FetchEnvironment): Promise<Fetc
           if (sha256Hex(body) !== code.sha256) return done({ ok: false, reason: "fetch remote data: data is invalid" });
           done({ ok: true, body });
         });
-      },
-    );
+    };
+    const req = endpoint.tls ? httpsRequest({ ...options, ...tlsOptions(endpoint.tls), agent: false }, onResponse) : request(options, onResponse);
     req.on("error", (err) => done({ ok: false, reason: `fetch remote data failed: ${err.message}` }));
     if (code.timeoutMs > 0) {
       timer = env.clock.setTimeout(() => {
@@ -66,6 +70,23 @@ export function fetchOnce(code: RemoteCode, env: FetchEnvironment): Promise<Fetc
     }
     req.end();
   });
+}
+
+/** Node's TLS options for what Envoy's UpstreamTlsContext says: no CA, no verification; names only from SAN matchers. */
+function tlsOptions(tls: UpstreamTls) {
+  return {
+    ...(tls.sni !== "" && { servername: tls.sni }),
+    rejectUnauthorized: tls.trustedCa !== undefined,
+    ...(tls.trustedCa !== undefined && { ca: tls.trustedCa }),
+    checkServerIdentity: (_host: string, cert: PeerCertificate): Error | undefined => {
+      if (tls.sanMatchers.length === 0) return undefined;
+      for (const m of tls.sanMatchers) {
+        if ((m.type === "DNS" || m.type === "IP_ADDRESS") && checkServerIdentity(m.exact, cert) === undefined) return undefined;
+        if (m.type === "URI" && (cert.subjectaltname ?? "").split(", ").includes(`URI:${m.exact}`)) return undefined;
+      }
+      return new Error(`upstream certificate does not match any of the SAN matchers (${tls.sanMatchers.map((m) => `${m.type}:${m.exact}`).join(", ")})`);
+    },
+  };
 }
 
 /**

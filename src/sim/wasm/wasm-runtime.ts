@@ -32,6 +32,7 @@ import type { Random } from "../backoff";
 import type { Clock } from "../../time/clock";
 import type { Endpoint } from "../config/proto-util";
 import type { StatsStore } from "../stats/stats-store";
+import { type SimHost, readHostFile } from "./host-disk";
 import type { PluginSpec } from "./plugin-spec";
 import { RemoteCodeCache } from "./remote-code-cache";
 import { fetchOnce, fetchWithRetries } from "./remote-fetch";
@@ -45,6 +46,8 @@ export interface WasmRuntimeOptions {
   readonly random: Random;
   readonly logger: Logger;
   readonly properties: Readonly<Record<string, string>>;
+  /** The Envoy host's disk and environment (host-disk.ts); unset: filenames as given, no host environment. */
+  readonly host?: SimHost;
   resolveCluster(name: string): Endpoint | undefined;
   /** Called when a plugin finished loading asynchronously. */
   onPluginLoaded(plugin: WasmPlugin): void;
@@ -84,8 +87,9 @@ export class WasmRuntime {
    * listener's ("initializing", it will run a fetch and wait for it) or a
    * warmed listener's ("initialized", a fetch registered there never starts).
    */
-  createPlugin(spec: PluginSpec, init: InitManagerState): WasmPlugin {
+  createPlugin(declared: PluginSpec, init: InitManagerState): WasmPlugin {
     const { stats, clock, random, logger } = this.o;
+    const spec = this.onHost(declared);
     const plugin = new WasmPlugin(spec, { vms: this.vms, stats, clock, random, logger });
     if (!this.o.enabled) {
       plugin.disable();
@@ -93,6 +97,8 @@ export class WasmRuntime {
     }
     const unable = () => new ModuleError("MODULE_REJECTED", `Unable to create Wasm plugin ${spec.name}`);
     const code = spec.code;
+    // onHost has read it by now (enabled); kept for the type.
+    if (code.kind === "file") throw unable();
     if (code.kind === "local") {
       if (!plugin.complete(vmKey(spec.vmId, spec.vmConfiguration, code.bytes), code.bytes)) throw unable();
       return plugin;
@@ -132,6 +138,32 @@ export class WasmRuntime {
     });
     this.fetches.add(handle);
     return plugin;
+  }
+
+  /**
+   * The spec with what the host supplies: host keys valued from the host
+   * environment after the fixed values (a key the host lacks is left out),
+   * as WasmConfig merges them (extensions/common/wasm/plugin.cc); a local
+   * filename read from the host disk now, when Envoy's createWasm reads it
+   * (DataSource::read), so a missing file rejects the update.
+   */
+  private onHost(spec: PluginSpec): PluginSpec {
+    const host = this.o.host;
+    let out = spec;
+    if (spec.hostEnvKeys.length > 0) {
+      const environment: Record<string, string> = { ...spec.environment };
+      for (const key of spec.hostEnvKeys) {
+        const value = host?.env && Object.hasOwn(host.env, key) ? host.env[key] : undefined;
+        if (value !== undefined) environment[key] = value;
+      }
+      out = { ...out, environment };
+    }
+    if (spec.code.kind === "file" && this.o.enabled) {
+      const read = readHostFile(host, spec.code.filename);
+      if ("error" in read) throw new ModuleError("MODULE_REJECTED", read.error);
+      out = { ...out, code: { kind: "local", bytes: read.bytes } };
+    }
+    return out;
   }
 
   /** Stops pending fetches (node shutdown). */
