@@ -18,6 +18,7 @@ import type { RunningWasmxds } from "../../src/main";
 import { SimFleet, type SimNode } from "../../src/sim";
 import { startTestApp } from "../helpers/app";
 import { waitFor } from "../helpers/wait";
+import { XDS_APIS } from "../helpers/xds-apis";
 
 const ROOT = join(import.meta.dirname, "../..");
 const MODULES = join(ROOT, "test/fixtures/modules");
@@ -52,7 +53,7 @@ function running(node: SimNode, filter: string): string | undefined {
   return node.plugins().find((p) => p.name.startsWith(`${filter}@`))?.name;
 }
 
-describe("rollback under FAIL_CLOSED from the failure reports alone", () => {
+describe.each(XDS_APIS)("rollback under FAIL_CLOSED from the failure reports alone (%s xDS)", (xdsApi) => {
   let dir: string;
   let app: RunningWasmxds;
   let fleet: SimFleet;
@@ -65,7 +66,7 @@ describe("rollback under FAIL_CLOSED from the failure reports alone", () => {
     app = await startTestApp(dir);
     const controlPlaneCluster = await bootstrapCluster();
     // Traffic only on the HTTP listener at first: 50 requests a second per node.
-    fleet = new SimFleet({ nodes: 3, idPrefix: "edge-", xdsAddress: `127.0.0.1:${app.xdsAddress.port}`, controlPlaneCluster, traffic: { rps: 50 } });
+    fleet = new SimFleet({ nodes: 3, idPrefix: "edge-", xdsAddress: `127.0.0.1:${app.xdsAddress.port}`, controlPlaneCluster, traffic: { rps: 50 }, xdsApi });
     await fleet.start();
     await waitFor("fleet LIVE on the good versions", () => fleet.nodes.every((n) => n.serverState === "LIVE" && running(n, "guard") && running(n, "shield")), 10_000);
   });

@@ -14,8 +14,9 @@ import { cleanup, runningGuard } from "../helpers/fleet";
 import { waitFor } from "../helpers/wait";
 import { startTestApp } from "../helpers/app";
 import { guardFolder, setGuard } from "../helpers/config-folder";
+import { XDS_APIS } from "../helpers/xds-apis";
 
-describe("rollback of a version that crashes in production", () => {
+describe.each(XDS_APIS)("rollback of a version that crashes in production (%s xDS)", (xdsApi) => {
   let dir: string | undefined;
   let app: RunningWasmxds | undefined;
   let fleet: SimFleet | undefined;
@@ -29,7 +30,7 @@ describe("rollback of a version that crashes in production", () => {
     dir = await guardFolder({ module: "good_http", extra: "    smokeTest: true", goodAfter: "30s" });
     app = await startTestApp(dir, { statsPullIntervalMs: 200 });
     const good = app.publisher.published!.modules.get("guard")!;
-    fleet = new SimFleet({ nodes: 3, idPrefix: "c", xdsAddress: `127.0.0.1:${app.xdsAddress.port}`, traffic: { rps: 40 }, ...(await fleetOptions(app.xdsAddress.port)) });
+    fleet = new SimFleet({ nodes: 3, idPrefix: "c", xdsAddress: `127.0.0.1:${app.xdsAddress.port}`, traffic: { rps: 40 }, xdsApi, ...(await fleetOptions(app.xdsAddress.port)) });
     await fleet.start();
     await waitFor("fleet LIVE", () => fleet!.summary().live === 3, 10_000);
     const bad = await setGuard(dir, { module: "trap_nth_request", configuration: '{"crashAfter":50}', extra: "    smokeTest: true", goodAfter: "30s" });

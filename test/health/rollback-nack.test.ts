@@ -12,8 +12,9 @@ import { runningGuard } from "../helpers/fleet";
 import { waitFor } from "../helpers/wait";
 import { startTestApp } from "../helpers/app";
 import { guardFolder, removeFolder, setGuard } from "../helpers/config-folder";
+import { XDS_APIS } from "../helpers/xds-apis";
 
-describe("rollback on NACK", () => {
+describe.each(XDS_APIS)("rollback on NACK (%s xDS)", (xdsApi) => {
   let dir: string;
   let app: RunningWasmxds;
   let fleet: SimFleet;
@@ -24,7 +25,7 @@ describe("rollback on NACK", () => {
     dir = await guardFolder({ module: "good_http", extra: "    preflight: false" });
     app = await startTestApp(dir);
     good = app.publisher.published!.modules.get("guard")!;
-    fleet = new SimFleet({ nodes: 3, idPrefix: "n", xdsAddress: `127.0.0.1:${app.xdsAddress.port}` });
+    fleet = new SimFleet({ nodes: 3, idPrefix: "n", xdsAddress: `127.0.0.1:${app.xdsAddress.port}`, xdsApi });
     await fleet.start();
     await waitFor("fleet LIVE", () => fleet.summary().live === 3, 10_000);
   });

@@ -10,11 +10,12 @@ import { waitFor } from "../helpers/wait";
 import { startTestApp } from "../helpers/app";
 import { makeFolder, rolloutYaml, writeVersion } from "../helpers/config-folder";
 import { cleanup, runningGuard, startFleet } from "../helpers/fleet";
+import { XDS_APIS } from "../helpers/xds-apis";
 
 const STEPS = `        - { nodes: 1, bake: 20s }
         - { percent: 100 }`;
 
-describe("rollout crash gate", () => {
+describe.each(XDS_APIS)("rollout crash gate (%s xDS)", (xdsApi) => {
   let dir: string;
   let app: RunningWasmxds;
   let fleet: SimFleet;
@@ -23,7 +24,7 @@ describe("rollout crash gate", () => {
   beforeAll(async () => {
     ({ dir, v1 } = await makeFolder(rolloutYaml({ steps: STEPS })));
     app = await startTestApp(dir);
-    fleet = await startFleet(app.xdsAddress.port, 8, { traffic: { rps: 40 }, metricsService: { flushIntervalMs: 250 } });
+    fleet = await startFleet(app.xdsAddress.port, 8, { traffic: { rps: 40 }, metricsService: { flushIntervalMs: 250 }, xdsApi });
   });
   afterAll(() => cleanup(fleet, app, dir));
 

@@ -15,8 +15,9 @@ import { waitFor } from "../helpers/wait";
 import { startTestApp } from "../helpers/app";
 import { FAST_STEPS, makeFolder, rolloutYaml, writeVersion } from "../helpers/config-folder";
 import { cleanup, runningGuard, startFleet } from "../helpers/fleet";
+import { XDS_APIS } from "../helpers/xds-apis";
 
-describe("fleet rollout", () => {
+describe.each(XDS_APIS)("fleet rollout (%s xDS)", (xdsApi) => {
   let dir: string;
   let app: RunningWasmxds;
   let fleet: SimFleet;
@@ -30,7 +31,7 @@ describe("fleet rollout", () => {
     ({ dir, v1 } = await makeFolder(rolloutYaml({ steps: FAST_STEPS })));
     clock = testClock();
     app = await startTestApp(dir, { clock });
-    fleet = await startFleet(app.xdsAddress.port);
+    fleet = await startFleet(app.xdsAddress.port, 20, { xdsApi });
   });
   afterAll(() => cleanup(fleet, app, dir));
 
