@@ -374,7 +374,7 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
       await watcher.start();
     }
     if (options.adminAddress) {
-      const router = addCoreRoutes(new AdminRouter(), { xds, publisher, checks, events, versions, monitor: health, metrics });
+      const router = addCoreRoutes(new AdminRouter(), { xds, publisher, checks, events, versions, monitor: health, metrics, ...(cluster && { healthz: () => cluster.healthz() }) });
       addHealthRoutes(router, { publisher, versions, events });
       addRolloutRoutes(router, { rollouts, publisher, clock });
       addExplainRoutes(router, { xds, pipeline });

@@ -20,11 +20,13 @@ export interface CoreRouteDeps {
   readonly versions: FilterVersions;
   readonly monitor: HealthMonitor;
   readonly metrics: Registry;
+  /** The /healthz text when it has more to say than "ok" (a replica cut off from etcd, docs/REPLICAS.md). */
+  readonly healthz?: () => string;
 }
 
 export function addCoreRoutes(router: AdminRouter, deps: CoreRouteDeps): AdminRouter {
   return router
-    .add("GET", "/healthz", () => ({ text: "ok\n" }))
+    .add("GET", "/healthz", () => ({ text: deps.healthz?.() ?? "ok\n" }))
     .add("GET", "/v1", () => ({ json: { paths: router.paths() } }))
     .add("GET", "/metrics", async () => ({ text: await deps.metrics.metrics(), contentType: deps.metrics.contentType }))
     // ?q=&offset=&limit=: one page, matched and sorted before views are built (node-query.ts).

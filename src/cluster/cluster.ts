@@ -78,6 +78,16 @@ export class Cluster {
     return this.connection.lastError === undefined && this.connection.leaseAlive();
   }
 
+  /**
+   * The /healthz text. Still 200: the replica serves what it has, and a load
+   * balancer that dropped every replica while etcd is away would cut the
+   * fleet off from the control plane for nothing.
+   */
+  healthz(): string {
+    if (this.reachable) return "ok\n";
+    return `ok: serving; etcd unreachable (${this.connection.lastError ?? "lease not confirmed"}): decisions paused\n`;
+  }
+
   status(localNodes: readonly NodeInfo[]): ClusterStatus {
     const o = this.connection.options;
     return {
