@@ -102,7 +102,7 @@ describe.skipIf(NO_BROWSER !== undefined)(`console in Chromium${NO_BROWSER ? ` (
     // Confirmed, but no token pasted: the server refuses, the page says why.
     await page.keyboard.press("Enter");
     await dialog.getByRole("button", { name: "Pause the rollout" }).click();
-    await expect.poll(() => page.locator("#status").innerText()).toMatch(/pause refused for guard: POST \/v1\/rollouts\/guard\/pause: 401 .*paste the admin token/);
+    await expect.poll(() => page.locator("#status").innerText()).toMatch(/pause for guard refused: POST \/v1\/rollouts\/guard\/pause: 401 .*paste the admin token/);
     expect(app.rollouts.rollouts("guard").active?.pausedBakedMs).toBeNull();
     await screenshot(page, "rollouts-refused");
   });

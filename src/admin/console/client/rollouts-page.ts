@@ -12,6 +12,7 @@
  */
 import type { RolloutStatus } from "../../../rollout/status";
 import { ApiError, getJson, postJson } from "./api";
+import { confirmDialog, refusal } from "./confirm";
 import { badge, duration, fill, h, num, time } from "./dom";
 import { type Context, type Page, changed } from "./page";
 
@@ -131,39 +132,24 @@ interface Card {
 
 export function rolloutsPage(root: HTMLElement, ctx: Context): Page {
   const list = h("div", { class: "rollouts" });
-  const dialog = h("dialog", { "aria-labelledby": "confirm-title" });
+  const dialog = h("dialog", { id: "confirm" });
   fill(root, h("h1", null, "Rollouts"), list, dialog);
   const cards = new Map<string, Card>();
   const isNew = changed<RolloutStatus[]>();
 
-  function confirm(action: Action, r: RolloutStatus): Promise<boolean> {
-    const version = r.candidate ? `${r.candidate.plugin}` : r.filter;
-    const cancel = h("button", { type: "button", value: "cancel" }, "Cancel");
-    const ok = h("button", { type: "button", value: "confirm", class: action === "abort" ? "danger" : "primary" }, `${action[0]!.toUpperCase()}${action.slice(1)} the rollout`);
-    fill(dialog, h("h2", { id: "confirm-title" }, `${action[0]!.toUpperCase()}${action.slice(1)} the rollout of ${version}?`), h("p", null, CONSEQUENCE[action]), h("p", { class: "actions" }, cancel, " ", ok));
-    return new Promise((resolve) => {
-      const done = (yes: boolean) => {
-        dialog.close();
-        resolve(yes);
-      };
-      cancel.addEventListener("click", () => done(false), { once: true });
-      ok.addEventListener("click", () => done(true), { once: true });
-      dialog.addEventListener("cancel", () => resolve(false), { once: true });
-      dialog.showModal();
-      cancel.focus();
-    });
-  }
-
   async function act(action: Action, filter: string): Promise<void> {
     const card = cards.get(filter);
-    if (!card || !(await confirm(action, card.status))) return;
+    if (!card) return;
+    const r = card.status;
+    const verb = `${action[0]!.toUpperCase()}${action.slice(1)}`;
+    const yes = await confirmDialog(dialog, `${verb} the rollout of ${r.candidate?.plugin ?? r.filter}?`, CONSEQUENCE[action], `${verb} the rollout`, action === "abort");
+    if (!yes) return;
     try {
       await postJson(`/v1/rollouts/${encodeURIComponent(filter)}/${action}`);
       ctx.say(`${action}: done for ${filter}`);
       await page.refresh();
     } catch (err) {
-      const why = err instanceof ApiError && err.status === 401 ? " — paste the admin token above (Admin token) and try again" : "";
-      ctx.say(`${action} refused for ${filter}: ${err instanceof Error ? err.message : String(err)}${why}`, "error");
+      ctx.say(refusal(`${action} for ${filter}`, err, err instanceof ApiError ? err.status : undefined), "error");
     } finally {
       card.buttons.get(action)?.focus();
     }
