@@ -97,7 +97,7 @@ preflightEnv: { POD_NAME: check }`),
     expect(node.plugins()[0]?.runningCodeSha256).toBe(sha256Hex(good));
   });
 
-  it("a crashing hostPath version is attributed by its short sha and rolled back, code source and env included", async () => {
+  it("a crashing hostPath version is attributed by its short sha and rolled back, code source, runtime and env included", async () => {
     const good = fixture("good_http");
     const bad = fixture("trap_nth_request");
     const [goodSha, badSha] = [sha256Hex(good), sha256Hex(bad)];
@@ -105,7 +105,7 @@ preflightEnv: { POD_NAME: check }`),
     const common = "failurePolicy: FAIL_RELOAD\nreloadBackoff: { base: 10ms }\nhealth: { goodAfter: 30s, window: 30s }";
     const v1 = guard(`hostPath: /var/lib/wasm/guard-v1.wasm\nmodule: v1.wasm\nsha256: ${goodSha}\nenv: { values: { RELEASE: v1 } }\n${common}`);
     const v2 = guard(
-      `hostPath: /var/lib/wasm/guard-v2.wasm\nmodule: v2.wasm\nsha256: ${badSha}\nconfiguration: { crashAfter: 50 }\nenv: { values: { RELEASE: v2 } }\n${common}`,
+      `hostPath: /var/lib/wasm/guard-v2.wasm\nmodule: v2.wasm\nsha256: ${badSha}\nconfiguration: { crashAfter: 50 }\nruntime: wasmtime\nenv: { values: { RELEASE: v2 } }\n${common}`,
     );
     dir = await tempConfigFolder({ "v1.wasm": good, "v2.wasm": bad, "wasmxds.yaml": v1 });
     app = await startTestApp(dir, {});
@@ -123,6 +123,7 @@ preflightEnv: { POD_NAME: check }`),
     await writeFile(join(dir, "wasmxds.yaml"), v2);
     expect((await app.reload()).ok).toBe(true);
     await waitFor("every node on v2", () => fleet!.nodes.every((n) => n.plugins()[0]?.name === `guard@${badSha.slice(0, 8)}`), 10_000);
+    expect(fleet.nodes[0]!.plugins()[0]?.spec.runtime).toBe("envoy.wasm.runtime.wasmtime");
     await waitFor("rollback", () => app!.events.list({ types: ["rollback"] })[0], 20_000);
     const event = app.events.list({ types: ["rollback"] })[0]!;
     expect(event.message).toMatch(new RegExp(`^guard@${badSha.slice(0, 8)} rolled back to guard@${goodSha.slice(0, 8)}: \\d+ crash signal`));
@@ -133,6 +134,10 @@ preflightEnv: { POD_NAME: check }`),
     const served = app.publisher.published!.served.get("guard")!;
     expect(served.filter.hostPath).toBe("/var/lib/wasm/guard-v1.wasm");
     expect(served.filter.env).toEqual({ hostKeys: [], values: { RELEASE: "v1" } });
-    for (const n of fleet.nodes) expect(n.plugins()[0]?.spec.environment).toEqual({ RELEASE: "v1" });
+    expect(served.filter.runtime).toBeUndefined();
+    for (const n of fleet.nodes) {
+      expect(n.plugins()[0]?.spec.environment).toEqual({ RELEASE: "v1" });
+      expect(n.plugins()[0]?.spec.runtime).toBe("envoy.wasm.runtime.v8");
+    }
   });
 });
