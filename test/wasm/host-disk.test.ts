@@ -30,9 +30,9 @@ describe("readHostFile", () => {
     expect(readHostFile({ root }, "/opt/../../secret.wasm")).toEqual({ error: "Invalid path: /opt/../../secret.wasm" });
   });
 
-  it("a missing file or a folder is Envoy's Invalid path", () => {
+  it("a missing file is Envoy's Invalid path; a folder reads as empty code", () => {
     expect(readHostFile({ root }, "/opt/missing.wasm")).toEqual({ error: "Invalid path: /opt/missing.wasm" });
-    expect(readHostFile({ root }, "/opt")).toEqual({ error: "Invalid path: /opt" });
+    expect(readHostFile({ root }, "/opt")).toEqual({ bytes: new Uint8Array(0) });
   });
 
   it("without a root, reads the path as given", () => {

@@ -20,8 +20,10 @@ export interface SimHost {
 
 /**
  * The file's bytes, or Envoy's reason it could not be read
- * (common/config/datasource.cc readFile and the file system's
- * fileReadToEnd): the message becomes the NACK's error_detail.
+ * (common/config/datasource.cc readFile, and fileReadToEnd in
+ * common/filesystem/posix/filesystem_impl.cc: a path realpath cannot
+ * resolve is `Invalid path: <path>`): the message becomes the NACK's
+ * error_detail.
  */
 export function readHostFile(host: SimHost | undefined, filename: string): { bytes: Uint8Array } | { error: string } {
   let path = filename;
@@ -34,7 +36,8 @@ export function readHostFile(host: SimHost | undefined, filename: string): { byt
   }
   try {
     const st = statSync(path);
-    if (!st.isFile()) return { error: `Invalid path: ${filename}` };
+    // A folder opens and reads as nothing (std::ifstream); empty code then fails the plugin, not the read.
+    if (st.isDirectory()) return { bytes: new Uint8Array(0) };
     if (st.size > DEFAULT_MAX_MODULE_BYTES) return { error: `file ${filename} size is ${st.size} bytes; maximum is ${DEFAULT_MAX_MODULE_BYTES}` };
     return { bytes: readFileSync(path) };
   } catch {
