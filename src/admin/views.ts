@@ -7,7 +7,7 @@ import type { FilterVersions } from "../health/filter-versions";
 import type { HealthMonitor } from "../health/monitor";
 import type { Publisher } from "../control/publisher";
 import { SHORT_NAMES, type TypeUrl } from "../vocabulary/type-urls";
-import type { StreamStatus } from "../xds/type-state";
+import type { StreamStatus, XdsProtocol } from "../xds/type-state";
 import type { XdsServer } from "../xds/xds-server";
 
 export interface NodeView {
@@ -18,6 +18,8 @@ export interface NodeView {
   readonly userAgent: string;
   readonly group: string;
   readonly streamId: number;
+  /** The xDS variant the node speaks on this stream: "sotw" (StreamAggregatedResources) or "delta" (DeltaAggregatedResources). */
+  readonly protocol: XdsProtocol;
   readonly connectedAt: string;
   /** Per type (CDS, EDS, ECDS, LDS, RDS): what was sent, ACKed and rejected. */
   readonly types: Record<string, { sent?: string; acked?: string; ackedAt?: string; names: readonly string[]; rejected?: { version: string; message: string; at: string } }>;
@@ -57,6 +59,7 @@ export function nodeView(s: StreamStatus): NodeView | undefined {
     userAgent: s.node.userAgent,
     group: s.group ?? "",
     streamId: s.streamId,
+    protocol: s.protocol,
     connectedAt: new Date(s.connectedAt).toISOString(),
     types,
   };

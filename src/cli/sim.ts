@@ -31,6 +31,7 @@ const OPTIONS = {
   "flush-interval": { type: "string", default: "5s" },
   "counters-as-deltas": { type: "boolean", default: false },
   "no-wasm": { type: "boolean", default: false },
+  "xds-api": { type: "string", default: "sotw" },
   "host-root": { type: "string" },
   ca: { type: "string" },
   "tls-cert": { type: "string" },
@@ -63,6 +64,8 @@ Options:
       --flush-interval DURATION stats flush interval for --metrics-service (default 5s)
       --counters-as-deltas      send counters as deltas (report_counters_as_deltas)
       --no-wasm                 do not fetch, compile or run wasm (xDS only, for benchmarks)
+      --xds-api sotw|delta      the xDS variant, as Envoy's ads_config api_type GRPC or DELTA_GRPC
+                                (envoy/bootstrap-delta.yaml) (default: sotw)
       --host-root DIR           DIR stands for the Envoy hosts' disk: a filter's hostPath
                                 (code.local.filename) is read under it (default: read as given);
                                 host_env_keys are read from this process's environment
@@ -127,6 +130,8 @@ async function run(argv: string[], term: Terminal, signal: AbortSignal): Promise
   const format = v["log-format"] ?? ((process.stderr as { isTTY?: boolean }).isTTY ? "pretty" : "json");
   if (format !== "json" && format !== "pretty") usage(`--log-format: expected json or pretty, got "${format}"`);
   const nodes = number("nodes", v.nodes, { integer: true, min: 1 });
+  const xdsApi = v["xds-api"];
+  if (xdsApi !== "sotw" && xdsApi !== "delta") usage(`--xds-api: expected sotw or delta, got "${xdsApi}"`);
   const xds = parseHostPort(v["xds-address"], "--xds-address");
   const adminBase = v["admin-base-port"] === undefined ? undefined : number("admin-base-port", v["admin-base-port"], { integer: true, min: 1, max: 65535 });
   const interval = duration("interval", v.interval);
@@ -153,6 +158,7 @@ async function run(argv: string[], term: Terminal, signal: AbortSignal): Promise
     },
     traffic: { rps: number("rps", v.rps, { min: 0 }) },
     wasm: !v["no-wasm"],
+    xdsApi,
     // The simulator stands for Envoy, whose host_env_keys come from its own process environment.
     host: { ...(hostRoot !== undefined && { root: hostRoot }), env: process.env },
     tls,

@@ -60,7 +60,7 @@ function render(term: Terminal, version: string | null, filters: FilterView[], n
     const types = Object.entries(n.types)
       .map(([t, s]) => `${t} ${s.acked ? s.acked.slice(0, 8) : "-"}${s.rejected ? paint(term, "red", ` NACK ${s.rejected.version.slice(0, 8)}`) : ""}`)
       .join("  ");
-    lines.push(`  ${n.id}${n.cluster ? ` (${n.cluster})` : ""}  ${types}`);
+    lines.push(`  ${n.id}${n.cluster ? ` (${n.cluster})` : ""} ${paint(term, "gray", n.protocol)}  ${types}`);
     for (const [t, s] of Object.entries(n.types)) if (s.rejected) lines.push(`    ${t} rejected: ${s.rejected.message}`);
   }
   if (nodes.length > 50) lines.push(`  ... and ${nodes.length - 50} more`);

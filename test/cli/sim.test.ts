@@ -48,8 +48,23 @@ describe("wasmxds sim", () => {
     expect(nodes.sort()).toEqual(["cli-0", "cli-1", "cli-2"]);
   });
 
+  it("--xds-api delta runs the nodes over DeltaAggregatedResources", async () => {
+    const term = memoryTerminal();
+    const args = ["sim", "--nodes", "2", "--xds-address", `127.0.0.1:${harness.port}`, "--xds-api", "delta", "--duration", "600ms", "--interval", "200ms"];
+    const protocols = new Set<string>();
+    const off = harness.xds.events.on((e) => {
+      if (e.kind === "connect") for (const s of harness.xds.streamStatuses()) if (s.streamId === e.streamId) protocols.add(s.protocol);
+    });
+    const code = await main([...args, "--id-prefix", "delta-", "--log-level", "silent"], term);
+    off();
+    expect(term.text().err).toBe("");
+    expect(code).toBe(0);
+    expect(term.text().out.trim().split("\n").at(-1)).toMatch(/^final: 2 nodes: 2 connected, 2 live /);
+    expect([...protocols]).toEqual(["delta"]);
+  });
+
   it("rejects bad options with a usage error (exit 2)", async () => {
-    for (const args of [["--nodes", "0"], ["--metadata", "novalue"], ["--rps", "fast"], ["--duration", "soon"], ["--bogus"]]) {
+    for (const args of [["--nodes", "0"], ["--metadata", "novalue"], ["--rps", "fast"], ["--duration", "soon"], ["--bogus"], ["--xds-api", "rest"]]) {
       const term = memoryTerminal();
       const code = await main(["sim", ...args], term);
       expect({ args, code }).toEqual({ args, code: 2 });

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TYPE_URLS } from "../../src/vocabulary/type-urls";
 import { unpackAny } from "../../src/proto/registry";
 import { AdsClient, resourcesOf } from "../helpers/ads-client";
+import { DeltaClient } from "../helpers/delta-client";
 import { type CliProcess, runCli, startCli } from "../helpers/cli-process";
 
 const CONFIG = join(import.meta.dirname, "../../config");
@@ -104,8 +105,25 @@ describe("wasmxds serve on the bundled example", () => {
     const out = await runCli(["status", "--admin-address", `127.0.0.1:${adminPort}`]);
     expect(out).toMatch(/^wasmxds serving version [0-9a-f]{16}$/m);
     expect(out).toMatch(/^ {2}add-header http add-header@[0-9a-f]{8} \[good\]/m);
-    expect(out).toMatch(/^ {2}envoy-e2e \(edge\) {2}CDS [0-9a-f]{8}/m);
+    expect(out).toMatch(/^ {2}envoy-e2e \(edge\) sotw {2}CDS [0-9a-f]{8}/m);
     expect(out).toMatch(/node-connected +envoy-e2e connected/);
+  });
+
+  it("shows which xDS protocol each node speaks, on the admin API and in wasmxds status", async () => {
+    const delta = new DeltaClient(port, { id: "envoy-delta", cluster: "edge" });
+    try {
+      delta.request({ typeUrl: TYPE_URLS.cluster });
+      const cds = await delta.next(TYPE_URLS.cluster);
+      expect(cds.resources.map((r) => r.name).sort()).toEqual(["backend", "wasmxds_modules"]);
+      delta.ack(cds);
+      const nodes = (await (await fetch(`http://127.0.0.1:${adminPort}/v1/nodes`)).json()) as { nodes: Array<{ id: string; protocol: string }> };
+      expect(Object.fromEntries(nodes.nodes.map((n) => [n.id, n.protocol]))).toEqual({ "envoy-delta": "delta", "envoy-e2e": "sotw" });
+      const out = await runCli(["status", "--admin-address", `127.0.0.1:${adminPort}`]);
+      expect(out).toMatch(/^ {2}envoy-delta \(edge\) delta {2}CDS [0-9a-f]{8}/m);
+      expect(out).toMatch(/^ {2}envoy-e2e \(edge\) sotw {2}CDS [0-9a-f]{8}/m);
+    } finally {
+      delta.cancel();
+    }
   });
 
   it("exits 0 on SIGTERM", async () => {
