@@ -8,6 +8,7 @@ import type { LoggedEvent } from "../events/event-log";
 import { WasmxdsError } from "../errors";
 import { DEFAULT_ADDRESSES } from "../main";
 import { parseAdminCommand } from "./admin-client";
+import { fetchClusterStatus, renderCluster } from "./cluster-status";
 import type { Command } from "./command";
 import { type Terminal, paint } from "./output";
 
@@ -34,11 +35,13 @@ export const statusCommand: Command = {
       admin.get<{ nodes: NodeView[] }>("/v1/nodes"),
       admin.get<{ events: LoggedEvent[] }>(`/v1/events?limit=${values.events}`),
     ]);
+    const cluster = await fetchClusterStatus(admin);
     if (json) {
-      term.out.write(`${JSON.stringify({ ...filters, nodes: nodes.nodes, events: events.events }, null, 2)}\n`);
+      term.out.write(`${JSON.stringify({ ...filters, nodes: nodes.nodes, events: events.events, ...(cluster && { cluster }) }, null, 2)}\n`);
       return 0;
     }
     term.out.write(render(term, filters.version, filters.filters, nodes.nodes, events.events));
+    if (cluster) term.out.write(`\n${renderCluster(term, cluster).join("\n")}\n`);
     return 0;
   },
 };

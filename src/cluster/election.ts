@@ -33,6 +33,7 @@ export class Election implements Leadership {
   private watcher: Watcher | undefined;
   private admin: string | null = null;
   private stopped = false;
+  private retry: ReturnType<typeof setInterval> | undefined;
   private readonly listeners: Array<(leading: boolean) => void> = [];
 
   constructor(
@@ -66,6 +67,12 @@ export class Election implements Leadership {
     });
     this.watcher.on("error", (err) => this.conn.report(err));
     await this.campaign();
+    // A campaign that failed (etcd busy, a watch event missed while reconnecting) is tried again while nobody leads.
+    // Real time, like the lease it stands on.
+    this.retry = setInterval(() => {
+      if (!this.current && !this.stopped) runInBackground(this.campaign(), "campaigning for leadership", this.bg);
+    }, Math.max(200, (this.conn.options.leaseTtlSec * 1000) / 4));
+    this.retry.unref();
   }
 
   /** The admin address other replicas send operators to. */
@@ -99,11 +106,13 @@ export class Election implements Leadership {
 
   stop(): void {
     this.stopped = true;
+    clearInterval(this.retry);
     this.watcher?.cancel().catch(() => {});
   }
 
   private async campaign(): Promise<void> {
-    const lease = this.conn.currentLease;
+    // etcd checks the lease itself: a put on an expired one fails.
+    const lease = this.conn.grantedLease;
     if (lease === undefined || this.stopped) return;
     const value = JSON.stringify({ replica: this.replicaId, admin: this.admin });
     try {

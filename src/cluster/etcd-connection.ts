@@ -75,6 +75,11 @@ export class EtcdConnection {
     return this.leaseAlive() ? this.leaseId : undefined;
   }
 
+  /** The replica's lease id as granted (etcd decides whether it still lives), for requests that etcd checks itself. */
+  get grantedLease(): string | undefined {
+    return this.leaseId;
+  }
+
   /** Whether a keepalive was confirmed recently enough that etcd cannot have expired the lease. */
   leaseAlive(): boolean {
     return this.leaseId !== undefined && Date.now() - this.confirmedAt < this.options.leaseTtlSec * 1000 * TRUSTED_SHARE;
