@@ -32,6 +32,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: "status", summary: "show filters, nodes and recent events of a running server", load: async () => (await import("./status")).statusCommand },
   { name: "rollout", summary: "show and steer fleet rollouts of filter versions", load: async () => (await import("./rollout")).rolloutCommand },
   { name: "explain", summary: "show which version of each filter a node receives, and why", load: async () => (await import("./explain")).explainCommand },
+  { name: "import", summary: "convert Istio WasmPlugins and EnvoyFilters into wasmxds filters", load: async () => (await import("./import")).importCommand },
 ];
 
 export async function main(argv: string[], term: Terminal = processTerminal(), signal?: AbortSignal): Promise<number> {
