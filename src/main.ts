@@ -57,6 +57,9 @@ import { type ModuleFetch, startModuleServer } from "./wasm/module-server";
 import { ModuleStore } from "./wasm/module-store";
 import { warmPreflightWorker } from "./wasm/preflight";
 import { RemoteModuleResolver } from "./wasm/remote-fetch";
+import { OciResolver } from "./wasm/oci";
+import { OciTagPoll } from "./control/oci-tag-poll";
+import { addOciRoutes } from "./admin/oci-routes";
 import { RolloutController } from "./rollout/controller";
 import type { XdsEvent } from "./xds/events";
 import type { StreamLimits } from "./xds/limits";
@@ -115,6 +118,8 @@ export interface WasmxdsOptions {
   readonly cluster?: ClusterOptions;
   /** Connections one client address may hold on the gRPC port (`--max-connections-per-address`; default 1000; 0: no limit). */
   readonly maxConnectionsPerAddress?: number;
+  /** oci:// pulls (docs/OCI.md): PEM roots for registries' https (embedding, tests), and how often `--watch` re-checks Always tags (default 60 s, on `clock`). */
+  readonly oci?: { readonly ca?: string; readonly pollIntervalMs?: number };
 }
 
 /** Watches the control plane at work (the `dev` terminal output); every method is optional. */
@@ -147,6 +152,8 @@ export interface RunningWasmxds {
   readonly traffic: TrafficCounts;
   /** Cache-miss NACKs and re-pushes of remote code over ECDS. */
   readonly cacheMisses: CacheMisses;
+  /** oci:// modules: what each reference resolved to (docs/OCI.md). */
+  readonly oci: OciResolver;
   /** With `cluster`: this replica's membership (leadership, shared state, signals). */
   readonly cluster?: Cluster;
   /** Rebuilds from the config folder now. */
@@ -173,6 +180,14 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
   const state = cluster ? cluster.state : stateDir ? await StateStore.open(stateDir, { logger, now }) : StateStore.inMemory();
   const stateFile = state.file ?? "the in-memory state";
   const store = stateDir ? await ModuleStore.open({ dir: join(stateDir, "modules"), logger }) : new ModuleStore({ logger });
+  // What each oci:// reference resolved to, beside the modules, so a restart pulls nothing it already has.
+  const oci = await OciResolver.open({
+    store,
+    clock,
+    logger: logger.child({ component: "oci" }),
+    ...(stateDir && { indexFile: join(stateDir, "oci-pulls.json") }),
+    ...(options.oci?.ca !== undefined && { ca: options.oci.ca }),
+  });
   const versions = new FilterVersions(state, logger, now);
   const background = { logger, events };
   for (const repair of state.repairs) events.add("state-repaired", "startup", repair, { state: stateFile });
@@ -194,6 +209,7 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
   });
   const grpcServer = new grpc.Server(GRPC_SERVER_OPTIONS);
   let watcher: FolderWatcher | undefined;
+  let tagPoll: OciTagPoll | undefined;
   let admin: ListeningHttp | undefined;
   const stopping: Array<() => void> = [];
   let tls: CertificateFiles | undefined;
@@ -211,6 +227,7 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
       configDir: options.configDir,
       store,
       resolver: new RemoteModuleResolver(store, { logger }),
+      oci,
       moduleServer: modules.address,
       logger,
       events,
@@ -372,12 +389,17 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
         },
       });
       await watcher.start();
+      // pullPolicy: Always tags are re-resolved on an interval too (control/oci-tag-poll.ts).
+      tagPoll = new OciTagPoll({ clock, filters: () => pipeline.published?.loaded.config.filters ?? [], schedule: (why) => pipeline.schedule(why), ...(options.oci?.pollIntervalMs !== undefined && { intervalMs: options.oci.pollIntervalMs }) });
+      tagPoll.start();
+      stopping.push(() => tagPoll?.stop());
     }
     if (options.adminAddress) {
       const router = addCoreRoutes(new AdminRouter(), { xds, publisher, checks, events, versions, monitor: health, metrics, ...(cluster && { healthz: () => cluster.healthz() }) });
       addHealthRoutes(router, { publisher, versions, events });
       addRolloutRoutes(router, { rollouts, publisher, clock });
       addExplainRoutes(router, { xds, pipeline });
+      addOciRoutes(router, { oci, publisher });
       addFleetRoutes(router, { xds, pipeline, monitor: health, now: () => clock.now() });
       addConsoleRoutes(router);
       if (cluster) router.add("GET", "/v1/cluster", () => ({ json: cluster.status(xds.streamStatuses().flatMap((s) => (s.node ? [s.node] : []))) }));
@@ -426,12 +448,14 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
       rollouts,
       traffic,
       cacheMisses: misses,
+      oci,
       ...(cluster && { cluster }),
       reload: () => pipeline.reload(),
       close: async (graceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS) => {
         health.stop();
         rollouts.stop();
         pushAnalysis.stop();
+        tagPoll?.stop();
         await w?.close();
         poller.stop();
         // Every stream is ended with OK; one whose client does not read is cut when the grace runs out.

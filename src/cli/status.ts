@@ -4,6 +4,7 @@
  * they ACKed or rejected, and the latest events.
  */
 import type { FilterView, NodeView } from "../admin/views";
+import type { PullView } from "../admin/oci-routes";
 import type { LoggedEvent } from "../events/event-log";
 import { WasmxdsError } from "../errors";
 import { DEFAULT_ADDRESSES } from "../main";
@@ -30,23 +31,24 @@ export const statusCommand: Command = {
     const { admin, json, positionals, values } = parseAdminCommand<{ events: string }>(argv, DEFAULT_ADDRESSES.admin, { events: { type: "string", default: "10" } });
     if (positionals.length > 0) throw new WasmxdsError("USAGE", `unexpected arguments: ${positionals.join(" ")}`);
     if (!/^\d+$/.test(values.events)) throw new WasmxdsError("USAGE", `--events: expected a number, got "${values.events}"`);
-    const [filters, nodes, events] = await Promise.all([
+    const [filters, nodes, events, pulls] = await Promise.all([
       admin.get<{ version: string | null; filters: FilterView[] }>("/v1/filters"),
       admin.get<{ nodes: NodeView[] }>("/v1/nodes"),
       admin.get<{ events: LoggedEvent[] }>(`/v1/events?limit=${values.events}`),
+      admin.get<{ pulls: PullView[] }>("/v1/pulls"),
     ]);
     const cluster = await fetchClusterStatus(admin);
     if (json) {
-      term.out.write(`${JSON.stringify({ ...filters, nodes: nodes.nodes, events: events.events, ...(cluster && { cluster }) }, null, 2)}\n`);
+      term.out.write(`${JSON.stringify({ ...filters, nodes: nodes.nodes, pulls: pulls.pulls, events: events.events, ...(cluster && { cluster }) }, null, 2)}\n`);
       return 0;
     }
-    term.out.write(render(term, filters.version, filters.filters, nodes.nodes, events.events));
+    term.out.write(render(term, filters.version, filters.filters, nodes.nodes, events.events, pulls.pulls));
     if (cluster) term.out.write(`\n${renderCluster(term, cluster).join("\n")}\n`);
     return 0;
   },
 };
 
-function render(term: Terminal, version: string | null, filters: FilterView[], nodes: NodeView[], events: LoggedEvent[]): string {
+function render(term: Terminal, version: string | null, filters: FilterView[], nodes: NodeView[], events: LoggedEvent[], pulls: PullView[]): string {
   const b = (t: string) => paint(term, "bold", t);
   const lines = [`${b("wasmxds")} serving version ${version ?? "(nothing yet)"}`, "", b(`Filters (${filters.length})`)];
   for (const f of filters) {
@@ -57,6 +59,12 @@ function render(term: Terminal, version: string | null, filters: FilterView[], n
     if (f.lastGood) lines.push(`    known-good ${f.name}@${f.lastGood.sha256.slice(0, 8)} since ${f.lastGood.since}`);
     for (const q of f.quarantined) lines.push(`    ${paint(term, "red", "quarantined")} ${f.name}@${q.sha256.slice(0, 8)} at ${q.at}: ${q.reason}`);
     for (const r of f.rejected.slice(0, 3)) lines.push(`    ${paint(term, "red", "pre-flight rejected")} ${r.sha256.slice(0, 8)} at ${r.stage}: ${r.reason}`);
+  }
+  if (pulls.length > 0) lines.push("", b(`OCI pulls (${pulls.length})`));
+  for (const p of pulls) {
+    const at = p.manifestDigest ? `${p.manifestDigest.slice(0, 19)} module ${p.sha256?.slice(0, 8) ?? "-"}` : "never resolved";
+    lines.push(`  ${p.reference} ${p.pullPolicy} ${at}${p.filters.length > 0 ? ` (${p.filters.join(", ")})` : ""}`);
+    if (p.error) lines.push(`    ${paint(term, "red", "pull failed")} at ${p.errorAt ?? "?"}: ${p.error}`);
   }
   lines.push("", b(`Nodes (${nodes.length})`));
   for (const n of nodes.slice(0, 50)) {

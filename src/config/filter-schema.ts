@@ -7,6 +7,7 @@ import { parseDuration } from "./duration";
 import { durationField, jsonTextField, nameField, parsedString } from "./fields";
 import { DEFAULT_HEALTH, type FilterConfig, MIN_RELOAD_BASE_MS, type ModuleSource } from "./model";
 import { parseModulePath } from "./module-path";
+import { checkOciFields, isOciUrl, ociSource, ociUrlError, pullPolicyField, pullSecretField } from "./oci-schema";
 import { ratioField, rolloutSchema, selectorSchema } from "./rollout-schema";
 import { checkVmFields, envField, hostPathField, preflightEnvField, runtimeField } from "./wasm-vm-schema";
 
@@ -45,6 +46,12 @@ const reloadBackoffSchema = z
   });
 
 const urlField = z.string().transform((text, ctx): string => {
+  if (isOciUrl(text)) {
+    const error = ociUrlError(text);
+    // The text goes on even when invalid, so the cross-field rules still know it is an oci:// url.
+    if (error !== undefined) ctx.addIssue({ code: "custom", message: error });
+    return text;
+  }
   let ok = false;
   try {
     const url = new URL(text);
@@ -53,7 +60,7 @@ const urlField = z.string().transform((text, ctx): string => {
     ok = false;
   }
   if (!ok) {
-    ctx.addIssue({ code: "custom", message: `expected an http:// or https:// URL, got ${JSON.stringify(text)}` });
+    ctx.addIssue({ code: "custom", message: `expected an http://, https:// or oci:// URL, got ${JSON.stringify(text)}` });
     return z.NEVER;
   }
   return text;
@@ -83,6 +90,9 @@ export const filterSchema = z
     sha256: z.string().regex(SHA256_HEX_PATTERN, "expected 64 lowercase hex characters").optional(),
     // Allows a plain http url (SECURITY.md, "Fetching modules"); https only otherwise.
     insecure: z.boolean().optional(),
+    // oci:// modules (oci-schema.ts, docs/OCI.md).
+    pullSecret: pullSecretField.optional(),
+    pullPolicy: pullPolicyField.optional(),
     // Envoy Wasm fields (wasm-vm-schema.ts, docs/CONFIG.md "Envoy Wasm fields").
     hostPath: hostPathField.optional(),
     runtime: runtimeField,
@@ -126,7 +136,8 @@ export const filterSchema = z
         ctx.addIssue({ code: "custom", path: ["insecure"], message: "only allowed with url" });
       }
       checkVmFields(f, ctx);
-      if (f.url !== undefined && f.sha256 === undefined) {
+      checkOciFields(f, ctx);
+      if (f.url !== undefined && f.sha256 === undefined && !isOciUrl(f.url)) {
         ctx.addIssue({ code: "custom", path: ["sha256"], message: "required with url: 64 lowercase hex characters" });
       }
       const policy: unknown = f.failurePolicy;
@@ -144,11 +155,13 @@ export const filterSchema = z
   )
   .transform((f): FilterConfig => {
     const module: ModuleSource =
-      f.url !== undefined
-        ? { type: "url", url: f.url, sha256: f.sha256 ?? "", ...(f.insecure === true && { insecure: true }) }
-        : f.module === undefined && f.hostPath !== undefined
-          ? { type: "host", sha256: f.sha256 ?? "" }
-          : { type: "file", path: f.module ?? "", ...(f.sha256 !== undefined && { sha256: f.sha256 }) };
+      f.url !== undefined && isOciUrl(f.url)
+        ? ociSource({ ...f, url: f.url })
+        : f.url !== undefined
+          ? { type: "url", url: f.url, sha256: f.sha256 ?? "", ...(f.insecure === true && { insecure: true }) }
+          : f.module === undefined && f.hostPath !== undefined
+            ? { type: "host", sha256: f.sha256 ?? "" }
+            : { type: "file", path: f.module ?? "", ...(f.sha256 !== undefined && { sha256: f.sha256 }) };
     return {
       name: f.name,
       kind: f.kind,

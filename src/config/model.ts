@@ -64,6 +64,20 @@ export type ModuleSource =
       readonly insecure?: boolean;
     }
   | {
+      /** Pulled from an OCI registry by the control plane (docs/OCI.md); Envoys never talk to the registry. */
+      readonly type: "oci";
+      /** `oci://HOST/REPO[:TAG][@DIGEST]` as written. */
+      readonly reference: string;
+      /** Optional pin: the module itself (not the layer) must hash to it. */
+      readonly sha256?: string;
+      /** A docker config.json, relative to the config folder. */
+      readonly pullSecret?: string;
+      /** Always: re-resolve a tag on every rebuild. */
+      readonly pullPolicy: "IfNotPresent" | "Always";
+      /** true: plain http to the registry allowed. */
+      readonly insecure?: boolean;
+    }
+  | {
       /** Only on the Envoy hosts (FilterConfig.hostPath, no `module:` copy): wasmxds has no bytes to check. */
       readonly type: "host";
       readonly sha256: string;

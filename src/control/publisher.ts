@@ -21,6 +21,8 @@ import { type ServedFilter, settingsOf } from "../config/filter-version";
 import { versionKey } from "../vocabulary/version-key";
 import type { RolloutSplit, SelectionReason, VersionSelection } from "./policies";
 import { checkRemovals } from "./removal-guard";
+import { pullOciModule } from "./oci-modules";
+import type { OciResolver } from "../wasm/oci";
 
 /** Verdict of a module check (the pre-flight check in V8). */
 export type ModuleVerdict = { readonly ok: true } | { readonly ok: false; readonly reason: string };
@@ -33,6 +35,8 @@ export interface PublisherOptions {
   readonly cache: SnapshotCache;
   readonly store: ModuleStore;
   readonly resolver: RemoteModuleResolver;
+  /** Pulls `oci://` modules (docs/OCI.md); unset: such filters fail to resolve. */
+  readonly oci?: Pick<OciResolver, "resolve">;
   /** Where the module server listens (for remote DataSource URLs). */
   readonly moduleServer: { readonly host: string; readonly port: number };
   readonly logger: Logger;
@@ -131,10 +135,7 @@ export class Publisher {
     } catch (err) {
       return this.fail("config", err);
     }
-    for (const w of loaded.warnings) {
-      logger.warn(w);
-      this.events.emit({ kind: "warning", message: w });
-    }
+    for (const w of loaded.warnings) this.warn(w);
     let served: Map<string, ServedFilter>;
     const canaries = new Map<string, ServedFilter>();
     const selections = new Map<string, { candidate: ServedFilter; reason: SelectionReason }>();
@@ -196,6 +197,10 @@ export class Publisher {
         const bytes = this.options.store.get(stored.sha256);
         if (!bytes) throw new WasmxdsError("MODULE_FETCH_FAILED", `filter "${filter.name}": module ${stored.sha256} vanished from the store`);
         mod = { sha256: stored.sha256, bytes };
+      } else if (filter.module.type === "oci") {
+        const pulled = await pullOciModule(filter, filter.module, loaded, this.options.oci, this.options.store);
+        if (pulled.warning !== undefined) this.warn(pulled.warning);
+        mod = pulled.module;
       } else if (filter.module.type === "host") {
         // hostPath without a copy: only the Envoy hosts have the bytes (docs/CONFIG.md "hostPath"); nothing to check or store.
         mod = { sha256: filter.module.sha256, bytes: new Uint8Array(0) };
@@ -237,6 +242,11 @@ export class Publisher {
     ]);
     const removed = await this.options.store.retainOnly(keep);
     if (removed.length > 0) this.options.logger.debug("dropped unused modules", { modules: removed });
+  }
+
+  private warn(message: string): void {
+    this.options.logger.warn(message);
+    this.events.emit({ kind: "warning", message });
   }
 
   private fail(stage: "config" | "module" | "snapshot", err: unknown): PublishResult {

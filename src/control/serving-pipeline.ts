@@ -22,6 +22,7 @@ import type { EventLog } from "../events/event-log";
 import type { Logger } from "../logger";
 import type { ModuleStore } from "../wasm/module-store";
 import type { RemoteModuleResolver } from "../wasm/remote-fetch";
+import type { OciResolver } from "../wasm/oci";
 import { type NodeExplanation, type StreamTypeView, explainNode } from "./explain";
 import { BASE_GROUP, GroupSnapshots } from "./group-snapshots";
 import type { ConnectedNodes, RepushAttempts, RolloutSplit, VersionSelection } from "./policies";
@@ -31,6 +32,8 @@ export interface ServingPipelineOptions {
   readonly configDir: string;
   readonly store: ModuleStore;
   readonly resolver: RemoteModuleResolver;
+  /** Pulls `oci://` modules (docs/OCI.md). */
+  readonly oci?: Pick<OciResolver, "resolve">;
   /** Where the module server listens (remote DataSource URLs). */
   readonly moduleServer: { readonly host: string; readonly port: number };
   readonly logger: Logger;
@@ -71,6 +74,7 @@ export class ServingPipeline {
       cache: this.cache,
       store: o.store,
       resolver: o.resolver,
+      ...(o.oci && { oci: o.oci }),
       moduleServer: o.moduleServer,
       logger: o.logger,
       ...(o.checkModule && { checkModule: o.checkModule }),

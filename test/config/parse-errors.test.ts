@@ -19,7 +19,7 @@ describe("parseConfig errors", () => {
       'wasmxds.yaml: listener: unknown key; did you mean "listeners"?',
     ]);
     expect(issues(withFilter("module: m.wasm\nzzz: 1"))).toEqual([
-      "wasmxds.yaml: filters[0].zzz: unknown key; expected one of name, kind, module, url, sha256, insecure, hostPath, runtime, allowPrecompiled, env, preflightEnv, rootId, vmId, configuration, vmConfiguration, failurePolicy, reloadBackoff, code, discovery, smokeTest, preflight, health, selector, rollout",
+      "wasmxds.yaml: filters[0].zzz: unknown key; expected one of name, kind, module, url, sha256, insecure, pullSecret, pullPolicy, hostPath, runtime, allowPrecompiled, env, preflightEnv, rootId, vmId, configuration, vmConfiguration, failurePolicy, reloadBackoff, code, discovery, smokeTest, preflight, health, selector, rollout",
     ]);
   });
 
@@ -99,7 +99,7 @@ clusters:
       "wasmxds.yaml: filters[0]: expected module (a .wasm file in the config folder) or url (with sha256)",
     ]);
     expect(issues(withFilter("url: ftp://x/m.wasm"))).toEqual([
-      'wasmxds.yaml: filters[0].url: expected an http:// or https:// URL, got "ftp://x/m.wasm"',
+      'wasmxds.yaml: filters[0].url: expected an http://, https:// or oci:// URL, got "ftp://x/m.wasm"',
       "wasmxds.yaml: filters[0].sha256: required with url: 64 lowercase hex characters",
     ]);
     expect(issues(withFilter("module: m.wasm\nreloadBackoff: { base: 1s }"))).toEqual([

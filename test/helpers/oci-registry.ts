@@ -140,8 +140,8 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
   let tls: Pem | undefined;
   if (options.tlsCa) {
     tls = await makeServerCert(options.tlsCa);
-    await writeFile(join(dir, "tls.crt"), tls.cert + options.tlsCa.cert);
-    await writeFile(join(dir, "tls.key"), tls.key);
+    await writeFile(join(dir, "tls.crt"), `${tls.cert}\n${options.tlsCa.cert}\n`);
+    await writeFile(join(dir, "tls.key"), `${tls.key}\n`);
   }
   const tokensIssued: string[] = [];
   let tokenServer: Server | undefined;
@@ -158,13 +158,15 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     tokenServer = createServer((req, res) => {
       const url = new URL(req.url ?? "/", "http://x");
       const header = req.headers.authorization ?? "";
-      const [user, pass] = header.startsWith("Basic ") ? Buffer.from(header.slice(6), "base64").toString().split(":") : [];
+      const basic = header.startsWith("Basic ") ? Buffer.from(header.slice(6), "base64").toString() : "";
+      const user = basic.slice(0, Math.max(0, basic.indexOf(":")));
+      const pass = basic.slice(basic.indexOf(":") + 1);
       if (user !== auth.username || pass !== auth.password) {
         res.writeHead(401, { "content-type": "application/json" }).end(JSON.stringify({ errors: [{ code: "UNAUTHORIZED", message: "bad credentials" }] }));
         return;
       }
-      tokensIssued.push(user ?? "");
-      s.sign(user ?? "", url.searchParams.get("scope") ?? "").then(
+      tokensIssued.push(user);
+      s.sign(user, url.searchParams.get("scope") ?? "").then(
         (token) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ token })),
         (err: unknown) => res.writeHead(500).end(String(err)),
       );

@@ -1,3 +1,3 @@
 /** Pulling filter modules from OCI registries (docs/OCI.md). */
 export { type OciPullStatus, type OciResolution, OciResolver, type OciResolverOptions, type OciSource, type PullPolicy } from "./resolver";
-export { type OciReference, parseOciReference } from "./reference";
+export { type OciReference, parseOciReference } from "../../vocabulary/oci-reference";

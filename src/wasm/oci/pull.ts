@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import { ModuleError } from "../../errors";
 import { moduleFromLayer } from "./layer";
 import { type Descriptor, MANIFEST_ACCEPT, type ParsedManifest, parseManifest, pickFromIndex, pickModuleLayer } from "./manifest";
-import { type OciReference, manifestReference } from "./reference";
+import { type OciReference, manifestReference } from "../../vocabulary/oci-reference";
 import type { RegistryClient } from "./registry-client";
 
 /** distribution's own limit on a manifest PUT is 4 MiB. */

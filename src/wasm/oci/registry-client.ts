@@ -14,7 +14,7 @@ import type { Clock } from "../../time/clock";
 import type { HostResolver } from "../fetch-guard";
 import { guardedGet } from "../guarded-get";
 import type { Credentials } from "./pull-secret";
-import type { OciReference } from "./reference";
+import type { OciReference } from "../../vocabulary/oci-reference";
 import { parseChallenge } from "./www-authenticate";
 
 export interface RegistryTransport {

@@ -22,7 +22,7 @@ import { sha256Hex } from "../../vocabulary/sha256";
 import { MAX_PULL_RECORDS, PullIndex } from "./pull-index";
 import { readPullSecret } from "./pull-secret";
 import { pullModule, resolveManifest } from "./pull";
-import { type OciReference, parseOciReference } from "./reference";
+import { type OciReference, parseOciReference } from "../../vocabulary/oci-reference";
 import { RegistryClient } from "./registry-client";
 
 export type PullPolicy = "IfNotPresent" | "Always";
@@ -88,6 +88,11 @@ export class OciResolver {
 
   static async open(options: OciResolverOptions): Promise<OciResolver> {
     return new OciResolver(options, await PullIndex.open(options.indexFile, options.logger ?? silentLogger));
+  }
+
+  /** The last pull outcome of every reference asked for, most recent last. */
+  statuses(): OciPullStatus[] {
+    return [...this.#status.values()];
   }
 
   /** The last pull outcome of a reference as written in a filter. */

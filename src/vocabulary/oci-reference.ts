@@ -1,5 +1,5 @@
 /**
- * `oci://` module references (docs/OCI.md): `oci://HOST[:PORT]/REPO[:TAG][@DIGEST]`,
+ * `oci://` module references (docs/OCI.md; vocabulary, as the config checks them and wasm/oci pulls them): `oci://HOST[:PORT]/REPO[:TAG][@DIGEST]`,
  * the grammar of the distribution registry's reference package. With the
  * scheme spelled out, the first component is always the registry, so there
  * is no Docker Hub guessing; `docker.io` is mapped to the host that serves
