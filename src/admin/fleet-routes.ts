@@ -2,9 +2,9 @@
  * GET /v1/fleet: which version of each filter the connected nodes receive,
  * counted per version, with each version's health counts (ACKs, NACKs,
  * crash signals). The console draws a bar per filter from it; scripts get
- * the same numbers. Each node is placed by the pipeline's own explain (the
- * one place that answers "what does node X receive"), so the counts agree
- * with GET /v1/nodes/<id>/explain.
+ * the same numbers. Nodes are placed by the pipeline's own explain (the
+ * one place that answers "what does node X receive"), one node per
+ * snapshot group, so the counts agree with GET /v1/nodes/<id>/explain.
  */
 import type { ServingPipeline } from "../control/serving-pipeline";
 import type { HealthMonitor } from "../health/monitor";
@@ -49,18 +49,26 @@ export function fleetView(xds: XdsServer, pipeline: ServingPipeline, monitor: He
   const filters = published?.loaded.config.filters ?? [];
   const counts = new Map<string, Map<string, { plugin: string; sha256: string; nodes: number }>>(filters.map((f) => [f.name, new Map()]));
   const left = new Map<string, number>(filters.map((f) => [f.name, 0]));
+  // Nodes of one snapshot group receive the same snapshot (the group key says where it differs from the base:
+  // control/group-snapshots.ts), so one explain per group places all of its nodes: 10,000 nodes cost a few explains.
   const ids = new Set<string>();
+  const groups = new Map<string, { representative: string; nodes: number }>();
   for (const s of xds.streamStatuses()) {
     if (!s.node || ids.has(s.node.id)) continue;
     ids.add(s.node.id);
-    for (const f of pipeline.explain(s.node.id, [])?.filters ?? []) {
+    const g = groups.get(s.group ?? "");
+    if (g) g.nodes++;
+    else groups.set(s.group ?? "", { representative: s.node.id, nodes: 1 });
+  }
+  for (const g of groups.values()) {
+    for (const f of pipeline.explain(g.representative, [])?.filters ?? []) {
       if (!f.receives) {
-        left.set(f.filter, (left.get(f.filter) ?? 0) + 1);
+        left.set(f.filter, (left.get(f.filter) ?? 0) + g.nodes);
         continue;
       }
       const perKey = counts.get(f.filter);
       const c = perKey?.get(f.receives.key) ?? { plugin: f.receives.plugin, sha256: f.receives.sha256, nodes: 0 };
-      c.nodes++;
+      c.nodes += g.nodes;
       perKey?.set(f.receives.key, c);
     }
   }

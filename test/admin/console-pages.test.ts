@@ -75,6 +75,15 @@ describe.skipIf(NO_BROWSER !== undefined)(`console in Chromium${NO_BROWSER ? ` (
     await expect.poll(() => card.locator('[aria-current="step"]').innerText(), { timeout: LIVE_MS }).toMatch(/Step 1: 2 nodes/);
     expect(await card.locator(".nodes-text").innerText()).toBe("2 on the candidate, 14 on stable (16 eligible)");
     expect(await card.getByRole("row", { name: /NACKs/ }).innerText()).toMatch(/NACKs\s+0\s+at most 0\s+✓?\s*within/);
+    // GET /v1/fleet places the canary group's nodes on the candidate (one explain per snapshot group).
+    const fleetView = (await (await fetch(`${base}/v1/fleet`)).json()) as { filters: Array<{ notSelected: number; versions: Array<{ sha256: string; nodes: number }> }> };
+    expect(new Map(fleetView.filters[0]!.versions.map((v) => [v.sha256, v.nodes]))).toEqual(
+      new Map([
+        [v1, 14],
+        [v2, 2],
+      ]),
+    );
+    expect(fleetView.filters[0]!.notSelected).toBe(4);
     // The server moves to step 2; the open page follows.
     await advanceUntil(clock, "step 2", () => app.rollouts.rollouts("guard").active?.step === 1, { stepMs: 500 });
     const shownBy = Date.now();
