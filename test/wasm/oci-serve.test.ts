@@ -83,6 +83,11 @@ describe.skipIf(!registryAvailable)("oci:// modules served by wasmxds", () => {
     const got = await httpGet(`http://127.0.0.1:${app.modulesAddress.port}/modules/${sha256Hex(v1)}.wasm`);
     expect(got.status).toBe(200);
     expect(got.body.equals(v1)).toBe(true);
+    // What Envoys are sent names the module server, never the registry.
+    const snapshot = app.publisher.published?.snapshot;
+    const encoded = (snapshot?.typeUrls() ?? []).flatMap((t) => [...(snapshot?.type(t).resources.values() ?? [])].map((r) => r.bytes));
+    expect(encoded.some((b) => b.includes(`/modules/${sha256Hex(v1)}.wasm`))).toBe(true);
+    expect(encoded.some((b) => b.includes(registry.host) || b.includes("oci://"))).toBe(false);
     const pulls = (await (await fetch(`http://127.0.0.1:${app.adminAddress?.port}/v1/pulls`)).json()) as { pulls: unknown[] };
     expect(pulls.pulls).toMatchObject([{ reference: `oci://${registry.host}/${r}:v0.0.1`, pullPolicy: "IfNotPresent", filters: ["auth"], sha256: sha256Hex(v1) }]);
   });
