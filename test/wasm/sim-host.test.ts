@@ -12,10 +12,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { RunningWasmxds } from "../../src/main";
+import { main } from "../../src/cli/main";
 import { SimFleet } from "../../src/sim";
 import { sha256Hex } from "../../src/vocabulary/sha256";
 import { startTestApp } from "../helpers/app";
 import { tempConfigFolder } from "../helpers/config-folder";
+import { memoryTerminal } from "../helpers/terminal";
 import { cleanup } from "../helpers/fleet";
 import { waitFor } from "../helpers/wait";
 import { fixture } from "../helpers/wasm-bytes";
@@ -139,5 +141,15 @@ preflightEnv: { POD_NAME: check }`),
       expect(n.plugins()[0]?.spec.environment).toEqual({ RELEASE: "v1" });
       expect(n.plugins()[0]?.spec.runtime).toBe("envoy.wasm.runtime.v8");
     }
+  });
+});
+
+describe("wasmxds sim --host-root", () => {
+  it("refuses a folder that does not exist, naming the flag", async () => {
+    const term = memoryTerminal();
+    const missing = join(tmpdir(), "wasmxds-no-such-host-root");
+    const code = await main(["sim", "--host-root", missing, "--duration", "1s"], term);
+    expect(code).toBe(2);
+    expect(term.text().err).toContain(`--host-root: ${missing} is not a directory`);
   });
 });
