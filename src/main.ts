@@ -43,6 +43,7 @@ import { SignalHub } from "./health/signal";
 import { StateStore } from "./health/state-store";
 import { alwaysLeader } from "./health/leadership";
 import type { NodeInfo } from "./vocabulary/node-info";
+import { DEFAULT_MAX_MODULE_BYTES } from "./vocabulary/module";
 import type { Logger } from "./logger";
 import { type Clock, realClock } from "./time/clock";
 import { LogLimiter } from "./log-limiter";
@@ -354,11 +355,15 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
 
     warnMissingModules([...versions.references(), ...rollouts.references()], (sha) => store.has(sha), stateFile, events, logger);
     // Publish before accepting Envoys, so the first one gets the config at once.
+    // A replica lacking a module the shared state names fetches it from another replica first (cluster/module-sync.ts).
+    const moduleSync = cluster?.moduleSync(store, DEFAULT_MAX_MODULE_BYTES);
+    const statePinned = () => [...versions.pinned(), ...rollouts.pinned()];
+    await moduleSync?.ensure(statePinned());
     const first = await pipeline.reload();
     if (!first.ok) throw first.error;
     if (cluster) {
       // Every replica applies what the leader stores; a new leader re-derives the decisions of the folder's versions.
-      cluster.state.onChange((why) => pipeline.schedule(why));
+      cluster.state.onChange((why) => runInBackground(moduleSync!.ensure(statePinned()).then(() => pipeline.schedule(why)), `applying a decision from etcd (${why})`, background));
       cluster.election.onChange((leading) => {
         if (!leading || !pipeline.published) return;
         adoptBaseline(versions, pipeline.published.served, background);
@@ -414,7 +419,7 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
         connectionWarnings.warn(`max-connections|${address}`, "refusing a gRPC connection: too many from one address", { peer: address, open, limit }),
     });
     const xdsAddress = { host: bound.host, port: bound.port };
-    cluster?.replicas.announce({ xds: formatHostPort(xdsAddress), admin: admin ? formatHostPort(admin.address) : null });
+    cluster?.replicas.announce({ xds: formatHostPort(xdsAddress), admin: admin ? formatHostPort(admin.address) : null, modules: formatHostPort(modules.address) });
     logger.info("wasmxds ready", {
       xds: formatHostPort(xdsAddress),
       // The gRPC port's transport: plaintext, TLS, or mTLS (client certificates required), and the node identity check.

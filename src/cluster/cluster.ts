@@ -14,6 +14,7 @@ import { ClusterEvents } from "./cluster-events";
 import { Election, type LeaderRecord } from "./election";
 import { type ClusterOptions, EtcdConnection } from "./etcd-connection";
 import { EtcdStateStore } from "./etcd-state-store";
+import { type ModuleBytes, ModuleSync } from "./module-sync";
 import { NodeSignals, type RemoteEvidenceTarget } from "./node-signals";
 import { type ReplicaRecord, Replicas } from "./replicas";
 
@@ -44,6 +45,7 @@ export class Cluster {
     readonly signals: NodeSignals,
     readonly replicas: Replicas,
     readonly decisions: ClusterEvents,
+    private readonly logger: Logger,
   ) {}
 
   /** Connects, campaigns and reads the shared state; rejects (ETCD_UNAVAILABLE) when etcd does not answer. */
@@ -61,7 +63,7 @@ export class Cluster {
       await replicas.start();
       const decisions = new ClusterEvents(conn, () => election.fence(), bg);
       decisions.follow(deps.events);
-      return new Cluster(conn, election, state, signals, replicas, decisions);
+      return new Cluster(conn, election, state, signals, replicas, decisions, logger);
     } catch (err) {
       conn.crash();
       throw err;
@@ -71,6 +73,11 @@ export class Cluster {
   /** Starts reading the other replicas' node records into the health monitor. */
   startSignals(target: RemoteEvidenceTarget): Promise<void> {
     return this.signals.start(target);
+  }
+
+  /** Fetches modules the shared state names from other replicas into `store`. */
+  moduleSync(store: ModuleBytes, maxBytes: number): ModuleSync {
+    return new ModuleSync(this.replicas, store, this.logger, maxBytes);
   }
 
   /** Whether etcd answers now (/healthz, status). */

@@ -13,6 +13,8 @@ export interface ReplicaRecord {
   readonly id: string;
   readonly xds: string | null;
   readonly admin: string | null;
+  /** Its module server (HOST:PORT, http), where other replicas fetch modules they lack (module-sync.ts). */
+  readonly modules?: string | null;
   readonly startedAt: string;
 }
 
@@ -47,9 +49,13 @@ export class Replicas {
   }
 
   /** This replica's addresses, once bound. */
-  announce(addresses: { readonly xds: string; readonly admin: string | null }): void {
+  announce(addresses: { readonly xds: string; readonly admin: string | null; readonly modules: string | null }): void {
     this.own = { ...this.own, ...addresses };
     this.write();
+  }
+
+  get self(): string {
+    return this.own.id;
   }
 
   /** Every live replica, this one included, by id. */

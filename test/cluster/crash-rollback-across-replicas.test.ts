@@ -3,7 +3,8 @@
  * the fleet spread over them. A version that crashes under traffic on the
  * nodes of replica B is rolled back by the leader (replica A), which never
  * saw those nodes, for the nodes of A and C too: one decision, recorded
- * once in the cluster's event log and in one replica's log.
+ * once in the cluster's event log and in one replica's log. A replica
+ * started afterwards serves the good version from its first publish.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { SimFleet } from "../../src/sim";
@@ -69,5 +70,11 @@ describeWithEtcd("crash rollback decided from a canary on another replica", () =
     const decided = (await a.app.cluster!.decisions.list()).filter((e) => e.event.type === "rollback");
     expect(decided).toHaveLength(1);
     expect(decided[0]).toMatchObject({ replica: "a", event: { details: { sha256: bad } } });
+
+    // A replica (re)started now reads the quarantine from etcd before its first publish: it never serves the bad version.
+    const d = await startReplica(dir, "d", { endpoints: [a.app.cluster!.connection.options.endpoints[0]!], prefix: a.app.cluster!.connection.options.prefix });
+    replicas.push(d);
+    expect(d.app.publisher.published!.modules.get("guard")).toBe(good);
+    expect(d.app.cluster!.election.isLeader()).toBe(false);
   }, 90_000);
 });

@@ -60,7 +60,7 @@ describeWithEtcd("leader failover mid-bake", () => {
     for (const r of [a, b]) expect((await r.app.reload()).ok).toBe(true);
     const active = () => b.app.rollouts.rollouts("guard").active;
     // B learns the rollout from etcd and gives its canary the candidate; its ACK reaches A, whose bake starts.
-    const baking = await advanceUntil(clock, "the canary's bake started", () => active()?.bakeStartedAt ?? undefined, { stepMs: 100 });
+    const baking = await advanceUntil(clock, "the canary's bake started", () => active()?.bakeStartedAt ?? undefined, { stepMs: 100, realTimeoutMs: 30_000 });
     await waitFor("the canary on B runs v2", () => runningGuard(onB.nodes[0]!) === v2);
     expect(runningGuard(onB.nodes[1]!)).not.toBe(v2);
     await advanceUntil(clock, "half the bake", () => clock.now() - baking >= 30_000, { stepMs: 1000 });

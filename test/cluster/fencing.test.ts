@@ -1,0 +1,80 @@
+/**
+ * One truth for state (issue 19): decisions are etcd transactions that
+ * compare the leader key's create revision with the writer's term, and each
+ * document's revision with the one it last saw. A replica whose term ended
+ * (its lease gone, another replica elected) cannot overwrite the new
+ * leader's decision, even if it has not noticed yet; its write is refused,
+ * etcd keeps the newer value, and the stale replica re-reads it.
+ */
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { Election } from "../../src/cluster/election";
+import { EtcdConnection } from "../../src/cluster/etcd-connection";
+import { EtcdStateStore } from "../../src/cluster/etcd-state-store";
+import { EventLog } from "../../src/events/event-log";
+import { memoryLogger } from "../../src/logger";
+import { type TestEtcd, describeWithEtcd, startEtcd } from "../helpers/etcd";
+import { waitFor } from "../helpers/wait";
+import { testPrefix } from "./replica-harness";
+
+const SHA = "a".repeat(64);
+const quarantine = (reason: string) => ({ sha256: SHA, key: `${SHA}:${"0".repeat(16)}`, reason, at: new Date().toISOString(), nodes: [], signals: [] });
+
+describeWithEtcd("fencing", () => {
+  let etcd: TestEtcd;
+  const conns: EtcdConnection[] = [];
+
+  beforeAll(async () => {
+    etcd = await startEtcd();
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const c of conns) await c.close();
+    await etcd?.close();
+  });
+
+  it("refuses a stale leader's write and keeps the newer decision", async () => {
+    const logger = memoryLogger();
+    const bg = { logger, events: new EventLog() };
+    const prefix = testPrefix();
+    const replica = (id: string) => {
+      const c = new EtcdConnection({ endpoints: [etcd.endpoint], prefix, replicaId: id, leaseTtlSec: 2 }, logger, bg);
+      conns.push(c);
+      return c;
+    };
+    const c1 = replica("one");
+    const c2 = replica("two");
+    await c1.start();
+    await c2.start();
+    const e1 = new Election(c1, logger, bg);
+    const e2 = new Election(c2, logger, bg);
+    await e1.start();
+    await e2.start();
+    await waitFor("one leads", () => e1.isLeader());
+    const staleTerm = e1.fence()!;
+    const s1 = await EtcdStateStore.open(c1, () => staleTerm, logger);
+    const s2 = await EtcdStateStore.open(c2, () => e2.fence(), logger);
+    await s1.updateFilter("guard", (f) => ({ ...f, quarantined: [quarantine("by one while leading")] }));
+    await waitFor("two reads one's decision", () => s2.filter("guard").quarantined[0]?.reason === "by one while leading");
+    // A follower's write is refused before it reaches etcd, and its memory is unchanged.
+    await expect(s2.updateFilter("guard", (f) => f)).rejects.toMatchObject({ code: "NOT_LEADER" });
+
+    // One's term ends (its lease is revoked as if it expired); two is elected.
+    await c1.close();
+    await waitFor("two leads", () => e2.isLeader(), 10_000);
+    expect(BigInt(e2.fence()!)).toBeGreaterThan(BigInt(staleTerm));
+    await s2.updateFilter("guard", () => ({ quarantined: [quarantine("by two, the new leader")] }));
+
+    // One, still believing in its old term, tries to overwrite: refused by etcd's compare on the leader key.
+    const c1b = replica("one-again");
+    await c1b.start();
+    const stale = await EtcdStateStore.open(c1b, () => staleTerm, logger);
+    await expect(stale.updateFilter("guard", () => ({ quarantined: [] }))).rejects.toMatchObject({ code: "NOT_LEADER" });
+    const stored = await c2.ns.get("state/filters/guard").string();
+    expect(JSON.parse(stored!)).toMatchObject({ quarantined: [{ reason: "by two, the new leader" }] });
+    // The stale replica re-read etcd: its memory holds the new leader's decision, not its own refused change.
+    expect(stale.filter("guard").quarantined[0]?.reason).toBe("by two, the new leader");
+    e1.stop();
+    e2.stop();
+    for (const s of [s1, s2, stale]) s.close();
+  }, 60_000);
+});
