@@ -5,7 +5,7 @@
  * has a filter pulling a tag with Always, this asks the pipeline for a
  * rebuild through its one queue — the same load, pull, pre-flight, health
  * and rollout path as a file change. A tag that did not move costs one
- * manifest GET per filter and publishes nothing.
+ * manifest HEAD per filter and publishes nothing.
  */
 import type { FilterConfig } from "../config/model";
 import { type Clock, type TimerHandle, every } from "../time/clock";

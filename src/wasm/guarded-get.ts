@@ -8,8 +8,8 @@
  * redirect blob downloads to object storage, which must not see the
  * registry's Authorization header (Docker's client drops it the same way).
  */
-import { type IncomingMessage, get as httpGet } from "node:http";
-import { get as httpsGet } from "node:https";
+import { type IncomingMessage, request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
 import type { LookupFunction } from "node:net";
 import { ModuleError } from "../errors";
 import type { Clock } from "../time/clock";
@@ -29,10 +29,16 @@ export interface HopPolicy extends GuardPolicy {
 }
 
 /**
- * GETs `start` and returns the first response that is not a redirect.
- * `headers` go to every hop on the start's origin; `authorization` only there.
+ * GETs (or HEADs) `start` and returns the first response that is not a
+ * redirect. `headers` go to every hop; `authorization` only on the start's origin.
  */
-export async function guardedGet(start: URL, policy: HopPolicy, signal: AbortSignal, headers: Readonly<Record<string, string>> = {}): Promise<IncomingMessage> {
+export async function guardedGet(
+  start: URL,
+  policy: HopPolicy,
+  signal: AbortSignal,
+  headers: Readonly<Record<string, string>> = {},
+  method: "GET" | "HEAD" = "GET",
+): Promise<IncomingMessage> {
   let target = start;
   for (let hop = 0; ; hop++) {
     if (target.protocol === "http:" && !policy.insecure) {
@@ -41,7 +47,7 @@ export async function guardedGet(start: URL, policy: HopPolicy, signal: AbortSig
     }
     const sameOrigin = target.origin === start.origin;
     const sent = sameOrigin ? headers : withoutAuthorization(headers);
-    const response = await getOnce(target, policy, signal, sent);
+    const response = await getOnce(target, policy, signal, sent, method);
     const location = response.headers.location;
     if (!REDIRECTS.has(response.statusCode ?? 0) || location === undefined) return response;
     response.destroy();
@@ -60,19 +66,19 @@ function withoutAuthorization(headers: Readonly<Record<string, string>>): Record
   return Object.fromEntries(Object.entries(headers).filter(([k]) => k.toLowerCase() !== "authorization"));
 }
 
-async function getOnce(target: URL, policy: HopPolicy, signal: AbortSignal, headers: Readonly<Record<string, string>>): Promise<IncomingMessage> {
+async function getOnce(target: URL, policy: HopPolicy, signal: AbortSignal, headers: Readonly<Record<string, string>>, method: "GET" | "HEAD"): Promise<IncomingMessage> {
   const vetted = await vetHost(target, policy);
   const lookup: LookupFunction = (_hostname, opts, callback) => {
     if (opts.all) callback(null, [{ address: vetted.address, family: vetted.family }]);
     else callback(null, vetted.address, vetted.family);
   };
-  const get = target.protocol === "https:" ? httpsGet : httpGet;
+  const request = target.protocol === "https:" ? httpsRequest : httpRequest;
   return new Promise<IncomingMessage>((resolve, reject) => {
     // identity: hash the bytes exactly as sent, as Envoy (which asks for no
     // encoding) would receive them. agent: false, so no pooled socket made
     // for another address is reused.
     const tls = policy.ca !== undefined && target.protocol === "https:" ? { ca: policy.ca } : {};
-    const req = get(target, { signal, lookup, agent: false, headers: { "accept-encoding": "identity", ...headers }, ...tls }, resolve);
+    const req = request(target, { method, signal, lookup, agent: false, headers: { "accept-encoding": "identity", ...headers }, ...tls }, resolve);
     req.on("error", reject);
     // The total timeout bounds the attempt; this one gives up early on a host that never accepts.
     const timer = policy.clock.setTimeout(
@@ -84,5 +90,6 @@ async function getOnce(target: URL, policy: HopPolicy, signal: AbortSignal, head
       else socket.once("connect", () => timer.cancel());
     });
     req.on("close", () => timer.cancel());
+    req.end();
   });
 }

@@ -13,7 +13,7 @@ import { realClock } from "../../src/time/clock";
 import { sha256Hex } from "../../src/vocabulary/sha256";
 import { type TestCa, makeCa } from "../helpers/certificates";
 import { SKIP_REASON, type TestRegistry, registryAvailable, startRegistry, wasmArtifact } from "../helpers/oci-registry";
-import { fixture } from "../helpers/wasm-bytes";
+import { fixture, variant } from "../helpers/wasm-bytes";
 
 const good = fixture("good_http");
 const allow = { allowPrivateFetch: true };
@@ -63,6 +63,8 @@ describe.skipIf(!registryAvailable)("registry transport", () => {
   let plainRegistry: TestRegistry;
   let proxy: Server | undefined;
   let tamper: "none" | "manifest" | "blob" = "none";
+  /** What went through the proxy: "GET manifests", "HEAD manifests", "GET blobs", ... */
+  const seen: string[] = [];
   let proxyHost: string;
   beforeAll(async () => {
     ca = await makeCa("wasmxds registry CA");
@@ -70,6 +72,8 @@ describe.skipIf(!registryAvailable)("registry transport", () => {
     await tlsRegistry.push("tls/a", wasmArtifact(good), "v1");
     // A proxy in front of the plain registry that alters what it forwards when told to.
     proxy = createServer((req, res) => {
+      const kind = /\/(manifests|blobs)\//.exec(req.url ?? "")?.[1];
+      if (kind) seen.push(`${req.method} ${kind}`);
       const up = request(`http://${plainRegistry.host}${req.url}`, { method: req.method, headers: req.headers }, (upRes) => {
         const chunks: Buffer[] = [];
         upRes.on("data", (c: Buffer) => chunks.push(c));
@@ -109,6 +113,23 @@ describe.skipIf(!registryAvailable)("registry transport", () => {
     expect((await pull(`oci://${tlsRegistry.host}/tls/a:v1`, { insecure: true }, ca.cert)).sha256).toBe(sha256Hex(good));
     await plainRegistry.push("plain/a", wasmArtifact(good), "v1");
     expect((await pull(`oci://${plainRegistry.host}/plain/a:v1`, { insecure: true })).sha256).toBe(sha256Hex(good));
+  });
+
+  it("Always asks with one HEAD while the tag has not moved, and downloads only when it has", async () => {
+    await plainRegistry.push("always/a", wasmArtifact(good), "v1");
+    const resolver = await OciResolver.open({ store: new ModuleStore() });
+    const source: OciSource = { reference: `oci://${proxyHost}/always/a:v1`, pullPolicy: "Always", insecure: true };
+    seen.length = 0;
+    expect((await resolver.resolve(source, allow)).sha256).toBe(sha256Hex(good));
+    expect(seen).toEqual(["GET manifests", "GET blobs"]);
+    seen.length = 0;
+    expect((await resolver.resolve(source, allow)).sha256).toBe(sha256Hex(good));
+    expect(seen).toEqual(["HEAD manifests"]);
+    const moved = variant(good, "moved");
+    await plainRegistry.push("always/a", wasmArtifact(moved), "v1");
+    seen.length = 0;
+    expect((await resolver.resolve(source, allow)).sha256).toBe(sha256Hex(moved));
+    expect(seen).toEqual(["HEAD manifests", "GET manifests", "GET blobs"]);
   });
 
   it("digests are checked against the bytes: a tampered layer, a tampered manifest, and a pinned digest the bytes do not match", async () => {

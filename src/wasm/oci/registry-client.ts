@@ -52,14 +52,26 @@ export class RegistryClient {
 
   /** GETs `/v2/<repository>/<path>`; `what` names the object in errors ("manifest v1", "blob sha256:..."). */
   async get(path: string, accept: string | undefined, maxBytes: number, what: string): Promise<RegistryResponse> {
+    const response = await this.#call("GET", path, accept, what);
+    return { body: await readBounded(response, maxBytes, (size) => this.#tooLarge(what, size, maxBytes)), headers: response.headers };
+  }
+
+  /** HEADs `/v2/<repository>/<path>`: the headers only (a manifest's digest without a GET, which Docker Hub counts against pull limits). */
+  async head(path: string, accept: string | undefined, what: string): Promise<IncomingHttpHeaders> {
+    const response = await this.#call("HEAD", path, accept, what);
+    response.resume();
+    return response.headers;
+  }
+
+  async #call(method: "GET" | "HEAD", path: string, accept: string | undefined, what: string): Promise<IncomingMessage> {
     const headers: Record<string, string> = accept === undefined ? {} : { accept };
     const api = `/v2/${this.ref.repository}/${path}`;
-    let response = await this.#send(api, headers);
+    let response = await this.#send(api, headers, method);
     if (response.statusCode === 401) {
       const challenge = response.headers["www-authenticate"];
       response.destroy();
       await this.#authenticate(typeof challenge === "string" ? challenge : undefined);
-      response = await this.#send(api, headers);
+      response = await this.#send(api, headers, method);
       if (response.statusCode === 401) {
         response.destroy();
         throw this.#error(`HTTP 401 Unauthorized for ${what}: the registry refused the ${this.credentials ? "pullSecret's credentials" : "anonymous token"}`);
@@ -71,7 +83,7 @@ export class RegistryClient {
       const missing = status === 404 ? ` (${what} not found in ${this.ref.registry}/${this.ref.repository})` : "";
       throw this.#error(`HTTP ${status} ${response.statusMessage ?? ""}`.trim() + `${missing}${detail ? `: ${detail}` : ""}`);
     }
-    return { body: await readBounded(response, maxBytes, (size) => this.#tooLarge(what, size, maxBytes)), headers: response.headers };
+    return response;
   }
 
   async #authenticate(header: string | undefined): Promise<void> {
@@ -115,11 +127,11 @@ export class RegistryClient {
     this.#authorization = `Bearer ${token}`;
   }
 
-  async #send(api: string, headers: Readonly<Record<string, string>>): Promise<IncomingMessage> {
+  async #send(api: string, headers: Readonly<Record<string, string>>, method: "GET" | "HEAD"): Promise<IncomingMessage> {
     const all = this.#authorization ? { ...headers, authorization: this.#authorization } : headers;
     if (this.#scheme === undefined && this.t.insecure) {
       try {
-        const r = await this.#request(new URL(`https://${this.ref.registry}${api}`), all, this.ref.registry, true);
+        const r = await this.#request(new URL(`https://${this.ref.registry}${api}`), all, this.ref.registry, true, method);
         this.#scheme = "https:";
         return r;
       } catch (err) {
@@ -128,10 +140,10 @@ export class RegistryClient {
       }
     }
     this.#scheme ??= "https:";
-    return this.#request(new URL(`${this.#scheme}//${this.ref.registry}${api}`), all, this.ref.registry);
+    return this.#request(new URL(`${this.#scheme}//${this.ref.registry}${api}`), all, this.ref.registry, false, method);
   }
 
-  async #request(url: URL, headers: Readonly<Record<string, string>>, peer: string, raw = false): Promise<IncomingMessage> {
+  async #request(url: URL, headers: Readonly<Record<string, string>>, peer: string, raw = false, method: "GET" | "HEAD" = "GET"): Promise<IncomingMessage> {
     const timeout = AbortSignal.timeout(this.t.timeoutMs);
     const signal = this.t.signal ? AbortSignal.any([this.t.signal, timeout]) : timeout;
     try {
@@ -148,6 +160,7 @@ export class RegistryClient {
         },
         signal,
         headers,
+        method,
       );
       // The total timeout covers the body too.
       const onAbort = () => response.destroy(new Error(`timed out after ${this.t.timeoutMs} ms`));

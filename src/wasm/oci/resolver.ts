@@ -6,7 +6,7 @@
  * - IfNotPresent (default): a reference already resolved, whose module the
  *   store holds (and that matches the filter's sha256, when given), is not
  *   pulled again, across restarts too.
- * - Always: a tag is re-resolved on every rebuild (a manifest GET; the layer
+ * - Always: a tag is re-resolved on every rebuild (a manifest HEAD; manifest and layer
  *   only when the digest moved). When the registry fails, the module it
  *   resolved to before keeps being served, and the failure is reported
  *   (`stale`, and `status()` for the admin API). A digest cannot move, so a
@@ -22,7 +22,8 @@ import { sha256Hex } from "../../vocabulary/sha256";
 import { MAX_PULL_RECORDS, PullIndex } from "./pull-index";
 import { readPullSecret } from "./pull-secret";
 import { pullModule, resolveManifest } from "./pull";
-import { type OciReference, parseOciReference } from "../../vocabulary/oci-reference";
+import { type OciReference, manifestReference, parseOciReference } from "../../vocabulary/oci-reference";
+import { MANIFEST_ACCEPT } from "./manifest";
 import { RegistryClient } from "./registry-client";
 
 export type PullPolicy = "IfNotPresent" | "Always";
@@ -144,13 +145,20 @@ export class OciResolver {
       ...(this.o.hostResolver !== undefined && { resolver: this.o.hostResolver }),
       ...(this.o.signal !== undefined && { signal: this.o.signal }),
     });
-    const manifest = await resolveManifest(client, ref);
     const known = this.index.get(key);
+    const held = known && this.o.store.get(known.sha256);
+    if (known && held && (source.sha256 === undefined || source.sha256 === known.sha256) && (await tagStillAt(client, ref, known.manifestDigest))) {
+      // An Always re-resolution of a tag that did not move: one HEAD, nothing downloaded.
+      const at = this.#clock.now();
+      await this.index.set(key, { ...known, at });
+      this.#record(source, { manifestDigest: known.manifestDigest, sha256: known.sha256, resolvedAt: at });
+      return { sha256: known.sha256, size: held.length, manifestDigest: known.manifestDigest };
+    }
+    const manifest = await resolveManifest(client, ref);
     let sha256: string;
     let size: number;
-    const held = known?.manifestDigest === manifest.digest ? this.o.store.get(known.sha256) : undefined;
-    if (known && held && (source.sha256 === undefined || source.sha256 === known.sha256)) {
-      // The tag did not move: nothing to download.
+    if (known && held && known.manifestDigest === manifest.digest && (source.sha256 === undefined || source.sha256 === known.sha256)) {
+      // The tag did not move (the registry sent no digest on HEAD): nothing to download.
       sha256 = known.sha256;
       size = held.length;
     } else {
@@ -174,6 +182,20 @@ export class OciResolver {
     this.#status.delete(source.reference);
     this.#status.set(source.reference, Object.freeze({ reference: source.reference, pullPolicy: source.pullPolicy, ...fields }));
     if (this.#status.size > MAX_PULL_RECORDS) this.#status.delete(this.#status.keys().next().value as string);
+  }
+}
+
+/**
+ * Whether the tag still names `digest`, asked with a HEAD (Docker-Content-Digest).
+ * Any failure or a registry that sends no digest answers false: the GET that
+ * follows then reports the real error or settles it.
+ */
+async function tagStillAt(client: RegistryClient, ref: OciReference, digest: string): Promise<boolean> {
+  try {
+    const headers = await client.head(`manifests/${manifestReference(ref)}`, MANIFEST_ACCEPT, `manifest ${manifestReference(ref)}`);
+    return headers["docker-content-digest"] === digest;
+  } catch {
+    return false;
   }
 }
 
