@@ -54,7 +54,9 @@ import { type HostPort, formatHostPort } from "./net/host-port";
 import type { ListeningHttp } from "./net/http-listen";
 import type { ChangeBatch } from "./watch/folder-watcher";
 import { FolderWatcher } from "./watch/folder-watcher";
-import { type ModuleFetch, startModuleServer } from "./wasm/module-server";
+import { type ModuleFetch, type ModuleServer, startModuleServer } from "./wasm/module-server";
+import { modulesTlsFor } from "./wasm/modules-tls";
+import type { ModuleServerAddress } from "./resources";
 import { ModuleStore } from "./wasm/module-store";
 import { warmPreflightWorker } from "./wasm/preflight";
 import { RemoteModuleResolver } from "./wasm/remote-fetch";
@@ -119,6 +121,8 @@ export interface WasmxdsOptions {
   readonly cluster?: ClusterOptions;
   /** Connections one client address may hold on the gRPC port (`--max-connections-per-address`; default 1000; 0: no limit). */
   readonly maxConnectionsPerAddress?: number;
+  /** `--modules-tls`: the module server serves https on the `tls` certificate; `caFile` (`--modules-ca`) is what Envoys verify it with. */
+  readonly modulesTls?: { readonly caFile?: string };
   /** oci:// pulls (docs/OCI.md): PEM roots for registries' https (embedding, tests), and how often `--watch` re-checks Always tags (default 60 s, on `clock`). */
   readonly oci?: { readonly ca?: string; readonly pollIntervalMs?: number };
 }
@@ -203,24 +207,35 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
   });
   // Remote code over ECDS: the module server tells the cache-miss tracker of every fetch (health/cache-miss.ts).
   const fetches = new Emitter<ModuleFetch>();
-  const modules = await startModuleServer({ store, host: options.modulesAddress.host, port: options.modulesAddress.port, logger, onFetch: (f) => fetches.emit(f) }).catch(async (err: unknown) => {
+  // TLS first: with --modules-tls the module server serves on the gRPC port's certificate.
+  let tls: CertificateFiles | undefined;
+  let modules: ModuleServer;
+  let moduleServer: ModuleServerAddress;
+  try {
+    if (options.tls) {
+      tls = new CertificateFiles(options.tls, { logger: logger.child({ component: "tls" }), clock, onEvent: (kind, message, details) => events.add(kind, "tls", message, details) });
+    }
+    const modulesTls = modulesTlsFor(options.modulesTls, tls);
+    modules = await startModuleServer({ store, host: options.modulesAddress.host, port: options.modulesAddress.port, logger, onFetch: (f) => fetches.emit(f), ...(modulesTls && { tls: modulesTls.source }) });
+    moduleServer = { ...modules.address, ...(modulesTls && { tls: modulesTls.envoy }) };
+    if (modulesTls && modulesTls.envoy.trustedCa === undefined) {
+      logger.warn("--modules-tls without --modules-ca: Envoys encrypt module fetches but do not verify the module server's certificate (SECURITY.md)");
+    }
+  } catch (err) {
+    tls?.close();
     await state.flush();
     await cluster?.close();
     throw err;
-  });
+  }
   const grpcServer = new grpc.Server(GRPC_SERVER_OPTIONS);
   let watcher: FolderWatcher | undefined;
   let tagPoll: OciTagPoll | undefined;
   let admin: ListeningHttp | undefined;
   const stopping: Array<() => void> = [];
-  let tls: CertificateFiles | undefined;
+  if (tls) stopping.push(() => tls?.close());
   try {
     if ((options.nodeIdentity ?? "off") !== "off" && !options.tls?.clientCaFile) {
       throw new WasmxdsError("USAGE", `--node-identity ${options.nodeIdentity} needs client certificates: give --tls-cert, --tls-key and --client-ca`);
-    }
-    if (options.tls) {
-      tls = new CertificateFiles(options.tls, { logger: logger.child({ component: "tls" }), clock, onEvent: (kind, message, details) => events.add(kind, "tls", message, details) });
-      stopping.push(() => tls?.close());
     }
     const nodeIdentity = options.nodeIdentity ?? "off";
     // The serving pipeline: config -> health selection -> rollout split -> per-group snapshots -> cache (control/serving-pipeline.ts).
@@ -229,7 +244,7 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
       store,
       resolver: new RemoteModuleResolver(store, { logger }),
       oci,
-      moduleServer: modules.address,
+      moduleServer,
       logger,
       events,
       checkModule: options.checkModule ?? checks.check,

@@ -44,6 +44,8 @@ const OPTIONS = {
   "node-identity": { type: "string", default: "off" },
   ...CLUSTER_OPTIONS,
   "max-connections-per-address": { type: "string" },
+  "modules-tls": { type: "boolean", default: false },
+  "modules-ca": { type: "string" },
 } as const;
 
 const USAGE = `Usage: wasmxds serve [options]
@@ -83,7 +85,19 @@ Options:
       --max-connections-per-address N
                                 connections one client address may hold on the gRPC
                                 port; more are closed at once (default: ${DEFAULT_MAX_CONNECTIONS_PER_ADDRESS};
-                                0: no limit, e.g. behind a proxy that hides addresses)`;
+                                0: no limit, e.g. behind a proxy that hides addresses)
+      --modules-tls             serve modules over https with --tls-cert/--tls-key
+                                (remote code URIs and the wasmxds_modules cluster use TLS)
+      --modules-ca FILE         the CA Envoys verify the module server with (sent
+                                inline in the cluster, with the host as SAN to match);
+                                without it Envoys encrypt but do not verify`;
+
+/** `--modules-tls`, `--modules-ca` (SECURITY.md, "Module server"). */
+function parseModulesTls(v: { "modules-tls": boolean; "modules-ca"?: string }): { modulesTls?: { caFile?: string } } {
+  const ca = v["modules-ca"];
+  if (ca !== undefined && !v["modules-tls"]) throw new WasmxdsError("USAGE", "--modules-ca needs --modules-tls (it is the CA Envoys verify the https module server with)");
+  return v["modules-tls"] ? { modulesTls: ca === undefined ? {} : { caFile: ca } } : {};
+}
 
 /** A whole number of at least 0, else a usage error naming the flag. */
 function parseCount(text: string, flag: string): number {
@@ -131,6 +145,7 @@ async function run(argv: string[], term: Parameters<Command["run"]>[1], signal: 
       shutdownGraceMs: graceMs,
       ...parseTls(v),
       ...(cluster && { cluster }),
+      ...parseModulesTls(v),
       ...(v["max-connections-per-address"] !== undefined && {
         maxConnectionsPerAddress: parseCount(v["max-connections-per-address"], "--max-connections-per-address"),
       }),

@@ -13,7 +13,7 @@
 import type { SnapshotCache } from "../cache/snapshot-cache";
 import { Snapshot } from "../cache/snapshot";
 import type { Logger } from "../logger";
-import { buildResources } from "../resources";
+import { type ModuleServerAddress, buildResources } from "../resources";
 import type { NodeInfo } from "../vocabulary/node-info";
 import { matchesSelector } from "../vocabulary/node-selector";
 import type { ConnectedNodes, RepushAttempts, RolloutSplit } from "./policies";
@@ -36,7 +36,7 @@ export class GroupSnapshots implements NodeGrouping {
       readonly nodes: ConnectedNodes;
       readonly rollouts: Pick<RolloutSplit, "membership">;
       readonly repush: RepushAttempts;
-      readonly moduleServer: { readonly host: string; readonly port: number };
+      readonly moduleServer: ModuleServerAddress;
       readonly logger: Logger;
     },
   ) {}

@@ -11,7 +11,7 @@ import { Snapshot } from "../cache/snapshot";
 import type { SnapshotCache } from "../cache/snapshot-cache";
 import { ConfigError, WasmxdsError, errorMessage } from "../errors";
 import type { Logger } from "../logger";
-import { type ModuleBytes, buildResources } from "../resources";
+import { type ModuleBytes, type ModuleServerAddress, buildResources } from "../resources";
 import type { ModuleStore } from "../wasm/module-store";
 import type { RemoteModuleResolver } from "../wasm/remote-fetch";
 import type { FilterConfig } from "../config/model";
@@ -38,7 +38,7 @@ export interface PublisherOptions {
   /** Pulls `oci://` modules (docs/OCI.md); unset: such filters fail to resolve. */
   readonly oci?: Pick<OciResolver, "resolve">;
   /** Where the module server listens (for remote DataSource URLs). */
-  readonly moduleServer: { readonly host: string; readonly port: number };
+  readonly moduleServer: ModuleServerAddress;
   readonly logger: Logger;
   readonly checkModule?: ModuleChecker;
   /** Health: the version each filter may serve (the last known-good one for a quarantined candidate). */

@@ -20,6 +20,7 @@ import { SnapshotCache } from "../cache/snapshot-cache";
 import type { FilterConfig } from "../config/model";
 import type { EventLog } from "../events/event-log";
 import type { Logger } from "../logger";
+import type { ModuleServerAddress } from "../resources";
 import type { ModuleStore } from "../wasm/module-store";
 import type { RemoteModuleResolver } from "../wasm/remote-fetch";
 import type { OciResolver } from "../wasm/oci";
@@ -35,7 +36,7 @@ export interface ServingPipelineOptions {
   /** Pulls `oci://` modules (docs/OCI.md). */
   readonly oci?: Pick<OciResolver, "resolve">;
   /** Where the module server listens (remote DataSource URLs). */
-  readonly moduleServer: { readonly host: string; readonly port: number };
+  readonly moduleServer: ModuleServerAddress;
   readonly logger: Logger;
   readonly events: EventLog;
   readonly checkModule?: ModuleChecker;

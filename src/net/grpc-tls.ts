@@ -103,6 +103,11 @@ export class CertificateFiles implements CertificateProvider {
     return this.files.clientCaFile !== undefined;
   }
 
+  /** The certificate chain and key in use now (PEM), for another server on the same certificate (the module server). */
+  get identity(): { readonly cert: Buffer; readonly key: Buffer } {
+    return { cert: this.material.cert, key: this.material.key };
+  }
+
   /** The certificate the server presents now. */
   get certificate(): X509Certificate {
     return this.material.leaf;

@@ -1,9 +1,10 @@
 /**
- * Starts a node:http server on HOST:PORT with an error that names the
+ * Starts a node:http (or node:https) server on HOST:PORT with an error that names the
  * server and address, and a close() that does not wait for keep-alive
  * connections (Envoy and browsers keep them open).
  */
 import type { Server } from "node:http";
+import type { Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { WasmxdsError, errorMessage } from "../errors";
 import type { Logger } from "../logger";
@@ -15,7 +16,7 @@ export interface ListeningHttp {
   close(): Promise<void>;
 }
 
-export async function listenHttp(server: Server, name: string, at: HostPort, logger: Logger): Promise<ListeningHttp> {
+export async function listenHttp(server: Server | HttpsServer, name: string, at: HostPort, logger: Logger): Promise<ListeningHttp> {
   await new Promise<void>((resolve, reject) => {
     const onError = (err: Error) => {
       reject(new WasmxdsError("ADDRESS_INVALID", `${name}: cannot listen on ${formatHostPort(at)}: ${err.message}`, { cause: err }));

@@ -13,7 +13,7 @@ import { buildExtensionConfig, configDiscovery } from "./ecds";
 import { loadAssignment } from "./endpoints";
 import { failureReports } from "./access-log";
 import { type FilterSlot, buildListener } from "./listener";
-import { buildModuleCluster, moduleServerEndpoint } from "./module-cluster";
+import { type ModuleServerAddress, buildModuleCluster, moduleServerEndpoint } from "./module-cluster";
 import type { ModuleBytes } from "../vocabulary/module";
 import { type ResolvedCode, resolveCode } from "./module-code";
 import { buildRouteConfiguration } from "./route";
@@ -25,7 +25,7 @@ export interface BuildInput {
   /** Module of each filter, by filter name (see resolveCode for the one exception). */
   readonly modules: ReadonlyMap<string, ModuleBytes>;
   /** Where the module server listens; `server.modulesBaseUrl` in the config wins. */
-  readonly moduleServer: { readonly host: string; readonly port: number };
+  readonly moduleServer: ModuleServerAddress;
   /**
    * Re-push attempt per filter name, for the nodes that NACKed a remote-code
    * cache miss (control/group-snapshots.ts); the config differs only in the remote

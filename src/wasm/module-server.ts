@@ -8,8 +8,13 @@
  * (`..`, percent-encoding, uppercase hex, extra segments) can reach anything
  * else. Modules are immutable, so responses carry a strong ETag and a
  * year-long immutable Cache-Control.
+ *
+ * With `tls` (`--modules-tls`) it serves https on the gRPC port's
+ * certificate and follows its rotation, so module bytes are private on the
+ * wire; integrity stays with the sha256 Envoy checks (SECURITY.md).
  */
 import { type IncomingMessage, type ServerResponse, createServer } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import { ModuleError, errorMessage } from "../errors";
 import type { Logger } from "../logger";
 import { type HostPort, formatHostPort, parseHostPort } from "../net/host-port";
@@ -35,6 +40,15 @@ export interface ModuleServerOptions {
    * NACK (docs/HEALTH.md, "Remote code over ECDS"). Must not throw.
    */
   readonly onFetch?: (fetch: ModuleFetch) => void;
+  /** Serve https with this certificate, following its rotation (net/grpc-tls.ts CertificateFiles). */
+  readonly tls?: ModuleServerTls;
+}
+
+/** Where the module server's certificate comes from: the one in use, and its changes. */
+export interface ModuleServerTls {
+  readonly identity: { readonly cert: Buffer; readonly key: Buffer };
+  addIdentityCertificateListener(listener: (update: { certificate: Buffer; privateKey: Buffer } | null) => void): void;
+  removeIdentityCertificateListener(listener: (update: { certificate: Buffer; privateKey: Buffer } | null) => void): void;
 }
 
 /** A GET for a module, as onFetch reports it. */
@@ -63,7 +77,7 @@ export async function startModuleServer(options: ModuleServerOptions): Promise<M
   const port = options.port ?? defaults.port;
   const logger = options.logger;
 
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     try {
       handle(req, res, options.store, options.onFetch);
     } catch (err) {
@@ -72,11 +86,20 @@ export async function startModuleServer(options: ModuleServerOptions): Promise<M
       else res.destroy();
     }
     logger.debug("module request", { method: req.method, url: req.url, status: res.statusCode });
-  });
+  };
+  const tls = options.tls;
+  const server = tls ? createHttpsServer({ ...tls.identity, minVersion: "TLSv1.2" }, onRequest) : createServer(onRequest);
+  const onIdentity = (update: { certificate: Buffer; privateKey: Buffer } | null) => {
+    if (update && "setSecureContext" in server) server.setSecureContext({ cert: update.certificate, key: update.privateKey, minVersion: "TLSv1.2" });
+  };
+  tls?.addIdentityCertificateListener(onIdentity);
 
-  const listening = await listenHttp(server, "module server", { host, port }, logger);
+  const listening = await listenHttp(server, "module server", { host, port }, logger).catch((err: unknown) => {
+    tls?.removeIdentityCertificateListener(onIdentity);
+    throw err;
+  });
   const address = listening.address;
-  const base = `http://${formatHostPort(address)}`;
+  const base = `${tls ? "https" : "http"}://${formatHostPort(address)}`;
   return {
     address,
     url(sha256: string): string {
@@ -85,7 +108,10 @@ export async function startModuleServer(options: ModuleServerOptions): Promise<M
       }
       return `${base}/modules/${sha256}.wasm`;
     },
-    close: () => listening.close(),
+    close: () => {
+      tls?.removeIdentityCertificateListener(onIdentity);
+      return listening.close();
+    },
   };
 }
 

@@ -13,7 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TYPE_URLS } from "../../src/vocabulary/type-urls";
 import { AdsClient } from "../helpers/ads-client";
 import { type TestCa, type TlsFiles, clientCredentials, makeCa, makeLeaf, makeServerCert, writeTlsFiles } from "../helpers/certificates";
-import { runCli, startCli } from "../helpers/cli-process";
+import { main } from "../../src/cli/main";
+import { startCli } from "../helpers/cli-process";
+import { memoryTerminal } from "../helpers/terminal";
 import { guardFolder, removeFolder } from "../helpers/config-folder";
 
 describe("wasmxds serve --tls-cert --tls-key --client-ca --node-identity", () => {
@@ -58,11 +60,19 @@ describe("wasmxds serve --tls-cert --tls-key --client-ca --node-identity", () =>
       [["--client-ca", files.clientCaFile], /--client-ca needs --tls-cert and --tls-key/],
       [["--tls-cert", files.certFile, "--tls-key", files.keyFile, "--node-identity", "cn"], /--node-identity cn needs --client-ca/],
       [["--node-identity", "spiffe"], /--node-identity: expected one of off, cn, san-dns, san-uri, got "spiffe"/],
+      [["--modules-tls"], /--modules-tls serves modules on the gRPC port's certificate: give --tls-cert and --tls-key/],
+      [["--modules-ca", files.clientCaFile], /--modules-ca needs --modules-tls/],
+      [["--max-connections-per-address", "many"], /--max-connections-per-address: expected a whole number \(0 for no limit\), got "many"/],
     ];
+    // In process (the command's own entry, cli/main.ts), so the cases cost no process start each.
     for (const [flags, message] of cases) {
-      const run = runCli([...base(), ...flags]);
-      await expect(run).rejects.toMatchObject({ code: 2 });
-      await expect(run).rejects.toThrow(message);
+      const term = memoryTerminal();
+      expect(await main([...base(), ...flags], term)).toBe(2);
+      expect(term.text().err).toMatch(message);
     }
+    // A CA file that is not one: a configuration error (exit 1) naming the flag and file.
+    const term = memoryTerminal();
+    expect(await main([...base(), "--tls-cert", files.certFile, "--tls-key", files.keyFile, "--modules-tls", "--modules-ca", files.keyFile], term)).toBe(1);
+    expect(term.text().err).toMatch(/--modules-ca .*server-key\.pem: expected PEM CA certificates/);
   });
 });

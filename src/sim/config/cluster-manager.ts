@@ -19,6 +19,7 @@ import type { Clock, TimerHandle } from "../../time/clock";
 import type { StatsStore } from "../stats/stats-store";
 import type { ApplyResult } from "../xds/xds-client";
 import { type Endpoint, endpointsOf, initialFetchTimeoutMs, clusterErrors } from "./proto-util";
+import { type UpstreamTls, upstreamTlsOf } from "./upstream-tls";
 
 interface ClusterState {
   readonly name: string;
@@ -27,6 +28,8 @@ interface ClusterState {
   /** EDS service name (the cluster name when service_name is empty). */
   readonly edsName: string | undefined;
   endpoints: Endpoint[];
+  /** From the transport socket: how requests to the cluster use TLS. */
+  readonly tls: UpstreamTls | undefined;
   warming: boolean;
   timer: TimerHandle | undefined;
 }
@@ -65,9 +68,11 @@ export class ClusterManager {
     return c !== undefined;
   }
 
-  /** Where to send a request for `cluster`: its first endpoint, if it has one. */
+  /** Where to send a request for `cluster`: its first endpoint, if it has one, with the cluster's TLS. */
   endpoint(cluster: string): Endpoint | undefined {
-    return this.clusters.get(cluster)?.endpoints[0];
+    const state = this.clusters.get(cluster);
+    const first = state?.endpoints[0];
+    return first && state?.tls ? { ...first, tls: state.tls } : first;
   }
 
   names(): string[] {
@@ -152,6 +157,12 @@ export class ClusterManager {
       if (!c.eds_cluster_config?.eds_config) return "cannot create an EDS cluster without an EDS config";
       edsName = c.eds_cluster_config.service_name || c.name;
     }
+    let tls: UpstreamTls | undefined;
+    try {
+      tls = upstreamTlsOf(c);
+    } catch (err) {
+      return err instanceof Error ? err.message : String(err);
+    }
     existing?.timer?.cancel();
     const state: ClusterState = {
       name: c.name,
@@ -159,6 +170,7 @@ export class ClusterManager {
       type,
       edsName,
       endpoints: edsName ? (this.assignments.get(edsName) ?? []) : endpointsOf(c.load_assignment),
+      tls,
       warming: edsName !== undefined && !this.assignments.has(edsName),
       timer: undefined,
     };

@@ -3,10 +3,13 @@ import type { ConfigSource__Output } from "../../generated/envoy/config/core/v3/
 import type { ClusterLoadAssignment__Output } from "../../generated/envoy/config/endpoint/v3/ClusterLoadAssignment";
 import type { Duration__Output } from "../../generated/google/protobuf/Duration";
 import { msFromProtoTime } from "../../proto/time";
+import type { UpstreamTls } from "./upstream-tls";
 
 export interface Endpoint {
   readonly host: string;
   readonly port: number;
+  /** The cluster's TLS (its transport socket), for requests the node makes to it. */
+  readonly tls?: UpstreamTls;
 }
 
 /** A google.protobuf.Duration in milliseconds, or `fallback` when unset. */
