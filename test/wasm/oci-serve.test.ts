@@ -114,6 +114,20 @@ describe.skipIf(!registryAvailable)("oci:// modules served by wasmxds", () => {
     expect(served()).toBe(sha256Hex(v1));
   });
 
+  it("a moved Always tag under a rollout plan starts a rollout like a file change: base stays, the new module is the canary", async () => {
+    const r = repo();
+    await registry.push(r, wasmArtifact(v1), "v1");
+    const yaml = config(`oci://${registry.host}/${r}:v1`, ["pullPolicy: Always", "rollout: { steps: [{ nodes: 1, bake: 60s }, { percent: 100 }] }"]);
+    dir = await tempConfigFolder({ "wasmxds.yaml": yaml });
+    app = await startTestApp(dir);
+    expect(app.rollouts.rollouts("auth").stable?.sha256).toBe(sha256Hex(v1));
+    await registry.push(r, wasmArtifact(v2), "v1");
+    expect((await app.reload()).ok).toBe(true);
+    expect(app.rollouts.rollouts("auth").active?.candidate.sha256).toBe(sha256Hex(v2));
+    expect(served()).toBe(sha256Hex(v1));
+    expect(app.publisher.published?.canaries.get("auth")?.module.sha256).toBe(sha256Hex(v2));
+  });
+
   it("serve --watch: an Always tag moved in the registry is published on the interval, through pre-flight", async () => {
     const r = repo();
     await registry.push(r, wasmArtifact(v1), "stable");
