@@ -60,6 +60,7 @@ describe.skipIf(NO_BROWSER !== undefined)(`console in Chromium${NO_BROWSER ? ` (
     const row = guard.getByRole("row", { name: new RegExp(`guard@${v1.slice(0, 8)}`) });
     await expect.poll(() => row.innerText()).toMatch(/16\s+\S*\s*(probation|good)\s+16\s+0\s+0/);
     expect(await guard.locator("dl.facts").innerText()).toMatch(/Quarantined\s+none/);
+    expect(await guard.getByRole("img", { name: /^Nodes per version of guard/ }).getAttribute("aria-label")).toBe(`Nodes per version of guard. Latest: guard@${v1.slice(0, 8)}: 16 nodes`);
     await screenshot(page, "fleet");
     expect(errors).toEqual([]);
   });
@@ -89,6 +90,10 @@ describe.skipIf(NO_BROWSER !== undefined)(`console in Chromium${NO_BROWSER ? ` (
     const shownBy = Date.now();
     await expect.poll(() => card.locator('[aria-current="step"]').innerText(), { timeout: LIVE_MS }).toMatch(/Step 2: 50%/);
     expect(Date.now() - shownBy).toBeLessThan(LIVE_MS);
+    // The chart of nodes per version during the rollout names its latest values (not only lines in colours).
+    const chart = card.getByRole("img", { name: /^Nodes per version during the rollout of guard/ });
+    await expect.poll(() => chart.getAttribute("aria-label")).toMatch(new RegExp(`Latest: stable guard@${v1.slice(0, 8)}: \\d+ nodes; candidate guard@${v2.slice(0, 8)}: \\d+ nodes`));
+    expect(await card.locator("figure ul.legend").innerText()).toMatch(/stable guard@\S+: \d+ nodes\s+candidate guard@\S+: \d+ nodes/);
     await screenshot(page, "rollouts");
     expect(errors).toEqual([]);
   });

@@ -4,7 +4,8 @@
  * steps, nodes on candidate vs stable, bake time left, its gates with the
  * current values against their limits, and its history; buttons pause,
  * resume, promote and abort (POST /v1/rollouts/<filter>/<action>) after a
- * confirmation dialog, with the admin token when one is pasted.
+ * confirmation dialog, with the admin token when one is pasted. A chart
+ * shows nodes on the candidate and on stable since the page was opened.
  *
  * Each rollout's card is built once and updated in place: the bake time
  * changes every second, and rebuilding the buttons would throw away the
@@ -12,6 +13,7 @@
  */
 import type { RolloutStatus } from "../../../rollout/status";
 import { ApiError, getJson, postJson } from "./api";
+import { lineChart } from "./charts";
 import { confirmDialog, refusal } from "./confirm";
 import { badge, duration, fill, h, num, time } from "./dom";
 import { type Context, type Page, changed } from "./page";
@@ -179,6 +181,12 @@ export function rolloutsPage(root: HTMLElement, ctx: Context): Page {
   const page: Page = {
     async refresh() {
       const { rollouts } = await getJson<{ rollouts: RolloutStatus[] }>("/v1/rollouts");
+      const t = Date.now();
+      for (const r of rollouts) {
+        if (r.state === "idle" && !ctx.samples.get(`rollout candidate ${r.filter}`).length) continue;
+        ctx.samples.add(`rollout candidate ${r.filter}`, t, r.nodes.onCandidate);
+        ctx.samples.add(`rollout stable ${r.filter}`, t, r.nodes.onStable);
+      }
       if (!isNew(rollouts)) return;
       if (rollouts.length === 0) {
         fill(list, h("p", null, "No filter has a rollout plan (rollout: in its config)."));
@@ -202,6 +210,17 @@ export function rolloutsPage(root: HTMLElement, ctx: Context): Page {
           ),
           steps(r),
           nodes(r),
+          r.state === "idle" && !ctx.samples.get(`rollout candidate ${r.filter}`).length
+            ? null
+            : lineChart(
+                `Nodes per version during the rollout of ${r.filter}`,
+                [
+                  // Stable first: the same colour and pattern as in the bar above.
+                  { label: `stable${r.stable ? ` ${r.stable.plugin}` : ""}`, points: ctx.samples.get(`rollout stable ${r.filter}`) },
+                  { label: `candidate${r.candidate ? ` ${r.candidate.plugin}` : ""}`, points: ctx.samples.get(`rollout candidate ${r.filter}`) },
+                ],
+                "nodes",
+              ),
           r.state === "idle" ? null : gates(r),
           history(r),
         );
