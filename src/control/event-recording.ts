@@ -35,10 +35,13 @@ export function recordPublisherEvents(events: EventLog, publisher: Publisher): v
 
 export function recordCheck(events: EventLog, r: CheckRecord): void {
   const what = `${r.filter} ${r.sha256.slice(0, 8)}`;
-  events.add(r.ok ? "preflight-passed" : "preflight-failed", "preflight", r.ok ? `${what} passed` : `${what} failed at ${r.stage}: ${r.reason}`, {
+  // Notes say what a pass does not vouch for (another runtime, precompiled code: module-checks.ts).
+  const notes = r.notes.length > 0 ? `; ${r.notes.join("; ")}` : "";
+  events.add(r.ok ? "preflight-passed" : "preflight-failed", "preflight", r.ok ? `${what} passed${notes}` : `${what} failed at ${r.stage}: ${r.reason}${notes}`, {
     filter: r.filter,
     sha256: r.sha256,
     durationMs: r.durationMs,
     ...(!r.ok && { moduleLogs: r.logs }),
+    ...(r.notes.length > 0 && { runtime: r.runtime, notes: r.notes }),
   });
 }

@@ -70,6 +70,10 @@ preflightEnv: { POD_NAME: edge-1 }`);
     expect(vm.environment_variables?.key_values).toEqual({ REGION: "eu-west-1", MODE: "strict" });
     // preflightEnv is for the check only: it never reaches Envoy.
     expect(JSON.stringify(plugin)).not.toContain("edge-1");
+    // The check's result, as users see it in the event log, says it ran in V8 and not in wamr.
+    const passed = must(apps[0], "app").events.list({ types: ["preflight-passed"] })[0];
+    expect(passed?.message).toMatch(/^f [0-9a-f]{8} passed; checked in V8, but Envoy runs this filter in wamr/);
+    expect(passed?.details).toMatchObject({ runtime: "wamr" });
   });
 
   it("defaults to v8, no allow_precompiled and no environment", async () => {
