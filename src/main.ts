@@ -434,6 +434,7 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
         connectionWarnings.warn(`max-connections|${address}`, "refusing a gRPC connection: too many from one address", { peer: address, open, limit }),
     });
     const xdsAddress = { host: bound.host, port: bound.port };
+    cluster?.election.setAdmin(admin ? formatHostPort(admin.address) : null);
     cluster?.replicas.announce({ xds: formatHostPort(xdsAddress), admin: admin ? formatHostPort(admin.address) : null, modules: formatHostPort(modules.address) });
     logger.info("wasmxds ready", {
       xds: formatHostPort(xdsAddress),

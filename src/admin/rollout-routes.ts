@@ -28,7 +28,8 @@ export function addRolloutRoutes(router: AdminRouter, deps: { rollouts: RolloutC
       try {
         deps.rollouts[action](name, "operator");
       } catch (err) {
-        if (err instanceof WasmxdsError && err.code === "ROLLOUT_INVALID") throw new AdminHttpError(409, err.message);
+        // NOT_LEADER: with replicas, rollout commands go to the leader (the message names it, docs/REPLICAS.md).
+        if (err instanceof WasmxdsError && (err.code === "ROLLOUT_INVALID" || err.code === "NOT_LEADER")) throw new AdminHttpError(409, err.message);
         throw err;
       }
       return { json: rolloutStatuses(deps.rollouts, filters(), clock.now()).find((x) => x.filter === name) ?? null };

@@ -78,6 +78,17 @@ export class Election implements Leadership {
   /** The admin address other replicas send operators to. */
   setAdmin(admin: string | null): void {
     this.admin = admin;
+    const term = this.term;
+    const lease = this.conn.grantedLease;
+    if (term === undefined || lease === undefined) return;
+    // Leading already: the record gains the address (a put keeps the key's create revision, so the term stays).
+    const value = JSON.stringify({ replica: this.replicaId, admin });
+    const put = this.conn.ns
+      .if(LEADER_KEY, "Create", "==", term)
+      .then(this.conn.ns.put(LEADER_KEY).value(value).lease(lease))
+      .commit()
+      .then(() => undefined);
+    runInBackground(put, "writing the leader's admin address", this.bg);
   }
 
   isLeader(): boolean {

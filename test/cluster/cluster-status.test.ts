@@ -1,8 +1,9 @@
 /**
  * Status across the cluster (issue 19): on any replica, GET /v1/cluster and
  * `wasmxds status` show every replica, the leader, and for every node of
- * the fleet the replica it is connected to; a replica that leaves is gone
- * from the list, its nodes with it.
+ * the fleet the replica it is connected to; a follower refuses rollout
+ * commands naming the leader; a replica that leaves is gone from the list,
+ * its nodes with it.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { statusCommand } from "../../src/cli/status";
@@ -58,6 +59,13 @@ describeWithEtcd("cluster status", () => {
     await statusCommand.run(["--admin-address", `127.0.0.1:${a.app.adminAddress!.port}`, "--json"], json, new AbortController().signal);
     const cluster = (JSON.parse(json.text().out) as { cluster: ClusterStatus }).cluster;
     expect(cluster).toMatchObject({ replica: "a", leading: true, leader: { replica: "a" }, etcd: { reachable: true } });
+
+    // Rollout commands go to the leader: a follower refuses them, naming it and its admin address.
+    const refused = await fetch(`http://127.0.0.1:${b.app.adminAddress!.port}/v1/rollouts/guard/pause`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    expect(refused.status).toBe(409);
+    expect(((await refused.json()) as { error: string }).error).toBe(
+      `this replica does not lead the cluster; ask the leader (replica a at 127.0.0.1:${a.app.adminAddress!.port})`,
+    );
 
     // A replica that leaves revokes its lease: its record and its nodes' go at once.
     await fleets[0]!.stop();
