@@ -30,6 +30,7 @@ export function crossCheck(file: string, input: CrossCheckInput): string[] {
   const add = (path: IssuePath, message: string) => lines.push(issueLine(file, path, message));
 
   const filters = uniqueByName("filters", input.filters, add);
+  sharedVms(input.filters, add);
   uniqueByName("listeners", input.listeners, add);
   const clusters = uniqueByName("clusters", input.clusters, add);
 
@@ -90,6 +91,38 @@ export function crossCheck(file: string, input: CrossCheckInput): string[] {
     }
   }
   return lines;
+}
+
+/**
+ * Envoy keys a VM on vm_id, VM configuration and code only, and a plugin
+ * that matches a live VM's key reuses it, with the runtime and environment
+ * of the filter that created it (docs/ENVOY.md "Environment variables").
+ * Filters that set the same `vmId` for the same module and vmConfiguration
+ * share a VM, so they must agree on what the VM is made with; otherwise the
+ * second filter's env would be silently ignored. Modules are compared by
+ * what the file names (path, url or sha256): two paths to equal bytes are
+ * not caught here.
+ */
+function sharedVms(entries: readonly Entry<FilterConfig>[], add: (path: IssuePath, message: string) => void): void {
+  const byVm = new Map<string, Entry<FilterConfig>>();
+  for (const entry of entries) {
+    const f = entry.value;
+    if (f.vmId === undefined) continue;
+    const { type, ...source } = f.module;
+    const vmKey = JSON.stringify([f.vmId, type, source.sha256 ?? null, "path" in source ? source.path : null, "url" in source ? source.url : null, f.vmConfiguration ?? null]);
+    const first = byVm.get(vmKey);
+    if (!first) {
+      byVm.set(vmKey, entry);
+      continue;
+    }
+    const made = (g: FilterConfig) => JSON.stringify([g.runtime ?? "v8", g.allowPrecompiled === true, g.env ?? null]);
+    if (made(first.value) !== made(f)) {
+      add(
+        ["filters", entry.index, "vmId"],
+        `shares a VM with filters[${first.index}] (${JSON.stringify(first.value.name)}: same vmId, module and vmConfiguration, which is all Envoy keys VMs on), but differs in runtime, allowPrecompiled or env; Envoy would run it with filters[${first.index}]'s. Give it its own vmId, or the same settings`,
+      );
+    }
+  }
 }
 
 /** Reports repeated names; returns the first entry for each name. */

@@ -60,3 +60,28 @@ describe("runtime, allowPrecompiled, env, preflightEnv, hostPath", () => {
     ]);
   });
 });
+
+describe("filters sharing a VM", () => {
+  const two = (a: string, b: string) => `
+filters:
+  - { name: a, kind: http, module: m.wasm, vmId: shared${a} }
+  - { name: b, kind: http, module: m.wasm, vmId: shared${b} }
+listeners:
+  - { name: l, address: '127.0.0.1:10000', http: { filters: [a, b], routes: [{ prefix: /, cluster: c }] } }
+clusters:
+  - { name: c, endpoints: ["127.0.0.1:8080"] }
+`;
+
+  it("refuses a second filter whose env Envoy would ignore (same vmId, module and vmConfiguration)", () => {
+    expect(issues(two(", env: { values: { A: '1' } }", ", env: { values: { A: '2' } }"))).toEqual([
+      'wasmxds.yaml: filters[1].vmId: shares a VM with filters[0] ("a": same vmId, module and vmConfiguration, which is all Envoy keys VMs on), but differs in runtime, allowPrecompiled or env; Envoy would run it with filters[0]\'s. Give it its own vmId, or the same settings',
+    ]);
+    expect(issues(two("", ", runtime: wamr"))).toHaveLength(1);
+  });
+
+  it("accepts the same settings, or another vmConfiguration", () => {
+    expect(() => parseConfig(two(", env: { values: { A: '1' } }", ", env: { values: { A: '1' } }"))).not.toThrow();
+    expect(() => parseConfig(two(", env: { values: { A: '1' } }", ", vmConfiguration: x"))).not.toThrow();
+  });
+});
+
