@@ -5,7 +5,8 @@
  * page within 2 s without a reload; the buttons are reached by keyboard,
  * ask for confirmation, are refused without the token (nothing changes) and
  * abort the rollout with it; the events page follows the log live; the
- * nodes page searches, and a node's page explains what it receives.
+ * nodes page searches, and a node's page explains what it receives. Each
+ * page passes a small accessibility check (names, labels, ids, headings).
  * The control plane runs on a FakeClock the test advances.
  */
 import type { Browser, Page } from "playwright-core";
@@ -21,6 +22,41 @@ import { startTestApp } from "../helpers/app";
 import { waitFor } from "../helpers/wait";
 
 const TOKEN = "console-browser-token-0123456789";
+
+/**
+ * What a screen reader and a keyboard need of the page shown: every control
+ * has an accessible name (a label, text or aria-label), every image-like
+ * element (bars, charts) a label, ids are unique, and headings do not skip a
+ * level. Returns the problems found (none expected).
+ */
+async function accessibilityProblems(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const problems: string[] = [];
+    const nameOf = (el: Element): string => {
+      const labelled = el.getAttribute("aria-labelledby");
+      if (labelled) return labelled.split(" ").map((id) => document.getElementById(id)?.textContent ?? "").join(" ").trim();
+      const aria = el.getAttribute("aria-label");
+      if (aria) return aria.trim();
+      if (el instanceof HTMLInputElement || el instanceof HTMLSelectElement) return [...(el.labels ?? [])].map((l) => l.textContent ?? "").join(" ").trim();
+      return (el.textContent ?? "").trim();
+    };
+    for (const el of document.querySelectorAll("button, input, select, a[href]")) {
+      if (!nameOf(el)) problems.push(`no accessible name: ${el.outerHTML.slice(0, 80)}`);
+    }
+    for (const el of document.querySelectorAll('[role="img"]')) {
+      if (!nameOf(el)) problems.push(`image without a label: ${el.outerHTML.slice(0, 80)}`);
+    }
+    const ids = [...document.querySelectorAll("[id]")].map((e) => e.id);
+    for (const id of new Set(ids)) if (ids.filter((x) => x === id).length > 1) problems.push(`duplicate id ${id}`);
+    let last = 1;
+    for (const h of document.querySelectorAll("main h1, main h2, main h3, main h4")) {
+      const level = Number(h.tagName[1]);
+      if (level > last + 1) problems.push(`heading ${h.tagName} "${h.textContent}" skips a level after h${last}`);
+      last = level;
+    }
+    return problems;
+  });
+}
 const STEPS = `        - { nodes: 2, bake: 10s }
         - { percent: 50, bake: 10s }
         - { percent: 100 }`;
@@ -62,6 +98,7 @@ describe.skipIf(NO_BROWSER !== undefined)(`console in Chromium${NO_BROWSER ? ` (
     expect(await guard.locator("dl.facts").innerText()).toMatch(/Quarantined\s+none/);
     expect(await guard.getByRole("img", { name: /^Nodes per version of guard/ }).getAttribute("aria-label")).toBe(`Nodes per version of guard. Latest: guard@${v1.slice(0, 8)}: 16 nodes`);
     await screenshot(page, "fleet");
+    expect(await accessibilityProblems(page)).toEqual([]);
     expect(errors).toEqual([]);
   });
 
@@ -95,6 +132,7 @@ describe.skipIf(NO_BROWSER !== undefined)(`console in Chromium${NO_BROWSER ? ` (
     await expect.poll(() => chart.getAttribute("aria-label")).toMatch(new RegExp(`Latest: stable guard@${v1.slice(0, 8)}: \\d+ nodes; candidate guard@${v2.slice(0, 8)}: \\d+ nodes`));
     expect(await card.locator("figure ul.legend").innerText()).toMatch(/stable guard@\S+: \d+ nodes\s+candidate guard@\S+: \d+ nodes/);
     await screenshot(page, "rollouts");
+    expect(await accessibilityProblems(page)).toEqual([]);
     expect(errors).toEqual([]);
   });
 
@@ -128,6 +166,16 @@ describe.skipIf(NO_BROWSER !== undefined)(`console in Chromium${NO_BROWSER ? ` (
     // Not in the page's markup: only in this tab's sessionStorage.
     expect(await page.content()).not.toContain(TOKEN);
     const card = page.getByRole("region", { name: "guard" });
+    // Pause and resume with the token: the server's rollout follows each.
+    await card.getByRole("button", { name: "Pause" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Pause the rollout" }).click();
+    await waitFor("paused on the server", () => app.rollouts.rollouts("guard").active?.pausedBakedMs !== null, LIVE_MS);
+    await expect.poll(() => card.locator(".state").innerText(), { timeout: LIVE_MS }).toMatch(/^⏸ paused/);
+    expect(await card.getByRole("button", { name: "Pause" }).isDisabled()).toBe(true);
+    await card.getByRole("button", { name: "Resume" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Resume the rollout" }).click();
+    await waitFor("running again on the server", () => app.rollouts.rollouts("guard").active?.pausedBakedMs === null, LIVE_MS);
+    await expect.poll(() => card.locator(".state").innerText(), { timeout: LIVE_MS }).toMatch(/^▶ running/);
     await card.getByRole("button", { name: "Abort" }).click();
     await page.getByRole("dialog").getByRole("button", { name: "Abort the rollout" }).click();
     await waitFor("aborted on the server", () => app.rollouts.rollouts("guard").history.at(-1)?.outcome === "aborted", LIVE_MS);
@@ -154,6 +202,7 @@ describe.skipIf(NO_BROWSER !== undefined)(`console in Chromium${NO_BROWSER ? ` (
     await expect.poll(() => list.locator("li.event").count()).toBe(0);
     await page.getByLabel("Filter").fill("");
     await screenshot(page, "events");
+    expect(await accessibilityProblems(page)).toEqual([]);
   });
 
   it("searches the nodes and explains one node", async () => {
@@ -163,6 +212,7 @@ describe.skipIf(NO_BROWSER !== undefined)(`console in Chromium${NO_BROWSER ? ` (
     await expect.poll(() => page.locator("table.nodes tbody tr").allInnerTexts()).toHaveLength(2);
     expect(await page.locator("#node-range").innerText()).toBe("Nodes 1–2 of 2 matching “ring=canary”");
     await screenshot(page, "nodes");
+    expect(await accessibilityProblems(page)).toEqual([]);
     await page.getByRole("link", { name: "n3", exact: true }).click();
     await expect.poll(() => page.locator("main h1").innerText()).toBe("Node n3");
     const explain = page.locator("ul.explain");
@@ -170,6 +220,7 @@ describe.skipIf(NO_BROWSER !== undefined)(`console in Chromium${NO_BROWSER ? ` (
     expect(await page.locator("dl.facts").innerText()).toMatch(/Cluster\s+edge/);
     expect(await page.getByRole("row", { name: /^ECDS|^LDS/ }).first().innerText()).toMatch(/none$/);
     await screenshot(page, "node");
+    expect(await accessibilityProblems(page)).toEqual([]);
     // A core node: the filter's selector leaves it out, and the page says so.
     await page.goto(`${base}/#/nodes/n17`);
     await expect.poll(() => page.locator("ul.explain").innerText()).toMatch(/guard: not served[\s\S]*selector/);
