@@ -35,13 +35,13 @@ import type { Snapshot } from "../cache/snapshot";
 import type { SnapshotCache } from "../cache/snapshot-cache";
 import type { DeltaDiscoveryRequest__Output } from "../generated/envoy/service/discovery/v3/DeltaDiscoveryRequest";
 import type { Logger } from "../logger";
-import { encodeDeltaResponse } from "./delta-response";
+import { deltaResponse } from "./delta-response";
 import { nextSubscription } from "./delta-subscriptions";
 import { DeltaTypeState } from "./delta-type-state";
 import type { XdsEvents } from "./events";
 import { DEFAULT_LIMITS, type StreamLimits } from "./limits";
 import { diffResources } from "./resource-versions";
-import { nextNonce } from "./shared-response";
+import { nextNonce, withNonce } from "./shared-response";
 import { type StreamContext, type StreamTransport, XdsStream } from "./stream-base";
 
 export class DeltaStream extends XdsStream<DeltaTypeState> {
@@ -116,8 +116,14 @@ export class DeltaStream extends XdsStream<DeltaTypeState> {
       return;
     }
     if (this.holdBack(state)) return;
-    const nonce = nextNonce();
-    const bytes = encodeDeltaResponse(typeUrl, diff.version, diff.updated, diff.removed, nonce);
+    const shared = deltaResponse(type, diff);
+    let { nonce, bytes } = shared;
+    if (shared.seq > state.lastSharedSeq) {
+      state.lastSharedSeq = shared.seq;
+    } else {
+      nonce = nextNonce();
+      bytes = withNonce(shared.body, nonce);
+    }
     for (const r of diff.updated) state.held.set(r.name, r.version);
     for (const n of diff.removed) state.held.delete(n);
     state.decided = { typeVersion: type.version, subscription };

@@ -30,7 +30,11 @@ export function nextSubscription(
   typeUrl: string,
   change: SubscriptionChange,
   first: boolean,
-): { wildcard: boolean; legacy: boolean; names: Set<string>; changed: boolean } {
+): { wildcard: boolean; legacy: boolean; names: ReadonlySet<string>; changed: boolean } {
+  // Most requests are ACKs that change nothing: no copy of the names.
+  if (!first && change.subscribe.length === 0 && change.unsubscribe.length === 0) {
+    return { wildcard: state.wildcard, legacy: state.legacyWildcard, names: state.names, changed: false };
+  }
   const legacy = first && change.subscribe.length === 0 && WILDCARD_TYPES.has(typeUrl);
   let wildcard = state.wildcard || legacy;
   const names = new Set(state.names);

@@ -14,7 +14,6 @@
  */
 import type { Resource } from "../cache/resource";
 import type { TypeSnapshot } from "../cache/snapshot";
-import { setVersion } from "../cache/versions";
 
 export interface ResourceDiff {
   /** The selection's version (system_version_info). */
@@ -45,7 +44,8 @@ export function diffResources(
   for (const name of held.keys()) {
     if (wildcard ? !type.resources.has(name) : !names.has(name) || !type.resources.has(name)) removed.push(name);
   }
-  return { version: wildcard ? type.version : setVersion(selected), updated, removed: removed.sort() };
+  // The named selection's version from the snapshot's shared body cache: hashed once per distinct selection, not per stream.
+  return { version: wildcard ? type.version : type.response(names).version, updated, removed: removed.sort() };
 }
 
 function byName(a: Resource, b: Resource): number {

@@ -32,6 +32,13 @@ export function sharedResponse(body: ResponseBody): SharedResponse {
   return shared;
 }
 
+/** A body given a nonce from the counter, to be written as is to every stream it is new to (delta-response.ts). */
+export function sharedBody(body: Buffer): SharedResponse {
+  const seq = ++nonceCounter;
+  const nonce = seq.toString(36);
+  return { seq, nonce, bytes: withNonce(body, nonce) };
+}
+
 /** A fresh nonce, from the one counter every response's nonce comes from (state of the world and delta). */
 export function nextNonce(): string {
   return (++nonceCounter).toString(36);
@@ -43,8 +50,8 @@ export function ownResponse(body: ResponseBody): { nonce: string; bytes: Buffer 
   return { nonce, bytes: withNonce(body.body, nonce) };
 }
 
-/** body + field 5 (nonce), in one allocation. */
-function withNonce(body: Buffer, nonce: string): Buffer {
+/** body + field 5 (nonce), in one allocation (DiscoveryResponse and DeltaDiscoveryResponse both carry the nonce in field 5). */
+export function withNonce(body: Buffer, nonce: string): Buffer {
   const field = stringField(5, nonce);
   const out = Buffer.allocUnsafe(body.length + field.length);
   body.copy(out, 0);

@@ -212,6 +212,24 @@ describe("delta ADS", () => {
     expect(await c.drain()).toEqual([]);
   });
 
+  it("writes one shared response to streams that hold the same versions, and never repeats a nonce on a stream", async () => {
+    h.cache.setDefaultSnapshot(Snapshot.create(twoFilters()));
+    const a = connect("a");
+    const b = connect("b");
+    for (const c of [a, b]) c.request({ typeUrl: T.extensionConfig, subscribe: ["f1"] });
+    const [ra, rb] = [await a.next(T.extensionConfig), await b.next(T.extensionConfig)];
+    expect(ra.nonce).toBe(rb.nonce);
+    const nonces = [ra.nonce];
+    // f1 goes and comes back: the same body as the first response, which must not come with the same nonce again.
+    a.request({ typeUrl: T.extensionConfig, unsubscribe: ["f1"] });
+    nonces.push((await a.next(T.extensionConfig)).nonce);
+    a.request({ typeUrl: T.extensionConfig, subscribe: ["f1"] });
+    const again = await a.next(T.extensionConfig);
+    expect(again.resources.map((r) => r.version)).toEqual(ra.resources.map((r) => r.version));
+    nonces.push(again.nonce);
+    expect(new Set(nonces).size).toBe(3);
+  });
+
   it("applies the subscription change of a request with a stale nonce", async () => {
     h.cache.setDefaultSnapshot(Snapshot.create(twoFilters()));
     const c = connect();
