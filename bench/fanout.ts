@@ -17,6 +17,9 @@
  *      and route change; per node, the time to its ACKs of the new LDS and RDS;
  *   4. steady state: server heap and RSS per connected node (minus the same
  *      server with 0 nodes), idle CPU over --idle-seconds.
+ * Each (N, L) runs once per xDS variant in --xds-api (default both:
+ * sotw,delta), so the report sets state-of-the-world and delta side by side;
+ * the scaling fits and the targets are computed per variant.
  * Results: a table on stdout and bench/results/fanout.json.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -34,6 +37,7 @@ const { values } = parseArgs({
     listeners: { type: "string", default: "1,10,100" },
     clients: { type: "string", default: "2" },
     client: { type: "string", default: "xds" },
+    "xds-api": { type: "string", default: "sotw,delta" },
     code: { type: "string", default: "auto" },
     swaps: { type: "string", default: "3" },
     changes: { type: "string", default: "2" },
@@ -52,6 +56,9 @@ const outFile = values.out ?? join(import.meta.dirname, quick ? "results/fanout-
 const nodes = quick ? [100] : list(values.nodes);
 const listeners = quick ? [1, 10] : list(values.listeners);
 const client = values.client === "sim" ? "sim" : "xds";
+const apis = [...new Set(values["xds-api"].split(",").map((s) => s.trim()))];
+if (apis.length === 0 || apis.some((a) => a !== "sotw" && a !== "delta")) throw new Error("--xds-api takes sotw, delta or sotw,delta");
+const xdsApis = apis as Array<"sotw" | "delta">;
 const code = values.code === "inline" || values.code === "remote" ? values.code : "auto";
 const options = {
   clientProcesses: Number(values.clients),
@@ -94,13 +101,19 @@ for (const n of nodes) {
     continue;
   }
   for (const l of listeners) {
-    log(`N=${n} L=${l}`);
-    const t = Date.now();
-    const r = await runOnce({ nodes: n, listeners: l, ...options, ...(profileDir && { cpuProfileDir: profileDir, profileClients: values["cpu-prof-clients"] }), log: (s) => log(s) });
-    runs.push(r);
-    log(`  (${Math.round((Date.now() - t) / 1000)} s)`);
-    write();
+    for (const xdsApi of xdsApis) {
+      log(`N=${n} L=${l} ${xdsApi}`);
+      const t = Date.now();
+      const r = await runOnce({ nodes: n, listeners: l, ...options, xdsApi, ...(profileDir && { cpuProfileDir: profileDir, profileClients: values["cpu-prof-clients"] }), log: (s) => log(s) });
+      runs.push(r);
+      log(`  (${Math.round((Date.now() - t) / 1000)} s)`);
+      write();
+    }
   }
+}
+
+function runsOf(xdsApi: "sotw" | "delta"): RunResult[] {
+  return runs.filter((r) => r.xdsApi === xdsApi);
 }
 
 function write(): void {
@@ -109,7 +122,7 @@ function write(): void {
     date: new Date().toISOString(),
     command: `npm run bench:fanout -- ${process.argv.slice(2).join(" ")}`.trim(),
     machine,
-    options: { nodes, listeners, ...options },
+    options: { nodes, listeners, xdsApis, ...options },
     clock: "performance.timeOrigin + performance.now() in every process; child offsets measured and subtracted (runs[].clockOffsets)",
     durationSeconds: Math.round((Date.now() - started) / 1000),
     loadAverageAtEnd: loadavg().map((x) => Math.round(x * 100) / 100),
@@ -120,8 +133,10 @@ function write(): void {
           profile: Object.fromEntries(Object.entries(r.profileWindows).map(([k, w]) => [k, summarizeProfile(r.profileFile as string, w, 12)])),
         }),
     })),
-    scaling: scaling(runs),
-    targets: targets(runs),
+    scaling: scaling(runsOf("sotw")),
+    targets: targets(runsOf("sotw")),
+    scalingDelta: scaling(runsOf("delta")),
+    targetsDelta: targets(runsOf("delta")),
     skipped,
   };
   mkdirSync(join(outFile, ".."), { recursive: true });
@@ -129,11 +144,13 @@ function write(): void {
 }
 
 log("");
-log(table([...runs].sort((a, b) => a.nodes - b.nodes || a.listeners - b.listeners)));
-log("");
-log("scaling with N (least-squares line per listener count):");
-log(scalingTable(scaling(runs)));
-log("");
-for (const t of targets(runs)) log(`${t.met === true ? "MET    " : t.met === false ? "MISSED " : "NOT RUN"} ${t.target}\n        ${t.measured}`);
+log(table([...runs].sort((a, b) => a.nodes - b.nodes || a.listeners - b.listeners || a.xdsApi.localeCompare(b.xdsApi))));
+for (const xdsApi of xdsApis) {
+  log("");
+  log(`${xdsApi}: scaling with N (least-squares line per listener count):`);
+  log(scalingTable(scaling(runsOf(xdsApi))));
+  log("");
+  for (const t of targets(runsOf(xdsApi))) log(`${xdsApi} ${t.met === true ? "MET    " : t.met === false ? "MISSED " : "NOT RUN"} ${t.target}\n        ${t.measured}`);
+}
 for (const s of skipped) log(`skipped: ${s}`);
 log(`\n${Math.round((Date.now() - started) / 1000)} s; results in ${outFile}`);

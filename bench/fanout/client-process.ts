@@ -9,7 +9,7 @@
  * stamps (clock.ts) the moment each node has ACKed a different version of
  * every one of them: the ACK is stamped when the node wrote it.
  *
- * Started by bench/fanout.ts: node --import tsx bench/fanout/client-process.ts <port> <first index> <count> [xds|sim]
+ * Started by bench/fanout.ts: node --import tsx bench/fanout/client-process.ts <port> <first index> <count> [xds|sim] [sotw|delta]
  */
 import { protoRoot } from "../../src/proto/registry";
 import { SimNode } from "../../src/sim";
@@ -18,12 +18,12 @@ import { now } from "./clock";
 import { cpuOver, cpuSince, settledMemory } from "./common";
 import { onParentRequest, type Request, sendToParent } from "./protocol";
 
-const [portArg, firstArg, countArg, kind = "xds"] = process.argv.slice(2);
+const [portArg, firstArg, countArg, kind = "xds", xdsApi = "sotw"] = process.argv.slice(2);
 const port = Number(portArg);
 const first = Number(firstArg);
 const count = Number(countArg);
-if (!port || !Number.isInteger(first) || !count || (kind !== "xds" && kind !== "sim")) {
-  throw new Error("usage: client-process.ts <port> <first index> <count> [xds|sim]");
+if (!port || !Number.isInteger(first) || !count || (kind !== "xds" && kind !== "sim") || (xdsApi !== "sotw" && xdsApi !== "delta")) {
+  throw new Error("usage: client-process.ts <port> <first index> <count> [xds|sim] [sotw|delta]");
 }
 
 // Load the protos before the storm, as a running Envoy has its config types compiled in.
@@ -79,9 +79,9 @@ function hooks(i: number): NodeHooks {
 const target = `127.0.0.1:${port}`;
 const nodes: Array<{ start(): void | Promise<void>; stop(): void | Promise<void> }> = Array.from({ length: count }, (_, i) => {
   const id = `bench-${first + i}`;
-  if (kind === "xds") return new XdsOnlyNode(id, target, hooks(i));
+  if (kind === "xds") return new XdsOnlyNode(id, target, hooks(i), xdsApi);
   // A storm of 10,000 may take longer than Envoy's 15 s default; a timeout would skip a type.
-  const node = new SimNode({ id, cluster: "bench", xdsAddress: target, wasm: false, initialFetchTimeoutMs: 0 });
+  const node = new SimNode({ id, cluster: "bench", xdsAddress: target, wasm: false, initialFetchTimeoutMs: 0, xdsApi });
   const h = hooks(i);
   // SimNode reports through its event emitter (a microtask after the write).
   node.events.on((e) => {

@@ -126,12 +126,12 @@ function pad(s: string | number, n: number): string {
 
 export function table(runs: readonly RunResult[]): string {
   const head = [
-    "    N    L | connect all-ACKed |  module swap p50 / p99 / max  |  full change p50 / p99 / max  | swap server CPU | heap/node  RSS/node (after connect) | idle CPU",
-    "           |        s          |              ms               |              ms               |   µs per node   |    KiB       KiB          KiB        |  % core",
+    "    N    L   xDS | connect all-ACKed |  module swap p50 / p99 / max  |  full change p50 / p99 / max  | swap server CPU | heap/node  RSS/node (after connect) | idle CPU",
+    "                 |        s          |              ms               |              ms               |   µs per node   |    KiB       KiB          KiB        |  % core",
   ];
   const rows = runs.map((r) =>
     [
-      `${pad(r.nodes, 5)} ${pad(r.listeners, 4)} |`,
+      `${pad(r.nodes, 5)} ${pad(r.listeners, 4)} ${pad(r.xdsApi, 5)} |`,
       `${pad(round(r.connect.ackMs.max / 1000, 2), 11)}       |`,
       `${pad(r.moduleSwap.ackMs.p50, 8)} ${pad(r.moduleSwap.ackMs.p99, 8)} ${pad(r.moduleSwap.ackMs.max, 8)}    |`,
       `${pad(r.fullChange.ackMs.p50, 8)} ${pad(r.fullChange.ackMs.p99, 8)} ${pad(r.fullChange.ackMs.max, 8)}    |`,

@@ -1,7 +1,8 @@
 /**
  * One fan-out run: a wasmxds server on a generated config with L listeners,
- * N simulated Envoys in client processes, and the four scenarios (connect
- * storm, module swap, full change, steady state).
+ * N simulated Envoys in client processes speaking state-of-the-world or
+ * delta xDS, and the four scenarios (connect storm, module swap, full
+ * change, steady state).
  */
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,6 +11,7 @@ import { TYPE_URLS } from "../../src/vocabulary/type-urls";
 import { changeAllListeners, generateConfig, swapModule } from "./config-gen";
 import { Peer } from "./peer";
 import type { AckReport, CpuFigures, MemoryFigures } from "./protocol";
+import type { XdsApi } from "../../src/sim/xds/xds-client";
 import { type Distribution, distribution, round } from "./stats";
 
 const HERE = import.meta.dirname;
@@ -21,6 +23,8 @@ export interface RunOptions {
   readonly clientProcesses: number;
   /** `xds`: the simulator's ADS client alone (xds-node.ts); `sim`: full SimNodes. */
   readonly client: "xds" | "sim";
+  /** The xDS variant the nodes speak (StreamAggregatedResources or DeltaAggregatedResources). */
+  readonly xdsApi: XdsApi;
   /** Module swaps measured (after one warm-up). */
   readonly swaps: number;
   /** Full changes measured (after one warm-up). */
@@ -63,6 +67,7 @@ export interface RunResult {
   readonly listeners: number;
   readonly clientProcesses: number;
   readonly client: "xds" | "sim";
+  readonly xdsApi: XdsApi;
   readonly connect: {
     readonly ackMs: Distribution;
     readonly serverAckMs: Distribution;
@@ -120,7 +125,7 @@ export async function runOnce(o: RunOptions): Promise<RunResult> {
     const per = Math.ceil(o.nodes / o.clientProcesses);
     for (let first = 0; first < o.nodes; first += per) {
       const count = Math.min(per, o.nodes - first);
-      const c = new Peer(`clients-${clients.length}`, join(HERE, "client-process.ts"), [String(ready.port), String(first), String(count), o.client], [
+      const c = new Peer(`clients-${clients.length}`, join(HERE, "client-process.ts"), [String(ready.port), String(first), String(count), o.client, o.xdsApi], [
         "--expose-gc",
         ...(o.cpuProfileDir && o.profileClients ? ["--cpu-prof", `--cpu-prof-dir=${o.cpuProfileDir}`] : []),
       ]);
@@ -210,6 +215,7 @@ export async function runOnce(o: RunOptions): Promise<RunResult> {
       listeners: o.listeners,
       clientProcesses: clients.length,
       client: o.client,
+      xdsApi: o.xdsApi,
       connect,
       moduleSwap,
       fullChange,

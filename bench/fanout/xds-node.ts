@@ -1,6 +1,7 @@
 /**
  * An xDS-only simulated Envoy: the simulator's ADS client (src/sim/xds,
- * which speaks, ACKs and NACKs as Envoy's GrpcMuxImpl does) driven through
+ * which speaks, ACKs and NACKs as Envoy's GrpcMuxImpl does, or as its delta
+ * mux with api_type DELTA_GRPC) driven through
  * Envoy's start-up subscription sequence (docs/SIMULATOR.md, "xDS"):
  * CDS wildcard, then EDS for the EDS clusters, then once those arrived LDS
  * wildcard, then for the listeners ECDS (config_discovery filter names) and
@@ -25,7 +26,8 @@ import { listenerDependencies, readListener } from "../../src/sim/config/listene
 import { nodeMessage } from "../../src/sim/node-identity";
 import { StatsStore } from "../../src/sim/stats/stats-store";
 import { WasmRuntime } from "../../src/sim/wasm/wasm-runtime";
-import { type ApplyResult, XdsClient } from "../../src/sim/xds/xds-client";
+import { DeltaXdsClient } from "../../src/sim/xds/delta-xds-client";
+import { type ApplyResult, type XdsApi, XdsClient } from "../../src/sim/xds/xds-client";
 
 export interface NodeHooks {
   /** The node wrote an ACK of `version` for `typeUrl`. */
@@ -52,17 +54,18 @@ function wasmOff(): WasmRuntime {
 
 export class XdsOnlyNode {
   private readonly client: grpc.Client;
-  private readonly xds: XdsClient;
+  private readonly xds: XdsClient | DeltaXdsClient;
   private edsWanted = new Set<string>();
   private ldsStarted = false;
 
-  constructor(id: string, target: string, hooks: NodeHooks) {
+  constructor(id: string, target: string, hooks: NodeHooks, xdsApi: XdsApi = "sotw") {
     // Its own subchannel pool: its own HTTP/2 connection, as separate Envoys have.
     this.client = new grpc.Client(target, grpc.credentials.createInsecure(), {
       "grpc.use_local_subchannel_pool": 1,
       "grpc.max_receive_message_length": -1,
     });
-    this.xds = new XdsClient({
+    const Client = xdsApi === "delta" ? DeltaXdsClient : XdsClient;
+    this.xds = new Client({
       client: this.client,
       node: nodeMessage({ id, cluster: "bench" }),
       clock: realClock,
