@@ -19,7 +19,7 @@ export type OciSourceConfig = Extract<ModuleSource, { type: "oci" }>;
 
 export interface OciPulled {
   readonly module: ModuleBytes;
-  /** Set when the registry failed and the earlier module is served. */
+  /** Set when the registry failed and the earlier module is served (once per distinct failure). */
   readonly warning?: string;
 }
 
@@ -53,7 +53,8 @@ export async function pullOciModule(
   if (!bytes) throw new WasmxdsError("MODULE_FETCH_FAILED", `${name}: module ${resolved.sha256} of ${source.reference} vanished from the store`);
   return {
     module: { sha256: resolved.sha256, bytes },
-    ...(resolved.stale !== undefined && {
+    ...(resolved.stale !== undefined &&
+      resolved.repeated !== true && {
       warning: `${name}: ${resolved.stale}; serving the module pulled before (${resolved.manifestDigest}, sha256 ${resolved.sha256.slice(0, 12)})`,
     }),
   };

@@ -164,6 +164,9 @@ describe.skipIf(!registryAvailable)("oci:// modules served by wasmxds", () => {
       expect(served()).toBe(sha256Hex(v1));
       expect(app.publisher.published?.snapshot.version).toBe(version);
       const warning = app.events.list({ types: ["warning"] }).at(-1);
+      // The same failure on the next poll is not announced again.
+      expect((await app.reload()).ok).toBe(true);
+      expect(app.events.list({ types: ["warning"] })).toHaveLength(1);
       expect(warning?.message).toMatch(new RegExp(`^filter "auth": ${ref}: ${registry.host} unreachable: .*ECONNREFUSED.*; serving the module pulled before \\(sha256:[0-9a-f]{64}, sha256 ${sha256Hex(v1).slice(0, 12)}\\)$`));
 
       const term = memoryTerminal();

@@ -44,6 +44,8 @@ export interface OciResolution {
   readonly manifestDigest: string;
   /** Set when an Always re-resolution failed and the earlier module is served: the failure. */
   readonly stale?: string;
+  /** The same `stale` failure as the previous resolution of this reference reported. */
+  readonly repeated?: boolean;
 }
 
 /** What the admin API shows per reference. */
@@ -121,10 +123,14 @@ export class OciResolver {
       return await running;
     } catch (err) {
       const message = errorMessage(err);
-      this.#record(source, { ...(usable && known && { manifestDigest: known.manifestDigest, sha256: known.sha256, resolvedAt: known.at }), error: message, errorAt: this.#clock.now() });
+      // The same failure again (a registry down across many polls) is reported once, dated from its first time.
+      const previous = this.#status.get(source.reference);
+      const repeated = previous?.error === message;
+      const errorAt = repeated && previous.errorAt !== undefined ? previous.errorAt : this.#clock.now();
+      this.#record(source, { ...(usable && known && { manifestDigest: known.manifestDigest, sha256: known.sha256, resolvedAt: known.at }), error: message, errorAt });
       if (usable && known && source.pullPolicy === "Always") {
-        this.#logger.warn("OCI re-resolution failed; serving the module pulled before", { reference: ref.text, sha256: known.sha256, error: message });
-        return { sha256: known.sha256, size: this.o.store.get(known.sha256)?.length ?? 0, manifestDigest: known.manifestDigest, stale: message };
+        if (!repeated) this.#logger.warn("OCI re-resolution failed; serving the module pulled before", { reference: ref.text, sha256: known.sha256, error: message });
+        return { sha256: known.sha256, size: this.o.store.get(known.sha256)?.length ?? 0, manifestDigest: known.manifestDigest, stale: message, ...(repeated && { repeated: true }) };
       }
       throw err;
     } finally {
