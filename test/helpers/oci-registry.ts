@@ -39,7 +39,7 @@ export const DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+
 
 export interface RegistryOptions {
   /** Who may pull: anyone (default), the token flow, or htpasswd basic auth. */
-  readonly auth?: { readonly kind: "token" | "htpasswd"; readonly username: string; readonly password: string };
+  readonly auth?: { readonly kind: "token" | "htpasswd"; readonly username: string; readonly password: string; readonly realm?: string };
   /** Serve https with a certificate from this CA (for 127.0.0.1). */
   readonly tlsCa?: TestCa;
 }
@@ -172,7 +172,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
       );
     });
     await new Promise<void>((resolve) => tokenServer?.listen(0, "127.0.0.1", resolve));
-    const realm = `http://127.0.0.1:${(tokenServer.address() as AddressInfo).port}/token`;
+    const realm = auth.realm ?? `http://127.0.0.1:${(tokenServer.address() as AddressInfo).port}/token`;
     authYaml = `auth:\n  token:\n    realm: ${realm}\n    service: wasmxds-test\n    issuer: wasmxds-test-issuer\n    rootcertbundle: ${join(dir, "token-ca.pem")}\n`;
   }
   const port = await freePort();

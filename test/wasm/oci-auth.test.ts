@@ -88,6 +88,23 @@ describe.skipIf(!registryAvailable)("registry auth from a pullSecret", () => {
     });
   }
 
+  it("the token realm the registry names is vetted by the SSRF guard like the registry itself", async () => {
+    const registry = await startRegistry({ auth: { kind: "token", ...USER, realm: "http://169.254.169.254/latest/meta-data/token" } });
+    try {
+      const ref = `oci://${registry.host}/private/auth:v1`;
+      const s = await secret("metadata.json", { [registry.host]: USER });
+      // The registry's own address is let through by name; the realm it points to is not.
+      const resolver = await OciResolver.open({ store: new ModuleStore(), allowAddresses: ["127.0.0.1"] });
+      await expect(resolver.resolve({ reference: ref, pullPolicy: "IfNotPresent", insecure: true, pullSecret: s }, { allowPrivateFetch: false })).rejects.toMatchObject({
+        code: "MODULE_FETCH_FAILED",
+        message: `${ref}: http://169.254.169.254/latest/meta-data/token?service=wasmxds-test&scope=repository%3Aprivate%2Fauth%3Apull: 169.254.169.254 is a link-local address; set server.allowPrivateFetch: true to fetch from it`,
+      });
+      expect(registry.tokensIssued).toEqual([]);
+    } finally {
+      await registry.stop();
+    }
+  });
+
   it("a pullSecret that is missing or not a docker config.json is named, and its contents never are", async () => {
     const ref = "oci://127.0.0.1:1/x:v1";
     await expect(pull(ref, { pullSecret: { file: join(dir, "absent.json"), label: "secrets/absent.json" } })).rejects.toThrow(/^pullSecret secrets\/absent.json: cannot read it: ENOENT/);
