@@ -43,6 +43,12 @@ export interface BaseVm {
   readonly compiled: CompiledProxyWasm;
   /** sha256 of the code the VM actually runs. */
   readonly codeSha256: string;
+  /**
+   * The environment of the plugin that created the base: every VM made from
+   * it gets this one, as Envoy's clones copy envs_ from the base (docs/ENVOY.md
+   * "Environment variables"), whatever a later plugin with the same key asked for.
+   */
+  readonly environment: Readonly<Record<string, string>>;
   refs: number;
   readonly vm: ProxyWasmVm;
 }
@@ -73,7 +79,7 @@ export class VmRegistry {
       this.retire(spec.runtime);
       throw new ModuleError("MODULE_REJECTED", `Failed to initialize Wasm code: ${errorMessage(err)}`, { cause: err });
     }
-    const base: BaseVm = { key, runtime: spec.runtime, compiled, codeSha256: sha, refs: 1, vm };
+    const base: BaseVm = { key, runtime: spec.runtime, compiled, codeSha256: sha, environment: spec.environment, refs: 1, vm };
     this.bases.set(key, base);
     return base;
   }
@@ -86,7 +92,7 @@ export class VmRegistry {
 
   /** A VM from the base, started and configured for the plugin; throws (and retires it) on failure. */
   startPluginVm(base: BaseVm, spec: PluginSpec): ProxyWasmVm {
-    const vm = this.newVm(base.compiled, spec);
+    const vm = this.newVm(base.compiled, { ...spec, environment: base.environment });
     try {
       vm.start();
       vm.createRootContext();
