@@ -34,6 +34,7 @@ const OPTIONS = {
   "admin-insecure": { type: "boolean", default: false },
   "state-dir": { type: "string" },
   watch: { type: "boolean", default: false },
+  "oci-poll-interval": { type: "string" },
   "allow-empty": { type: "boolean", default: false },
   "log-level": { type: "string" },
   "log-format": { type: "string" },
@@ -66,6 +67,9 @@ Options:
       --state-dir DIR           where known-good versions, quarantines and modules
                                 persist, or "off" (default: <config>/.wasmxds)
       --watch                   reload when the YAML or a module changes
+      --oci-poll-interval DURATION
+                                with --watch, how often oci:// tags pulled with
+                                pullPolicy: Always are re-resolved (default: 60s, at least 1s)
       --log-level LEVEL         debug | info | warn | error | silent
                                 (default: info; silent for dev, which prints event lines)
       --log-format FORMAT       json | pretty (default: pretty on a terminal, else json)
@@ -146,6 +150,7 @@ async function run(argv: string[], term: Parameters<Command["run"]>[1], signal: 
       ...parseTls(v),
       ...(cluster && { cluster }),
       ...parseModulesTls(v),
+      ...(v["oci-poll-interval"] !== undefined && { oci: { pollIntervalMs: parsePollInterval(v["oci-poll-interval"]) } }),
       ...(v["max-connections-per-address"] !== undefined && {
         maxConnectionsPerAddress: parseCount(v["max-connections-per-address"], "--max-connections-per-address"),
       }),
@@ -182,6 +187,14 @@ function parseTls(v: ReturnType<typeof parse>) {
   if (nodeIdentity !== "off" && ca === undefined) throw new WasmxdsError("USAGE", `--node-identity ${nodeIdentity} needs --client-ca: node ids are checked against client certificates`);
   const tls = cert !== undefined && key !== undefined ? { certFile: cert, keyFile: key, ...(ca !== undefined && { clientCaFile: ca }) } : undefined;
   return { nodeIdentity, ...(tls && { tls }) };
+}
+
+/** `--oci-poll-interval` (docs/OCI.md): a duration of at least 1s, so a registry is not asked in a tight loop. */
+function parsePollInterval(text: string): number {
+  const d = parseDuration(text);
+  if ("error" in d) throw new WasmxdsError("USAGE", `--oci-poll-interval: ${d.error}`);
+  if (d.ms < 1000) throw new WasmxdsError("USAGE", `--oci-poll-interval: expected at least 1s, got "${text}"`);
+  return d.ms;
 }
 
 function parseGrace(text: string | undefined): number {
