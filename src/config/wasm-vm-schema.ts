@@ -10,12 +10,13 @@ import { posix } from "node:path";
 import { z } from "zod";
 import { type VmEnvironment, WASM_RUNTIMES } from "../vocabulary/wasm-vm";
 
+/** At most this many host keys, and this many values: every one is copied into each VM. */
+const MAX_ENV_ENTRIES = 256;
+
 /**
  * An environment variable name as WASI hands it over: `KEY=value\0`, so a
  * name holding `=` or NUL would be split differently by the module.
  */
-const MAX_ENV_ENTRIES = 256;
-
 function envKeyProblem(k: string): string | undefined {
   if (k === "") return "expected a non-empty variable name";
   if (k.length > 256) return "expected a variable name of at most 256 characters";
@@ -29,7 +30,12 @@ const envKeyField = z.string().superRefine((k, ctx) => {
 });
 
 /** A record keyed by variable names; zod's own key error says only "Invalid key in record". */
-const envRecord = z.record(z.string(), z.string().max(64 * 1024, "expected a value of at most 64 KiB").refine((v) => !v.includes("\0"), "expected a value without NUL")).superRefine((r, ctx) => {
+const envValue = z
+  .string()
+  .max(64 * 1024, "expected a value of at most 64 KiB")
+  .refine((v) => !v.includes("\0"), "expected a value without NUL");
+
+const envRecord = z.record(z.string(), envValue).superRefine((r, ctx) => {
   const keys = Object.keys(r);
   if (keys.length > MAX_ENV_ENTRIES) ctx.addIssue({ code: "custom", message: `expected at most ${MAX_ENV_ENTRIES} variables` });
   for (const k of keys) {
@@ -37,7 +43,6 @@ const envRecord = z.record(z.string(), z.string().max(64 * 1024, "expected a val
     if (problem) ctx.addIssue({ code: "custom", path: [k], message: problem });
   }
 });
-
 
 export const runtimeField = z.enum(WASM_RUNTIMES).default("v8");
 
@@ -79,6 +84,11 @@ export const hostPathField = z.string().transform((text, ctx): string => {
     });
     return z.NEVER;
   }
+  // Envoy's file system refuses these (illegalPath, docs/ENVOY.md "Modules on the Envoy host").
+  if (/^\/(dev|sys|proc)(\/|$)/.test(text) && !text.startsWith("/dev/fd/")) {
+    ctx.addIssue({ code: "custom", message: `expected a file outside /dev, /sys and /proc, which Envoy refuses to read, got ${JSON.stringify(text)}` });
+    return z.NEVER;
+  }
   if (text.length > 4096) {
     ctx.addIssue({ code: "custom", message: "expected a path of at most 4096 characters" });
     return z.NEVER;
@@ -111,8 +121,8 @@ export function checkVmFields(f: VmFieldsInput, ctx: z.RefinementCtx): void {
     }
   }
   if (f.preflightEnv !== null && typeof f.preflightEnv === "object") {
-    const env = f.env as { hostKeys?: unknown } | undefined;
-    const hostKeys = Array.isArray(env?.hostKeys) ? (env.hostKeys as unknown[]) : [];
+    const listed: unknown = f.env !== null && typeof f.env === "object" && "hostKeys" in f.env ? f.env.hostKeys : undefined;
+    const hostKeys: unknown[] = Array.isArray(listed) ? listed : [];
     for (const key of Object.keys(f.preflightEnv)) {
       if (!hostKeys.includes(key)) {
         ctx.addIssue({

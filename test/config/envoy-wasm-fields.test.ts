@@ -33,6 +33,7 @@ describe("runtime, allowPrecompiled, env, preflightEnv, hostPath", () => {
     expect(issues(withFilter("module: m.wasm\nruntime: wasmer"))[0]).toMatch(/^wasmxds\.yaml: filters\[0\]\.runtime: expected one of "v8", "wamr" or "wasmtime", got "wasmer"/);
     expect(issues(withFilter(`hostPath: relative/f.wasm\nsha256: ${SHA}`))[0]).toMatch(/^wasmxds\.yaml: filters\[0\]\.hostPath: expected an absolute, normalised path/);
     expect(issues(withFilter(`hostPath: /a/../etc/f.wasm\nsha256: ${SHA}`))[0]).toMatch(/^wasmxds\.yaml: filters\[0\]\.hostPath: expected an absolute, normalised path/);
+    expect(issues(withFilter(`hostPath: /proc/self/f.wasm\nsha256: ${SHA}`))[0]).toMatch(/^wasmxds\.yaml: filters\[0\]\.hostPath: expected a file outside \/dev, \/sys and \/proc/);
     expect(issues(withFilter("module: m.wasm\nenv: { values: { 'A=B': x } }"))[0]).toMatch(/^wasmxds\.yaml: filters\[0\]\.env\.values\.A=B: expected a variable name without '=' or NUL/);
     expect(issues(withFilter("module: m.wasm\nenv: { hostKeys: [''] }"))[0]).toMatch(/^wasmxds\.yaml: filters\[0\]\.env\.hostKeys\[0\]: expected a non-empty variable name/);
     expect(issues(withFilter("module: m.wasm\nenv: { hostkeys: [A] }"))[0]).toMatch(/^wasmxds\.yaml: filters\[0\]\.env\.hostkeys: unknown key; did you mean "hostKeys"\?/);
