@@ -17,6 +17,7 @@ import type { SnapshotCache } from "./cache/snapshot-cache";
 import { addExplainRoutes } from "./admin/explain-routes";
 import { addFleetRoutes } from "./admin/fleet-routes";
 import { addConsoleRoutes } from "./admin/console/console-routes";
+import { EventStreams, addEventStreamRoute } from "./admin/event-stream";
 import { Cluster, type ClusterOptions } from "./cluster";
 import { ServingPipeline } from "./control/serving-pipeline";
 import { Emitter } from "./emitter";
@@ -421,6 +422,7 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
       addExplainRoutes(router, { xds, pipeline });
       addOciRoutes(router, { oci, publisher });
       addFleetRoutes(router, { xds, pipeline, monitor: health, now: () => clock.now() });
+      addEventStreamRoute(router, new EventStreams(events, undefined, clock));
       addConsoleRoutes(router);
       if (cluster) router.add("GET", "/v1/cluster", () => ({ json: cluster.status(xds.streamStatuses().flatMap((s) => (s.node ? [s.node] : []))) }));
       admin = await startAdminServer(router, options.adminAddress, logger, { ...(options.adminAccess && { access: options.adminAccess }) });

@@ -32,6 +32,8 @@ export type AdminResponse = {
   readonly contentType?: string;
   /** More response headers (the console's security headers). */
   readonly headers?: Readonly<Record<string, string>>;
+  /** Takes over the response (a stream of server-sent events): it writes the head and ends it itself. */
+  readonly stream?: (req: IncomingMessage, res: ServerResponse) => void;
 };
 
 export type AdminHandler = (req: AdminRequest) => AdminResponse | Promise<AdminResponse>;
@@ -119,6 +121,10 @@ async function serve(router: AdminRouter, gate: AdminGate, req: IncomingMessage,
     const body = await readJsonBody(req);
     const out = await router.dispatch(req.method ?? "GET", req.url ?? "/", body);
     const status = out.status ?? 200;
+    if (out.stream) {
+      out.stream(req, res);
+      return;
+    }
     if (out.text !== undefined) {
       res.writeHead(status, { "content-type": out.contentType ?? "text/plain; charset=utf-8", ...out.headers });
       res.end(req.method === "HEAD" ? undefined : out.text);

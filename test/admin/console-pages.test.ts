@@ -191,6 +191,8 @@ describe.skipIf(NO_BROWSER !== undefined)(`console in Chromium${NO_BROWSER ? ` (
     const list = page.getByRole("list", { name: "Events, newest first" });
     await expect.poll(() => list.locator("li.event-rollout-aborted").count()).toBe(1);
     expect(await list.locator("li.event-rollout-aborted .cause").innerText()).toBe("operator");
+    // Followed over server-sent events (GET /v1/events/stream), not by polling.
+    await expect.poll(() => list.getAttribute("data-live")).toBe("stream");
     const before = await list.locator("li.event").count();
     app.events.add("console-test", "test", "an event added while the page is open", { filter: "guard" });
     await expect.poll(() => list.locator("li.event").first().innerText(), { timeout: LIVE_MS }).toMatch(/console-test[\s\S]*an event added while the page is open/);

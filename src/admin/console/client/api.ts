@@ -52,3 +52,33 @@ export async function postJson<T>(path: string, body?: unknown): Promise<T> {
   const res = await fetch(path, { method: "POST", headers: headers(true), ...(body !== undefined && { body: JSON.stringify(body) }) });
   return answer<T>(res, `POST ${path}`);
 }
+
+/**
+ * Follows a text/event-stream (GET /v1/events/stream) with fetch, which,
+ * unlike EventSource, can send the Authorization header. Calls `onData`
+ * with each event's data; resolves when the stream ends, rejects when it
+ * cannot be opened or breaks.
+ */
+export async function followStream(path: string, signal: AbortSignal, onData: (data: string) => void): Promise<void> {
+  const res = await fetch(path, { headers: { ...headers(false), accept: "text/event-stream" }, signal, cache: "no-store" });
+  if (!res.ok || !res.body) throw new ApiError(res.status, `GET ${path}: ${res.status}`);
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffered += value;
+    let end = buffered.indexOf("\n\n");
+    while (end >= 0) {
+      const block = buffered.slice(0, end);
+      buffered = buffered.slice(end + 2);
+      const data = block
+        .split("\n")
+        .filter((line) => line.startsWith("data: "))
+        .map((line) => line.slice(6))
+        .join("\n");
+      if (data) onData(data);
+      end = buffered.indexOf("\n\n");
+    }
+  }
+}

@@ -1,16 +1,17 @@
 /// <reference lib="dom" />
 /**
- * Events: the event log (GET /v1/events), newest first, followed live by
- * asking for the events after the last one seen every second
- * (`?after=<seq>`), so each refresh moves only the new events. Filterable by
- * type and by filter name. A rollback shows its evidence: which signals,
+ * Events: the event log (GET /v1/events), newest first, followed live over
+ * server-sent events (GET /v1/events/stream?after=<last seq>); while the
+ * stream is down (refused when the server has too many, or broken), each
+ * refresh asks for the events after the last one seen instead, so either
+ * way only new events move. Filterable by type and by filter name. A rollback shows its evidence: which signals,
  * from which nodes, which stat.
  *
  * Bounded: at most MAX_KEPT events are held and shown; older ones drop off
  * the end.
  */
 import type { LoggedEvent } from "../../../events/event-log";
-import { getJson } from "./api";
+import { followStream, getJson } from "./api";
 import { fill, h, time } from "./dom";
 import type { Context, Page } from "./page";
 
@@ -93,30 +94,52 @@ export function eventsPage(root: HTMLElement, _ctx: Context): Page {
   filter.addEventListener("input", redraw);
   root.querySelector("form")?.addEventListener("submit", (ev) => ev.preventDefault());
 
+  const add = (e: LoggedEvent) => {
+    if (e.seq <= lastSeq) return;
+    kept.push(e);
+    lastSeq = e.seq;
+    if (!knownTypes.has(e.type)) {
+      // A type seen for the first time joins the select, keeping the choice.
+      knownTypes.add(e.type);
+      const options = [...knownTypes].sort().map((t) => h("option", { value: t }, t));
+      const chosen = types.value;
+      types.replaceChildren(h("option", { value: "" }, "all types"), ...options);
+      types.value = chosen;
+    }
+    if (shows(e)) list.prepend(item(e));
+    while (kept.length > MAX_KEPT) kept.shift();
+    while (list.children.length > MAX_KEPT) list.lastElementChild?.remove();
+  };
+
+  const abort = new AbortController();
+  let streaming = false;
+  const follow = () => {
+    streaming = true;
+    list.dataset.live = "stream";
+    followStream(`/v1/events/stream?after=${lastSeq}`, abort.signal, (data) => {
+      add(JSON.parse(data) as LoggedEvent);
+      summarize();
+    })
+      .catch(() => undefined)
+      .finally(() => {
+        // Ended or refused: the next refreshes poll, and one of them opens the stream again.
+        streaming = false;
+        list.dataset.live = "poll";
+      });
+  };
+
   return {
     async refresh() {
+      if (streaming) return;
       const path = first ? `/v1/events?limit=${FIRST_PAGE}` : `/v1/events?after=${lastSeq}&limit=${MAX_KEPT}`;
       const { events } = await getJson<{ events: LoggedEvent[] }>(path);
       first = false;
-      if (events.length === 0) {
-        summarize();
-        return;
-      }
-      for (const e of events) {
-        kept.push(e);
-        lastSeq = Math.max(lastSeq, e.seq);
-        if (!knownTypes.has(e.type)) {
-          knownTypes.add(e.type);
-          const options = [...knownTypes].sort().map((t) => h("option", { value: t }, t));
-          const chosen = types.value;
-          types.replaceChildren(h("option", { value: "" }, "all types"), ...options);
-          types.value = chosen;
-        }
-        if (shows(e)) list.prepend(item(e));
-      }
-      while (kept.length > MAX_KEPT) kept.shift();
-      while (list.children.length > MAX_KEPT) list.lastElementChild?.remove();
+      for (const e of events) add(e);
       summarize();
+      if (!abort.signal.aborted) follow();
+    },
+    destroy() {
+      abort.abort();
     },
   };
 }
