@@ -62,7 +62,7 @@ describe.skipIf(!registryAvailable)("registry transport", () => {
   let tlsRegistry: TestRegistry;
   let plainRegistry: TestRegistry;
   let proxy: Server | undefined;
-  let tamper: "none" | "manifest" | "blob" = "none";
+  let tamper: "none" | "manifest" | "blob" | "cut" = "none";
   /** What went through the proxy: "GET manifests", "HEAD manifests", "GET blobs", ... */
   const seen: string[] = [];
   let proxyHost: string;
@@ -85,7 +85,13 @@ describe.skipIf(!registryAvailable)("registry transport", () => {
             if (isBlob) body.writeUInt8((body.at(-1) ?? 0) ^ 1, body.length - 1);
             else body = Buffer.from(body.toString().replace('"schemaVersion":2', '"schemaVersion": 2'));
           }
-          res.writeHead(upRes.statusCode ?? 502, { ...upRes.headers, "content-length": String(body.length) }).end(body);
+          res.writeHead(upRes.statusCode ?? 502, { ...upRes.headers, "content-length": String(body.length) });
+          if (tamper === "cut" && isBlob) {
+            // Half the layer, then the connection drops.
+            res.write(body.subarray(0, body.length >> 1), () => res.destroy());
+            return;
+          }
+          res.end(body);
         });
       });
       up.on("error", () => res.writeHead(502).end());
@@ -132,7 +138,7 @@ describe.skipIf(!registryAvailable)("registry transport", () => {
     expect(seen).toEqual(["HEAD manifests", "GET manifests", "GET blobs"]);
   });
 
-  it("digests are checked against the bytes: a tampered layer, a tampered manifest, and a pinned digest the bytes do not match", async () => {
+  it("digests are checked against the bytes: a tampered layer, a tampered manifest, a pinned digest the bytes do not match; a layer cut short is named", async () => {
     const digest = await plainRegistry.push("tamper/a", wasmArtifact(good), "v1");
     const ref = `oci://${proxyHost}/tamper/a:v1`;
     try {
@@ -150,6 +156,11 @@ describe.skipIf(!registryAvailable)("registry transport", () => {
       await expect(pull(pinned, { insecure: true })).rejects.toMatchObject({
         code: "MODULE_HASH_MISMATCH",
         message: expect.stringMatching(new RegExp(`^${pinned}: manifest ${digest} digest mismatch: expected ${digest}, the registry sent sha256:`)),
+      });
+      tamper = "cut";
+      await expect(pull(ref, { insecure: true })).rejects.toMatchObject({
+        code: "MODULE_FETCH_FAILED",
+        message: expect.stringMatching(new RegExp(`^${ref}: layer sha256:[0-9a-f]{64}: `)),
       });
       tamper = "none";
       expect((await pull(pinned, { insecure: true })).sha256).toBe(sha256Hex(good));

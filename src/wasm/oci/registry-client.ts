@@ -53,7 +53,13 @@ export class RegistryClient {
   /** GETs `/v2/<repository>/<path>`; `what` names the object in errors ("manifest v1", "blob sha256:..."). */
   async get(path: string, accept: string | undefined, maxBytes: number, what: string): Promise<RegistryResponse> {
     const response = await this.#call("GET", path, accept, what);
-    return { body: await readBounded(response, maxBytes, (size) => this.#tooLarge(what, size, maxBytes)), headers: response.headers };
+    try {
+      return { body: await readBounded(response, maxBytes, (size) => this.#tooLarge(what, size, maxBytes)), headers: response.headers };
+    } catch (err) {
+      // A body cut short or timed out: say which object, from which registry.
+      if (err instanceof ModuleError) throw err;
+      throw this.#error(`${what}: ${errorMessage(err)}`, err);
+    }
   }
 
   /** HEADs `/v2/<repository>/<path>`: the headers only (a manifest's digest without a GET, which Docker Hub counts against pull limits). */
