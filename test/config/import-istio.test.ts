@@ -232,6 +232,33 @@ describe("wasmxds import", () => {
     expect(config.filters[0]?.module).toEqual({ type: "url", url: "https://artifacts.example.com/stats-filter.wasm", sha256: SHA });
   });
 
+  it("file:// becomes hostPath, a bare image reference oci://, http:// insecure; sha256 asked for where required", async () => {
+    await writeFile(
+      join(dir, "schemes.yaml"),
+      `kind: WasmPlugin
+metadata: { name: local }
+spec: { url: "file:///opt/filters/local.wasm", failStrategy: FAIL_OPEN, type: NETWORK }
+---
+kind: WasmPlugin
+metadata: { name: bare }
+spec: { url: "ghcr.io/example/bare:2" }
+---
+kind: WasmPlugin
+metadata: { name: "plain.http" }
+spec: { url: "http://10.0.0.5/f.wasm", sha256: ${SHA} }
+`,
+    );
+    const r = await run(join(dir, "schemes.yaml"));
+    const { filters } = parse(r.out) as { filters: Record<string, unknown>[] };
+    expect(filters).toEqual([
+      { name: "local", kind: "network", hostPath: "/opt/filters/local.wasm", failurePolicy: "FAIL_OPEN" },
+      { name: "bare", kind: "http", url: "oci://ghcr.io/example/bare:2" },
+      { name: "plain.http", kind: "http", url: "http://10.0.0.5/f.wasm", insecure: true, sha256: SHA },
+    ]);
+    expect(r.err).toContain('WasmPlugin "local": spec.sha256: missing; wasmxds requires the module\'s sha256 here');
+    expect(r.err).toContain('WasmPlugin "plain.http": spec.url: plain http: carried over with insecure: true');
+  });
+
   it("names a file it cannot read or parse, and skips other kinds with a note", async () => {
     const missing = await run(join(dir, "missing.yaml"));
     expect(missing.code).not.toBe(0);
