@@ -361,6 +361,8 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
       onPublished: (published) => {
         health.served(published.served, published.canaries);
         pushAnalysis.served(published.served);
+        // Replicas compare their folders with the leader's (cluster.ts reports a difference loudly).
+        cluster?.replicas.announceFolder(Object.fromEntries([...published.selections].map(([name, sel]) => [name, sel.candidate.key])));
       },
     });
     stopping.push(

@@ -24,6 +24,8 @@ export interface ClusterStatus {
   readonly leading: boolean;
   readonly leader: LeaderRecord | null;
   readonly replicas: readonly ReplicaRecord[];
+  /** Where this replica's config folder disagrees with the leader's (it serves the cluster's rollouts regardless). */
+  readonly folderDiffers: readonly string[];
   /** Every node of the fleet and the replica(s) it is connected to. */
   readonly nodes: ReadonlyArray<{ readonly id: string; readonly replicas: readonly string[] }>;
 }
@@ -63,7 +65,9 @@ export class Cluster {
       await replicas.start();
       const decisions = new ClusterEvents(conn, () => election.fence(), bg);
       decisions.follow(deps.events);
-      return new Cluster(conn, election, state, signals, replicas, decisions, logger);
+      const cluster = new Cluster(conn, election, state, signals, replicas, decisions, logger);
+      cluster.reportDisagreement(deps.events);
+      return cluster;
     } catch (err) {
       conn.crash();
       throw err;
@@ -73,6 +77,36 @@ export class Cluster {
   /** Starts reading the other replicas' node records into the health monitor. */
   startSignals(target: RemoteEvidenceTarget): Promise<void> {
     return this.signals.start(target);
+  }
+
+  /** The folder's differences from the leader's, now. */
+  folderDiffers(): string[] {
+    const leader = this.election.leader();
+    return leader ? this.replicas.disagreements(leader.replica) : [];
+  }
+
+  /**
+   * Says loudly (a warning and an event, once per difference) when this
+   * replica's config folder asks for other versions than the leader's: the
+   * replicas are meant to be deployed identically, and until they are, this
+   * one serves the cluster's rollouts, not its folder's.
+   */
+  private reportDisagreement(events: EventLog): void {
+    let last = "";
+    const check = () => {
+      const diff = this.folderDiffers();
+      const key = diff.join("\n");
+      if (key === last) return;
+      last = key;
+      if (diff.length === 0) {
+        events.add("replica-config-agrees", "cluster", "this replica's config folder asks for the same versions as the leader's");
+        return;
+      }
+      for (const d of diff) this.logger.warn(`config folder differs from the leader's: ${d}; deploy the same folder to every replica`);
+      events.add("replica-config-differs", "cluster", `this replica's config folder differs from the leader's: ${diff.join("; ")}`, { differences: diff });
+    };
+    this.replicas.onChange(check);
+    this.election.onChange(check);
   }
 
   /** Fetches modules the shared state names from other replicas into `store`. */
@@ -103,6 +137,7 @@ export class Cluster {
       leading: this.election.isLeader(),
       leader: this.election.leader() ?? null,
       replicas: this.replicas.list(),
+      folderDiffers: this.folderDiffers(),
       nodes: [...this.signals.placement(localNodes)].map(([id, replicas]) => ({ id, replicas })).sort((a, b) => a.id.localeCompare(b.id)),
     };
   }

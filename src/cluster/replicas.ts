@@ -16,10 +16,13 @@ export interface ReplicaRecord {
   /** Its module server (HOST:PORT, http), where other replicas fetch modules they lack (module-sync.ts). */
   readonly modules?: string | null;
   readonly startedAt: string;
+  /** The version key its config folder asks for, per filter (compared with the leader's, docs/REPLICAS.md). */
+  readonly folder?: Readonly<Record<string, string>>;
 }
 
 export class Replicas {
   private readonly known = new Map<string, ReplicaRecord>();
+  private readonly listeners: Array<() => void> = [];
   private own: ReplicaRecord;
   private watcher: Watcher | undefined;
 
@@ -43,9 +46,41 @@ export class Replicas {
       .startRevision(String(BigInt(r.header.revision) + 1n))
       .create();
     this.watcher.on("put", (kv) => this.read(kv.key.toString(), kv.value.toString()));
-    this.watcher.on("delete", (kv) => this.known.delete(kv.key.toString().slice(ROOT.length)));
+    this.watcher.on("delete", (kv) => {
+      this.known.delete(kv.key.toString().slice(ROOT.length));
+      this.changed();
+    });
     this.watcher.on("error", (err) => this.conn.report(err));
     this.write();
+  }
+
+  /** Told after any replica's record changed (this one's included). */
+  onChange(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** The versions this replica's folder asks for (after every publish); written only when they change. */
+  announceFolder(folder: Readonly<Record<string, string>>): void {
+    if (JSON.stringify(folder) === JSON.stringify(this.own.folder ?? {})) return;
+    this.own = { ...this.own, folder };
+    this.write();
+    this.changed();
+  }
+
+  /**
+   * Where this replica's folder disagrees with `leader`'s: one line per
+   * filter asked for in a different version (or only by one of them).
+   */
+  disagreements(leader: string): string[] {
+    if (leader === this.own.id) return [];
+    const theirs = this.known.get(leader)?.folder;
+    const mine = this.own.folder;
+    if (!theirs || !mine) return [];
+    const short = (k: string | undefined) => (k === undefined ? "nothing" : `${k.slice(0, 8)}…${k.slice(-6)}`);
+    return [...new Set([...Object.keys(theirs), ...Object.keys(mine)])]
+      .filter((f) => theirs[f] !== mine[f])
+      .sort()
+      .map((f) => `filter "${f}": this replica's folder asks for ${short(mine[f])}, the leader's (${leader}) for ${short(theirs[f])}`);
   }
 
   /** This replica's addresses, once bound. */
@@ -63,6 +98,10 @@ export class Replicas {
     const all = new Map(this.known);
     all.set(this.own.id, this.own);
     return [...all.values()].sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  private changed(): void {
+    for (const l of this.listeners) l();
   }
 
   close(): void {
@@ -87,7 +126,9 @@ export class Replicas {
   private read(key: string, value: string): void {
     try {
       const r = JSON.parse(value) as ReplicaRecord;
-      if (typeof r.id === "string") this.known.set(key.slice(ROOT.length), r);
+      if (typeof r.id !== "string") return;
+      this.known.set(key.slice(ROOT.length), r);
+      this.changed();
     } catch {
       // A record that is not JSON is not a replica of ours.
     }

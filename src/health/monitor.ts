@@ -93,8 +93,12 @@ export class HealthMonitor {
   private readonly limits: HealthLimits;
   private readonly bg: BackgroundReport;
   private readonly leadership: Leadership;
-  /** Nodes of other replicas: the tracked versions they hold (ids), and the last signal taken from each. */
-  private readonly remote = new Map<string, { held: Set<string>; seq: number }>();
+  /**
+   * Nodes of other replicas: the versions they hold and ACKed (ids, tracked
+   * or not yet: their replica may publish before this one), signals about
+   * versions not tracked yet (the newest, bounded), and the last signal taken.
+   */
+  private readonly remote = new Map<string, { held: Set<string>; acked: Set<string>; pending: Array<NodeEvidence["signals"][number]>; seq: number }>();
   private timer: TimerHandle | undefined;
   /** Signals that named no version this monitor tracks. */
   unattributed = 0;
@@ -130,8 +134,8 @@ export class HealthMonitor {
         const v = new VersionHealth(name, s.key, s.module.sha256, settingsOf(s.filter), this.now(), this.limits);
         if (this.o.versions.isQuarantined(name, s.key)) v.status = "quarantined";
         else if (this.o.versions.lastGood(name)?.key === s.key) v.status = "good";
-        for (const [node, r] of this.remote) if (r.held.has(id)) v.holders.add(node);
         this.tracked.set(id, v);
+        this.adoptRemote(id, v);
       }
     }
     this.forgetOld(current);
@@ -329,24 +333,41 @@ export class HealthMonitor {
   importRemote(nodeId: string, e: NodeEvidence): void {
     let r = this.remote.get(nodeId);
     if (!r) {
-      r = { held: new Set(), seq: 0 };
+      r = { held: new Set(), acked: new Set(), pending: [], seq: 0 };
       this.remote.set(nodeId, r);
     }
-    for (const [filter, key] of e.holds) {
-      const id = versionId(filter, key);
-      this.tracked.get(id)?.holders.add(nodeId);
-      r.held.add(id);
-    }
-    for (const [filter, key] of e.acked) this.tracked.get(versionId(filter, key))?.ack(nodeId);
-    const fresh = e.signals.filter((s) => s.seq > r.seq);
-    for (const s of fresh) {
+    r.held = new Set(e.holds.map(([filter, key]) => versionId(filter, key)));
+    r.acked = new Set(e.acked.map(([filter, key]) => versionId(filter, key)));
+    for (const id of r.held) this.tracked.get(id)?.holders.add(nodeId);
+    for (const id of r.acked) this.tracked.get(id)?.ack(nodeId);
+    for (const s of e.signals.filter((x) => x.seq > r.seq)) {
       r.seq = Math.max(r.seq, s.seq);
       const v = this.tracked.get(versionId(s.filter, s.key));
-      if (!v || v.status === "quarantined") continue;
-      v.record(s.signal);
-      const policy = this.o.policyOf(v.filter);
-      if (policy) this.judge(v, policy);
+      if (v) this.recordRemote(v, s.signal);
+      else {
+        r.pending.push(s);
+        if (r.pending.length > PUSHES_PER_NODE * 4) r.pending.shift();
+      }
     }
+  }
+
+  /** A version tracked now: what other replicas' nodes said of it before. */
+  private adoptRemote(id: string, v: VersionHealth): void {
+    for (const [node, r] of this.remote) {
+      if (r.held.has(id)) v.holders.add(node);
+      if (r.acked.has(id)) v.ack(node);
+      const mine = r.pending.filter((s) => versionId(s.filter, s.key) === id);
+      if (mine.length === 0) continue;
+      r.pending = r.pending.filter((s) => versionId(s.filter, s.key) !== id);
+      for (const s of mine) this.recordRemote(v, s.signal);
+    }
+  }
+
+  private recordRemote(v: VersionHealth, signal: HealthSignal): void {
+    if (v.status === "quarantined") return;
+    v.record(signal);
+    const policy = this.o.policyOf(v.filter);
+    if (policy) this.judge(v, policy);
   }
 
   /** A node of another replica is gone (its replica said so, or died). */

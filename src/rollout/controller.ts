@@ -121,6 +121,11 @@ export class RolloutController {
       return { base: candidate, ...(adopt && { decision: { kind: "adopt", filter: name, ref, ...(r.active && { cancel: plan ? "instant push (dev mode)" : "the filter has no rollout plan any more" }) } }) };
     }
     const stable = this.served(candidate.filter, r.stable);
+    // A replica that does not lead serves the cluster's rollout, not its own folder's other version (docs/REPLICAS.md).
+    if (r.active && !this.leadership.isLeader()) {
+      const usable = !this.o.versions.isQuarantined(name, r.active.candidate.key) && this.o.moduleBytes(r.active.candidate.sha256);
+      return { base: stable, ...(usable && { canary: this.served(candidate.filter, r.active.candidate) }) };
+    }
     if (ref.key === r.stable.key) {
       // Back on stable: the health monitor quarantined the candidate, or the folder was reverted.
       return { base: stable, ...(r.active && { decision: { kind: "back-to-stable", filter: name, quarantined: this.o.versions.isQuarantined(name, r.active.candidate.key) } }) };
