@@ -195,6 +195,37 @@ describe.skipIf(!registryAvailable)("oci:// modules served by wasmxds", () => {
     }
   });
 
+  it("each failure keeps the last good module and shows in /v1/pulls and wasmxds status: missing tag, not wasm, over the size cap, wrong sha256", async () => {
+    const r = repo();
+    await registry.push(r, wasmArtifact(v1), "good");
+    await registry.push(r, wasmArtifact(Buffer.from("<html>not a module</html>")), "html");
+    await registry.push(r, wasmArtifact(v2), "big");
+    dir = await tempConfigFolder({ "wasmxds.yaml": config(`oci://${registry.host}/${r}:good`) });
+    app = await startTestApp(dir);
+    const version = app.publisher.published?.snapshot.version;
+    const cases: Array<[string, string, string[], RegExp]> = [
+      ["a missing tag", "gone", [], /HTTP 404 Not Found \(manifest gone not found/],
+      ["a layer that is not wasm", "html", [], /the layer is not a wasm module \(it starts with 0x3c68746d/],
+      ["a layer over the size cap", "big", [], new RegExp(`is ${v2.length} bytes, over the ${v2.length - 1}-byte limit`)],
+      ["a wrong sha256", "big", [`sha256: ${sha256Hex(v1)}`], new RegExp(`sha256 mismatch: the filter expects ${sha256Hex(v1)}`)],
+    ];
+    for (const [what, tag, fields, error] of cases) {
+      const ref = `oci://${registry.host}/${r}:${tag}`;
+      const yaml = config(ref, fields);
+      await writeFile(join(dir, "wasmxds.yaml"), what === "a layer over the size cap" ? yaml.replace("allowPrivateFetch: true", `allowPrivateFetch: true, maxModuleBytes: ${v2.length - 1}`) : yaml);
+      const result = await app.reload();
+      expect(result.ok, what).toBe(false);
+      expect(app.publisher.published?.snapshot.version, what).toBe(version);
+      expect(served(), what).toBe(sha256Hex(v1));
+      expect(app.events.list({ types: ["rejected"] }).at(-1)?.message, what).toMatch(new RegExp(`^filter "auth": ${ref}: .*${error.source}`));
+      const pulls = (await (await fetch(`http://127.0.0.1:${app.adminAddress?.port}/v1/pulls`)).json()) as { pulls: Array<{ reference: string; error?: string }> };
+      expect(pulls.pulls.find((p) => p.reference === ref)?.error, what).toMatch(error);
+      const term = memoryTerminal();
+      await cli(["status", "--admin-address", `127.0.0.1:${app.adminAddress?.port}`], term);
+      expect(term.text().out, what).toContain(`${ref} IfNotPresent never resolved`);
+    }
+  });
+
   it("errors name the filter and the reference: a missing tag at start-up", async () => {
     const r = repo();
     dir = await tempConfigFolder({ "wasmxds.yaml": config(`oci://${registry.host}/${r}:nope`) });
