@@ -60,6 +60,10 @@ describeWithEtcd("crash rollback decided from a canary on another replica", () =
 
     // Only B's node crashes; A, the leader, decides from B's signals.
     await waitFor("rollback on the leader", () => a.app.events.list({ types: ["rollback"] })[0], 20_000);
+    // The decision reaches the other replicas' snapshots through etcd's watch within a second.
+    const decidedAt = Date.now();
+    await waitFor("B and C publish the good version", () => [b, c].every((r) => r.app.publisher.published!.modules.get("guard") === good), 1000);
+    const appliedMs = Date.now() - decidedAt;
     await waitFor("every node of every replica back on the good version", () => fleets.every((f) => f.nodes.every((n) => runningGuard(n) === good)), 10_000);
 
     const rollbacks = eventsOf(replicas, "rollback");
@@ -67,6 +71,7 @@ describeWithEtcd("crash rollback decided from a canary on another replica", () =
     expect(rollbacks[0]!.replica).toBe("a");
     expect(rollbacks[0]!.e.message).toMatch(/on-b-/);
     for (const r of replicas) expect(r.app.versions.quarantined("guard").map((q) => q.sha256)).toEqual([bad]);
+    console.info(`rollback decided on replica a applied by replicas b and c within ${appliedMs} ms`);
     const decided = (await a.app.cluster!.decisions.list()).filter((e) => e.event.type === "rollback");
     expect(decided).toHaveLength(1);
     expect(decided[0]).toMatchObject({ replica: "a", event: { details: { sha256: bad } } });
