@@ -123,11 +123,14 @@ preflightEnv: { POD_NAME: check }`),
     await waitFor("fleet LIVE", () => fleet!.summary().live === 3, 10_000);
 
     await writeFile(join(dir, "wasmxds.yaml"), v2);
+    const published = Date.now();
     expect((await app.reload()).ok).toBe(true);
     await waitFor("every node on v2", () => fleet!.nodes.every((n) => n.plugins()[0]?.name === `guard@${badSha.slice(0, 8)}`), 10_000);
     expect(fleet.nodes[0]!.plugins()[0]?.spec.runtime).toBe("envoy.wasm.runtime.wasmtime");
     await waitFor("rollback", () => app!.events.list({ types: ["rollback"] })[0], 20_000);
     const event = app.events.list({ types: ["rollback"] })[0]!;
+    // As fast as for modules wasmxds serves itself (test/health/rollback-crash.test.ts: under 15 s).
+    expect(Date.now() - published).toBeLessThan(15_000);
     expect(event.message).toMatch(new RegExp(`^guard@${badSha.slice(0, 8)} rolled back to guard@${goodSha.slice(0, 8)}: \\d+ crash signal`));
     expect(app.versions.quarantined("guard")[0]).toMatchObject({ sha256: badSha });
     // Every node reads v1 from its host disk again (guard-v2.wasm would give the bad sha)...
