@@ -17,6 +17,11 @@ export function configWarnings(config: WasmxdsConfig, file = "wasmxds.yaml"): st
     if (f.reloadBackoff?.maxMs !== undefined) {
       warnings.push(`${file}: filters[${i}].reloadBackoff.max: Envoy ignores it (FAIL_RELOAD reads only base), so it is not sent`);
     }
+    if (f.module.type === "host" && f.preflight) {
+      warnings.push(
+        `${file}: filters[${i}].hostPath: no module copy in the config folder, so this version is not pre-flight checked and health cannot roll back to it; add module: <a copy of the file> to have both`,
+      );
+    }
     if (!usedFilters.has(f.name)) {
       warnings.push(`${file}: filters[${i}]: filter ${JSON.stringify(f.name)} is not used by any listener (it is still served over ECDS when discovery is ecds)`);
     }

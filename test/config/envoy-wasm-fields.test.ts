@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/parse";
+import { configWarnings } from "../../src/config/warnings";
 import { issues, withFilter } from "../helpers/config-issues";
 
 const SHA = "a".repeat(64);
@@ -27,6 +28,11 @@ describe("runtime, allowPrecompiled, env, preflightEnv, hostPath", () => {
     const f = parseConfig(withFilter(`hostPath: /var/lib/f.wasm\nsha256: ${SHA}`)).filters[0];
     expect(f?.module).toEqual({ type: "host", sha256: SHA });
     expect(f?.hostPath).toBe("/var/lib/f.wasm");
+    // Without a copy there is nothing to check, and nothing to roll back to: said once per load.
+    expect(configWarnings(parseConfig(withFilter(`hostPath: /var/lib/f.wasm\nsha256: ${SHA}`)))).toContain(
+      "wasmxds.yaml: filters[0].hostPath: no module copy in the config folder, so this version is not pre-flight checked and health cannot roll back to it; add module: <a copy of the file> to have both",
+    );
+    expect(configWarnings(parseConfig(withFilter(`hostPath: /var/lib/f.wasm\nmodule: m.wasm\nsha256: ${SHA}`))).join()).not.toContain("hostPath");
   });
 
   it("refuses malformed values with the field path", () => {
