@@ -7,12 +7,14 @@
  * while an earlier module is held comes back as a warning: the rebuild
  * goes on with that module.
  */
-import { join } from "node:path";
+import { isAbsolute, join, relative } from "node:path";
+import { realpath } from "node:fs/promises";
+import { FileReadError, describeFsError, readRegularFile } from "../config/read-file";
 import type { LoadedConfig } from "../config";
 import type { FilterConfig, ModuleSource } from "../config/model";
 import { WasmxdsError } from "../errors";
 import type { ModuleStore } from "../wasm/module-store";
-import type { OciResolver } from "../wasm/oci";
+import { MAX_PULL_SECRET_BYTES, type OciResolver, type PullSecretSource } from "../wasm/oci";
 import type { ModuleBytes } from "../resources";
 
 export type OciSourceConfig = Extract<ModuleSource, { type: "oci" }>;
@@ -41,7 +43,7 @@ export async function pullOciModule(
         pullPolicy: source.pullPolicy,
         insecure: source.insecure ?? false,
         ...(source.sha256 !== undefined && { sha256: source.sha256 }),
-        ...(source.pullSecret !== undefined && { pullSecret: { file: join(loaded.dir, source.pullSecret), label: source.pullSecret } }),
+        ...(source.pullSecret !== undefined && { pullSecret: configFolderSecret(loaded.dir, source.pullSecret) }),
       },
       { allowPrivateFetch: server.allowPrivateFetch ?? false, ...(server.maxModuleBytes !== undefined && { maxBytes: server.maxModuleBytes }) },
     );
@@ -57,5 +59,34 @@ export async function pullOciModule(
       resolved.repeated !== true && {
       warning: `${name}: ${resolved.stale}; serving the module pulled before (${resolved.manifestDigest}, sha256 ${resolved.sha256.slice(0, 12)})`,
     }),
+  };
+}
+
+/**
+ * A pullSecret file of the config folder, read with that folder's rules
+ * (load.ts does the same for modules): the path must stay inside the folder
+ * after symlinks, and must be a regular file of bounded size — a fifo would
+ * block a read forever.
+ */
+function configFolderSecret(dir: string, path: string): PullSecretSource {
+  const label = path;
+  const fail = (why: string, cause?: unknown) => new WasmxdsError("MODULE_FETCH_FAILED", `pullSecret ${label}: ${why}`, { cause });
+  return {
+    label,
+    read: async () => {
+      let absolute: string;
+      try {
+        absolute = await realpath(join(dir, path));
+      } catch (err) {
+        throw fail((err as { code?: unknown }).code === "ENOENT" ? "no such file in the config folder" : describeFsError(err), err);
+      }
+      const inside = relative(dir, absolute);
+      if (inside === "" || inside.startsWith("..") || isAbsolute(inside)) throw fail(`resolves to ${absolute}, outside the config folder`);
+      try {
+        return (await readRegularFile(absolute, MAX_PULL_SECRET_BYTES)).toString("utf8");
+      } catch (err) {
+        throw fail(err instanceof FileReadError ? err.message : describeFsError(err), err);
+      }
+    },
   };
 }

@@ -6,7 +6,8 @@
  * module and show in `wasmxds status` and the admin API, and a restart that
  * needs no registry.
  */
-import { readFile, writeFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { get } from "node:http";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -224,6 +225,29 @@ describe.skipIf(!registryAvailable)("oci:// modules served by wasmxds", () => {
       await cli(["status", "--admin-address", `127.0.0.1:${app.adminAddress?.port}`], term);
       expect(term.text().out, what).toContain(`${ref} IfNotPresent never resolved`);
     }
+  });
+
+  it("a pullSecret is a config-folder file: missing, a fifo, or a symlink out of the folder is named; it is read only when a pull needs it", async () => {
+    const r = repo();
+    await registry.push(r, wasmArtifact(v1), "v1");
+    const ref = `oci://${registry.host}/${r}:v1`;
+    dir = await tempConfigFolder({ "wasmxds.yaml": config(ref, ["pullSecret: secrets/registry.json"]) });
+    const name = `filter "auth": pullSecret secrets/registry.json`;
+    await expect(startTestApp(dir)).rejects.toThrow(`${name}: no such file in the config folder`);
+    await mkdir(join(dir, "secrets"));
+    execFileSync("mkfifo", [join(dir, "secrets", "registry.json")]);
+    await expect(startTestApp(dir)).rejects.toThrow(`${name}: expected a regular file, found a fifo (named pipe)`);
+    await rm(join(dir, "secrets", "registry.json"));
+    await symlink("/etc/hostname", join(dir, "secrets", "registry.json"));
+    await expect(startTestApp(dir)).rejects.toThrow(new RegExp(`^${name}: resolves to /etc/hostname, outside the config folder$`));
+    // An anonymous registry needs no credentials, but the secret is read for the pull: a good one is used.
+    await rm(join(dir, "secrets", "registry.json"));
+    await writeFile(join(dir, "secrets", "registry.json"), JSON.stringify({ auths: {} }));
+    app = await startTestApp(dir);
+    expect(served()).toBe(sha256Hex(v1));
+    // Cached now: a secret gone bad does not matter until the next pull.
+    await writeFile(join(dir, "secrets", "registry.json"), "not json");
+    expect((await app.reload()).ok).toBe(true);
   });
 
   it("errors name the filter and the reference: a missing tag at start-up", async () => {

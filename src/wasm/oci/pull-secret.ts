@@ -4,34 +4,33 @@
  * Only `auths` is read: `auth` (base64 of user:password) or `username` and
  * `password`. Credential helpers (`credsStore`, `credHelpers`) run programs
  * and are not supported; `identitytoken` (an OAuth refresh token) neither.
- * The file is read on every pull, so a rotated secret is used at the next
- * reload, and its contents never appear in errors or logs.
+ * The caller reads the file (a config-folder file, with that folder's rules)
+ * on every pull, so a rotated secret is used at the next reload; its
+ * contents never appear in errors or logs.
  */
-import { readFile, stat } from "node:fs/promises";
-import { ModuleError, errorMessage } from "../../errors";
+import { ModuleError } from "../../errors";
 
 export interface Credentials {
   readonly username: string;
   readonly password: string;
 }
 
-const MAX_SECRET_BYTES = 1024 * 1024;
+/** The largest pullSecret file read (a docker config.json is a few hundred bytes). */
+export const MAX_PULL_SECRET_BYTES = 1024 * 1024;
+
+/** Where a pullSecret comes from: how errors name it, and how to read it (only when a pull needs it). */
+export interface PullSecretSource {
+  readonly label: string;
+  readonly read: () => Promise<string>;
+}
 
 /**
- * The credentials `file` holds for `registry` (host[:port]), or undefined
- * when it has none for that registry. `label` names the file in errors.
+ * The credentials the pullSecret holds for `registry` (host[:port]), or
+ * undefined when it has none for that registry.
  */
-export async function readPullSecret(file: string, registry: string, label: string): Promise<Credentials | undefined> {
-  const bad = (why: string, cause?: unknown) => new ModuleError("MODULE_FETCH_FAILED", `pullSecret ${label}: ${why}`, { cause });
-  let text: string;
-  try {
-    const s = await stat(file);
-    if (s.size > MAX_SECRET_BYTES) throw bad(`${s.size} bytes, over the ${MAX_SECRET_BYTES}-byte limit of a docker config.json`);
-    text = await readFile(file, "utf8");
-  } catch (err) {
-    if (err instanceof ModuleError) throw err;
-    throw bad(`cannot read it: ${errorMessage(err)}`, err);
-  }
+export async function readPullSecret(secret: PullSecretSource, registry: string): Promise<Credentials | undefined> {
+  const bad = (why: string, cause?: unknown) => new ModuleError("MODULE_FETCH_FAILED", `pullSecret ${secret.label}: ${why}`, { cause });
+  const text = await secret.read();
   let json: unknown;
   try {
     json = JSON.parse(text);

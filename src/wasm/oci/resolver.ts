@@ -20,7 +20,7 @@ import type { ModuleStore } from "../module-store";
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MAX_FETCH_BYTES } from "../remote-fetch";
 import { sha256Hex } from "../../vocabulary/sha256";
 import { MAX_PULL_RECORDS, PullIndex } from "./pull-index";
-import { readPullSecret } from "./pull-secret";
+import { type PullSecretSource, readPullSecret } from "./pull-secret";
 import { pullModule, resolveManifest } from "./pull";
 import { type OciReference, manifestReference, parseOciReference } from "../../vocabulary/oci-reference";
 import { MANIFEST_ACCEPT } from "./manifest";
@@ -32,8 +32,8 @@ export interface OciSource {
   readonly reference: string;
   /** The filter's sha256: the module itself must hash to it. */
   readonly sha256?: string;
-  /** Absolute path of the docker config.json, and how errors name it (the path as written). */
-  readonly pullSecret?: { readonly file: string; readonly label: string };
+  /** The docker config.json, read only when a pull needs it. */
+  readonly pullSecret?: PullSecretSource;
   readonly pullPolicy: PullPolicy;
   readonly insecure: boolean;
 }
@@ -139,7 +139,7 @@ export class OciResolver {
   }
 
   async #pull(ref: OciReference, key: string, source: OciSource, policy: { readonly allowPrivateFetch: boolean; readonly maxBytes?: number }): Promise<OciResolution> {
-    const credentials = source.pullSecret ? await readPullSecret(source.pullSecret.file, ref.registry, source.pullSecret.label) : undefined;
+    const credentials = source.pullSecret ? await readPullSecret(source.pullSecret, ref.registry) : undefined;
     const client = new RegistryClient(ref, credentials, {
       insecure: source.insecure,
       allowPrivateFetch: policy.allowPrivateFetch,
