@@ -5,7 +5,8 @@
  * page within 2 s without a reload; the buttons are reached by keyboard,
  * ask for confirmation, are refused without the token (nothing changes) and
  * abort the rollout with it; the events page follows the log live; the
- * nodes page searches, and a node's page explains what it receives. Each
+ * nodes page searches, a NACK shows with Envoy's message, and a node's page
+ * explains what it receives. Each
  * page passes a small accessibility check (names, labels, ids, headings).
  * The control plane runs on a FakeClock the test advances.
  */
@@ -14,6 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningWasmxds } from "../../src/main";
 import type { SimFleet } from "../../src/sim";
 import type { FakeClock } from "../../src/time/fake-clock";
+import { TYPE_URLS } from "../../src/vocabulary/type-urls";
+import { AdsClient } from "../helpers/ads-client";
 import { NO_BROWSER, launchBrowser, openConsole, screenshot } from "../helpers/browser";
 import { advanceUntil, testClock } from "../helpers/clock";
 import { makeFolder, rolloutYaml, writeVersion } from "../helpers/config-folder";
@@ -226,5 +229,22 @@ describe.skipIf(NO_BROWSER !== undefined)(`console in Chromium${NO_BROWSER ? ` (
     // A core node: the filter's selector leaves it out, and the page says so.
     await page.goto(`${base}/#/nodes/n17`);
     await expect.poll(() => page.locator("ul.explain").innerText()).toMatch(/guard: not served[\s\S]*selector/);
+  });
+
+  it("shows a node's NACK with Envoy's message in the table and on its page", async () => {
+    const nacker = new AdsClient(app.xdsAddress.port, { id: "zz-nacker", cluster: "core" });
+    try {
+      nacker.request({ typeUrl: TYPE_URLS.cluster });
+      const cds = await nacker.next(TYPE_URLS.cluster);
+      nacker.nack(cds, "", "Proto constraint validation failed (a test NACK)");
+      await waitFor("NACK recorded", () => app.xds.streamStatuses().find((st) => st.node?.id === "zz-nacker")?.types.some((t) => t.nack));
+      await page.goto(`${base}/#/nodes?q=zz-nacker`);
+      const row = page.getByRole("row", { name: /zz-nacker/ });
+      await expect.poll(() => row.innerText(), { timeout: LIVE_MS }).toContain(`NACKed ${cds.version_info}: Proto constraint validation failed (a test NACK)`);
+      await row.getByRole("link", { name: "zz-nacker" }).click();
+      await expect.poll(() => page.getByRole("row", { name: /^CDS/ }).innerText()).toMatch(/NACKed \S+: Proto constraint validation failed \(a test NACK\)$/);
+    } finally {
+      nacker.close();
+    }
   });
 });
