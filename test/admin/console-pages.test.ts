@@ -6,7 +6,7 @@
  * ask for confirmation, are refused without the token (nothing changes) and
  * abort the rollout with it; the events page follows the log live; the
  * nodes page searches, a NACK shows with Envoy's message, and a node's page
- * explains what it receives. Each
+ * explains what it receives; Promote moves a new rollout a step on. Each
  * page passes a small accessibility check (names, labels, ids, headings).
  * The control plane runs on a FakeClock the test advances.
  */
@@ -246,5 +246,21 @@ describe.skipIf(NO_BROWSER !== undefined)(`console in Chromium${NO_BROWSER ? ` (
     } finally {
       nacker.close();
     }
+  });
+
+  it("promotes a new rollout to its next step from the console", async () => {
+    const v3 = await writeVersion(dir, "v3", rolloutYaml({ steps: STEPS }));
+    expect((await app.reload()).ok).toBe(true);
+    await advanceUntil(clock, "rollout of v3 at step 1", () => app.rollouts.rollouts("guard").active?.candidate.sha256 === v3, { stepMs: 50 });
+    await page.goto(`${base}/#/rollouts`);
+    const card = page.getByRole("region", { name: "guard" });
+    await expect.poll(() => card.locator('[aria-current="step"]').innerText(), { timeout: LIVE_MS }).toMatch(/Step 1: 2 nodes/);
+    await card.getByRole("button", { name: "Promote" }).click();
+    const dialog = page.getByRole("dialog", { name: `Promote the rollout of guard@${v3.slice(0, 8)}?` });
+    expect(await dialog.innerText()).toMatch(/moves to its next step now/);
+    await dialog.getByRole("button", { name: "Promote the rollout" }).click();
+    await waitFor("step 2 on the server", () => app.rollouts.rollouts("guard").active?.step === 1, LIVE_MS);
+    await expect.poll(() => card.locator('[aria-current="step"]').innerText(), { timeout: LIVE_MS }).toMatch(/Step 2: 50%/);
+    expect(app.events.list({ types: ["rollout-step"] }).at(-1)?.cause).toBe("operator");
   });
 });

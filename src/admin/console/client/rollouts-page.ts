@@ -24,7 +24,7 @@ const ACTIONS: readonly Action[] = ["pause", "resume", "promote", "abort"];
 const CONSEQUENCE: Record<Action, string> = {
   pause: "The current step stops baking; nodes stay where they are until you resume.",
   resume: "The current step's bake continues from where it was paused.",
-  promote: "The candidate goes to every remaining step at once and becomes stable.",
+  promote: "The rollout moves to its next step now, without waiting for the bake or the gates.",
   abort: "Every node goes back to the stable version; the candidate is quarantined.",
 };
 
