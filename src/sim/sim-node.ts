@@ -95,7 +95,9 @@ export class SimNode {
       random,
       logger,
       callbacks: {
-        apply: (typeUrl, resources) => this.config.apply(typeUrl, resources),
+        // Envoy's watch map hands each ECDS subscription only its own resources from a delta update
+        // (watch_map.cc): a filter config the update did not carry is not re-applied (docs/ENVOY.md "Delta xDS").
+        apply: (typeUrl, resources, _version, delta) => this.config.apply(typeUrl, delta && typeUrl === TYPE_URLS.extensionConfig ? delta.updated : resources),
         onRequest: (r) => this.onRequest(r),
         onResponse: (r) => {
           this.responseVersion.set(r.typeUrl, r.version);

@@ -40,9 +40,20 @@ export interface SentRequest {
 
 export type ApplyResult = { readonly ok: true } | { readonly ok: false; readonly message: string };
 
+/** What one delta response changed: the resources it carried that the node watches, and the names it removed. */
+export interface DeltaUpdate {
+  readonly updated: readonly Any__Output[];
+  readonly removed: readonly string[];
+}
+
 export interface XdsClientCallbacks {
-  /** Applies the type's whole state (every resource the node holds). May call interest() for other types; those requests go out before the ACK. */
-  apply(typeUrl: string, resources: readonly Any__Output[], version: string): ApplyResult;
+  /**
+   * Applies the type's whole state (every resource the node holds). May call
+   * interest() for other types; those requests go out before the ACK. A
+   * delta client also says what the response changed (`delta`), for
+   * components that Envoy's watch map only tells about their own changes.
+   */
+  apply(typeUrl: string, resources: readonly Any__Output[], version: string, delta?: DeltaUpdate): ApplyResult;
   onRequest?(request: SentRequest): void;
   onResponse?(response: { typeUrl: string; version: string; nonce: string; resources: number }): void;
   onConnectionChange?(connected: boolean, reason: string): void;

@@ -94,14 +94,18 @@ export class DeltaXdsClient extends AdsStreamClient {
     // Envoy drops a response for a type it has no subscription for.
     if (!sub) return;
     const merged = new Map(sub.held);
+    const updated: Any__Output[] = [];
     for (const r of resp.resources) {
-      if (r.resource && (sub.names === "*" || sub.names.includes(r.name))) merged.set(r.name, { version: r.version, resource: r.resource });
+      if (r.resource && (sub.names === "*" || sub.names.includes(r.name))) {
+        merged.set(r.name, { version: r.version, resource: r.resource });
+        updated.push(r.resource);
+      }
     }
     for (const n of resp.removed_resources) merged.delete(n);
     const sorted = [...merged.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     this.applyWith(
       resp.type_url,
-      () => this.o.callbacks.apply(resp.type_url, sorted.map(([, h]) => h.resource), resp.system_version_info),
+      () => this.o.callbacks.apply(resp.type_url, sorted.map(([, h]) => h.resource), resp.system_version_info, { updated, removed: resp.removed_resources }),
       (result) => {
         if (result.ok) {
           sub.held = new Map(sorted);
