@@ -24,6 +24,7 @@ import { fixture, variant } from "../helpers/wasm-bytes";
 import { guardConfig, removeFolder, tempConfigFolder, writeGuard } from "../helpers/config-folder";
 import { runningGuard } from "../helpers/fleet";
 import { waitFor } from "../helpers/wait";
+import { XDS_APIS } from "../helpers/xds-apis";
 
 const NODES = 3;
 
@@ -33,7 +34,7 @@ function yaml(configuration = "{}"): string {
 
 const nacksOf = (n: SimNode, sha: string) => n.nacks().filter((x) => x.message === `Unable to create Wasm plugin guard@${sha.slice(0, 8)}`).length;
 
-describe("remote-code ECDS hot swap", () => {
+describe.each(XDS_APIS)("remote-code ECDS hot swap (%s xDS)", (xdsApi) => {
   let dir: string;
   let app: RunningWasmxds;
   let fleet: SimFleet;
@@ -45,7 +46,7 @@ describe("remote-code ECDS hot swap", () => {
   beforeAll(async () => {
     dir = await tempConfigFolder({ "modules/guard.wasm": v1, "wasmxds.yaml": yaml() }, "wasmxds-remote-ecds-");
     app = await startTestApp(dir, { clock });
-    fleet = new SimFleet({ nodes: NODES, idPrefix: "n", xdsAddress: `127.0.0.1:${app.xdsAddress.port}` });
+    fleet = new SimFleet({ nodes: NODES, idPrefix: "n", xdsAddress: `127.0.0.1:${app.xdsAddress.port}`, xdsApi });
     await fleet.start();
   });
 

@@ -19,12 +19,13 @@ import { waitFor } from "../helpers/wait";
 import { startTestApp } from "../helpers/app";
 import { makeFolder, rolloutYaml, writeVersion } from "../helpers/config-folder";
 import { cleanup, runningGuard, startFleet } from "../helpers/fleet";
+import { XDS_APIS } from "../helpers/xds-apis";
 
 const STEPS = `        - { nodes: 1, bake: 200ms }
         - { percent: 100 }`;
 const remote = (yaml: string) => yaml.replace("code: inline", "code: remote");
 
-describe("rollout of remote code over ECDS", () => {
+describe.each(XDS_APIS)("rollout of remote code over ECDS (%s xDS)", (xdsApi) => {
   let dir: string;
   let app: RunningWasmxds;
   let fleet: SimFleet;
@@ -34,7 +35,7 @@ describe("rollout of remote code over ECDS", () => {
     ({ dir } = await makeFolder(remote(rolloutYaml({ steps: STEPS }))));
     clock = testClock();
     app = await startTestApp(dir, { clock });
-    fleet = await startFleet(app.xdsAddress.port, 4);
+    fleet = await startFleet(app.xdsAddress.port, 4, { xdsApi });
   });
   afterAll(() => cleanup(fleet, app, dir));
 
