@@ -32,6 +32,12 @@ export class EtcdStateStore implements StateStore {
   /** Mod revision of every document key this replica has seen (absent: the key does not exist). */
   private readonly revs = new Map<string, string>();
   private writing: Promise<void> = Promise.resolve();
+  /**
+   * Keys with writes of this replica queued or in flight. The watch may
+   * report one of them before its transaction's answer: applying it would
+   * put back an older value over newer changes already made in memory.
+   */
+  private readonly inflight = new Map<string, number>();
   private watcher: Watcher | undefined;
   private readonly listeners: Array<(why: string) => void> = [];
   readonly file: string;
@@ -103,8 +109,17 @@ export class EtcdStateStore implements StateStore {
     if (term === undefined) return Promise.reject(new WasmxdsError("NOT_LEADER", `${this.file}: this replica does not lead the cluster; the change was not made`));
     const before = this.state;
     this.state = deepFreeze(change(before));
-    const after = this.state;
-    const write = this.writing.then(() => this.store(before, after, term));
+    const changed = diff(before, this.state);
+    for (const c of changed) this.inflight.set(c.key, (this.inflight.get(c.key) ?? 0) + 1);
+    const write = this.writing
+      .then(() => this.store(changed, term))
+      .finally(() => {
+        for (const c of changed) {
+          const n = (this.inflight.get(c.key) ?? 1) - 1;
+          if (n > 0) this.inflight.set(c.key, n);
+          else this.inflight.delete(c.key);
+        }
+      });
     this.writing = write.catch(() => {});
     return write;
   }
@@ -121,15 +136,7 @@ export class EtcdStateStore implements StateStore {
     this.watcher?.cancel().catch(() => {});
   }
 
-  private async store(before: PersistedState, after: PersistedState, term: string): Promise<void> {
-    const changed: Array<{ key: string; value: unknown }> = [];
-    for (const kind of KINDS) {
-      const a = before[kind] as Record<string, unknown>;
-      const b = after[kind] as Record<string, unknown>;
-      for (const name of new Set([...Object.keys(a), ...Object.keys(b)])) {
-        if (a[name] !== b[name]) changed.push({ key: keyOf(kind, name), value: b[name] });
-      }
-    }
+  private async store(changed: readonly Change[], term: string): Promise<void> {
     if (changed.length === 0) return;
     let txn = this.conn.ns.if(LEADER_KEY, "Create", "==", term);
     for (const c of changed) txn = txn.and(c.key, "Mod", "==", this.revs.get(c.key) ?? "0");
@@ -187,6 +194,8 @@ export class EtcdStateStore implements StateStore {
     const key = kv.key.toString();
     const doc = parseKey(key);
     if (!doc) return;
+    // Our own write not yet answered (or one queued behind it): memory is newer.
+    if (this.inflight.has(key)) return;
     const seen = this.revs.get(key);
     // Our own write (or older): memory has it already.
     if (seen !== undefined && BigInt(seen) >= BigInt(kv.mod_revision)) return;
@@ -217,6 +226,24 @@ export class EtcdStateStore implements StateStore {
   private notify(why: string): void {
     for (const l of this.listeners) l(why);
   }
+}
+
+interface Change {
+  readonly key: string;
+  readonly value: unknown;
+}
+
+/** The documents a change touched (new objects for changed entries: every change spreads what it keeps). */
+function diff(before: PersistedState, after: PersistedState): Change[] {
+  const changed: Change[] = [];
+  for (const kind of KINDS) {
+    const a = before[kind] as Record<string, unknown>;
+    const b = after[kind] as Record<string, unknown>;
+    for (const name of new Set([...Object.keys(a), ...Object.keys(b)])) {
+      if (a[name] !== b[name]) changed.push({ key: keyOf(kind, name), value: b[name] });
+    }
+  }
+  return changed;
 }
 
 function keyOf(kind: Kind, name: string): string {
