@@ -2,8 +2,8 @@
  * A real OCI registry for tests: Debian's docker-registry (the CNCF
  * distribution registry, installed by .ci/run) started on a free loopback
  * port with a generated config in a temp folder, plus a push helper that
- * speaks the registry HTTP API (blob upload POST + PUT, manifest PUT) and
- * builders for the image shapes in use (docs/OCI.md).
+ * speaks the registry HTTP API (blob upload POST + PUT, manifest PUT); the
+ * images it pushes are built in test/helpers/oci-images.ts.
  *
  * Auth: `token` runs the Docker token flow for real — a small token
  * service here checks basic credentials and issues ES256 JWTs with an x5c
@@ -12,7 +12,7 @@
  * with a bcrypt file made at test time (test/helpers/bcrypt.ts).
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { createHash, randomBytes, webcrypto } from "node:crypto";
+import { randomBytes, webcrypto } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { type Server, createServer } from "node:http";
@@ -21,21 +21,16 @@ import { request as httpRequest } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { gzipSync } from "node:zlib";
-import { pack } from "tar-stream";
 import { bcryptHash } from "./bcrypt";
 import { type Pem, type TestCa, makeCa, makeServerCert } from "./certificates";
 import { freePort } from "./ports";
+import { type Image, digest } from "./oci-images";
+
+export { type Blob, type Image, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST, WASM_CONFIG, WASM_LAYER, digest, indexOf, tarImage, tarOf, wasmArtifact } from "./oci-images";
 
 export const REGISTRY_BINARY = "/usr/bin/docker-registry";
 export const registryAvailable = existsSync(REGISTRY_BINARY);
 export const SKIP_REASON = `${REGISTRY_BINARY} is not installed (apt-get install docker-registry; .ci/run does)`;
-
-export const WASM_LAYER = "application/vnd.module.wasm.content.layer.v1+wasm";
-export const WASM_CONFIG = "application/vnd.module.wasm.config.v1+json";
-export const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
-export const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
-export const DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
 
 export interface RegistryOptions {
   /** Who may pull: anyone (default), the token flow, or htpasswd basic auth. */
@@ -58,74 +53,6 @@ export interface TestRegistry {
   /** Stops the registry, keeping its data: "down" until restart(). */
   down(): Promise<void>;
   restart(): Promise<void>;
-}
-
-export interface Blob {
-  readonly mediaType: string;
-  readonly bytes: Buffer;
-}
-
-/** A manifest and the blobs it names. */
-export interface Image {
-  readonly mediaType: string;
-  readonly manifest: Buffer;
-  readonly blobs: readonly Blob[];
-  /** Images an index names, pushed (by digest) before it. */
-  readonly children?: readonly Image[];
-}
-
-export function digest(bytes: Uint8Array): string {
-  return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
-}
-
-const desc = (b: Blob, extra: Record<string, unknown> = {}) => ({ mediaType: b.mediaType, digest: digest(b.bytes), size: b.bytes.length, ...extra });
-
-/** The Wasm OCI artifact: a wasm config and one wasm layer; `compat: true` gives it an ordinary image config instead. */
-export function wasmArtifact(module: Buffer, options: { compat?: boolean; layerType?: string } = {}): Image {
-  const layer = { mediaType: options.layerType ?? WASM_LAYER, bytes: module };
-  const config = options.compat
-    ? { mediaType: "application/vnd.oci.image.config.v1+json", bytes: Buffer.from(JSON.stringify({ architecture: "wasm", os: "wasip1", rootfs: { type: "layers", diff_ids: [digest(module)] } })) }
-    : { mediaType: WASM_CONFIG, bytes: Buffer.from(JSON.stringify({ created: "2026-01-01T00:00:00Z", type: "envoy_proxy", abiVersions: ["v0-097b7f2e4cc1fb490cc1943d0d633655ac3c522f"] })) };
-  const manifest = { schemaVersion: 2, mediaType: OCI_MANIFEST, config: desc(config), layers: [desc(layer, { annotations: { "org.opencontainers.image.title": "plugin.wasm" } })] };
-  return { mediaType: OCI_MANIFEST, manifest: Buffer.from(JSON.stringify(manifest)), blobs: [config, layer] };
-}
-
-/** A tar of `files` (name -> bytes). */
-export async function tarOf(files: Record<string, Buffer>): Promise<Buffer> {
-  const p = pack();
-  for (const [name, bytes] of Object.entries(files)) p.entry({ name, size: bytes.length, mode: 0o644 }, bytes);
-  p.finalize();
-  const chunks: Buffer[] = [];
-  for await (const c of p as AsyncIterable<Buffer>) chunks.push(c);
-  return Buffer.concat(chunks);
-}
-
-/** A plain image (FROM scratch + COPY): one tar layer holding `files`; Docker schema 2 or OCI, gzip or not. */
-export async function tarImage(files: Record<string, Buffer>, options: { gzip?: boolean; format?: "docker" | "oci" } = {}): Promise<Image> {
-  const tar = await tarOf(files);
-  const gzip = options.gzip ?? true;
-  const docker = (options.format ?? "docker") === "docker";
-  const layer = {
-    mediaType: docker ? `application/vnd.docker.image.rootfs.diff.tar${gzip ? ".gzip" : ""}` : `application/vnd.oci.image.layer.v1.tar${gzip ? "+gzip" : ""}`,
-    bytes: gzip ? gzipSync(tar) : tar,
-  };
-  const config = {
-    mediaType: docker ? "application/vnd.docker.container.image.v1+json" : "application/vnd.oci.image.config.v1+json",
-    bytes: Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", config: {}, rootfs: { type: "layers", diff_ids: [digest(tar)] } })),
-  };
-  const mediaType = docker ? DOCKER_MANIFEST : OCI_MANIFEST;
-  const manifest = { schemaVersion: 2, mediaType, config: desc(config), layers: [desc(layer)] };
-  return { mediaType, manifest: Buffer.from(JSON.stringify(manifest)), blobs: [config, layer] };
-}
-
-/** An OCI index naming `images` with their platforms. */
-export function indexOf(images: ReadonlyArray<{ image: Image; os: string; architecture: string }>): Image {
-  const manifest = {
-    schemaVersion: 2,
-    mediaType: OCI_INDEX,
-    manifests: images.map((i) => ({ mediaType: i.image.mediaType, digest: digest(i.image.manifest), size: i.image.manifest.length, platform: { os: i.os, architecture: i.architecture } })),
-  };
-  return { mediaType: OCI_INDEX, manifest: Buffer.from(JSON.stringify(manifest)), blobs: [], children: images.map((i) => i.image) };
 }
 
 interface Response {
