@@ -60,7 +60,7 @@ export class Cluster {
       const signals = new NodeSignals(conn, deps.nodeInfo, logger, bg);
       const replicas = new Replicas(conn, bg, deps.startedAt);
       await conn.start();
-      const state = await EtcdStateStore.open(conn, () => election.fence(), logger);
+      const state = await EtcdStateStore.open(conn, () => election.fence(), logger, () => election.describeLeader());
       await election.start();
       await replicas.start();
       const decisions = new ClusterEvents(conn, () => election.fence(), bg);

@@ -47,6 +47,7 @@ export class EtcdStateStore implements StateStore {
     private readonly conn: EtcdConnection,
     private readonly fence: () => string | undefined,
     private readonly logger: Logger,
+    private readonly leader: () => string,
     loaded: { state: PersistedState; problems: readonly string[] },
   ) {
     this.state = deepFreeze(loaded.state);
@@ -55,7 +56,7 @@ export class EtcdStateStore implements StateStore {
   }
 
   /** Reads the state under the prefix (etcd must answer) and watches it from that revision on. */
-  static async open(conn: EtcdConnection, fence: () => string | undefined, logger: Logger): Promise<EtcdStateStore> {
+  static async open(conn: EtcdConnection, fence: () => string | undefined, logger: Logger, leader: () => string = () => "the leader"): Promise<EtcdStateStore> {
     const where = `${conn.where}/${ROOT}`;
     let kvs: IKeyValue[];
     let revision: string;
@@ -80,7 +81,7 @@ export class EtcdStateStore implements StateStore {
     }
     const read = salvageState(raw, where);
     for (const p of [...problems, ...read.problems]) logger.warn(`shared state repaired on read: ${p}`);
-    const store = new EtcdStateStore(conn, fence, logger, { state: read.state, problems: [...problems, ...read.problems] });
+    const store = new EtcdStateStore(conn, fence, logger, leader, { state: read.state, problems: [...problems, ...read.problems] });
     for (const kv of kvs) store.revs.set(kv.key.toString(), String(kv.mod_revision));
     await store.watch(revision);
     return store;
@@ -106,7 +107,7 @@ export class EtcdStateStore implements StateStore {
    */
   update(change: (s: PersistedState) => PersistedState): Promise<void> {
     const term = this.fence();
-    if (term === undefined) return Promise.reject(new WasmxdsError("NOT_LEADER", `${this.file}: this replica does not lead the cluster; the change was not made`));
+    if (term === undefined) return Promise.reject(new WasmxdsError("NOT_LEADER", `this replica does not lead the cluster; ask the leader (${this.leader()}); nothing was changed`));
     const before = this.state;
     this.state = deepFreeze(change(before));
     const changed = diff(before, this.state);

@@ -76,6 +76,16 @@ describeWithEtcd("crash rollback decided from a canary on another replica", () =
     expect(decided).toHaveLength(1);
     expect(decided[0]).toMatchObject({ replica: "a", event: { details: { sha256: bad } } });
 
+    // Clearing the quarantine is the leader's: a follower refuses, naming it, and changes nothing.
+    const clear = await fetch(`http://127.0.0.1:${b.app.adminAddress!.port}/v1/filters/guard/quarantine/clear`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
+    expect(clear.status).toBe(409);
+    expect(((await clear.json()) as { error: string }).error).toBe(`this replica does not lead the cluster; ask the leader (replica a at 127.0.0.1:${a.app.adminAddress!.port}); nothing was changed`);
+    expect(b.app.versions.quarantined("guard")).toHaveLength(1);
+
     // A replica (re)started now reads the quarantine from etcd before its first publish: it never serves the bad version.
     const d = await startReplica(dir, "d", { endpoints: [a.app.cluster!.connection.options.endpoints[0]!], prefix: a.app.cluster!.connection.options.prefix });
     replicas.push(d);
