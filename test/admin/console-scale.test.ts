@@ -4,7 +4,8 @@
  * node on a CDS request. The nodes page holds one page of rows (50), the
  * whole document stays small, paging and search go through the server, and
  * an unchanged page is not rebuilt by the refresh every second (the same
- * row elements are still there seconds later). [slow]
+ * row elements are still there seconds later); the fleet page counts them
+ * per version. [slow]
  */
 import * as grpc from "@grpc/grpc-js";
 import type { Browser, Page } from "playwright-core";
@@ -94,6 +95,16 @@ describe.skipIf(skip !== undefined)(`console with 10,000 nodes${skip ? ` (skippe
     expect(await page.locator("table.nodes tbody tr").count()).toBe(1);
     await page.getByLabel("Search").fill("ring=canary");
     await expect.poll(() => page.locator("#node-range").innerText()).toBe("Nodes 1–50 of 100 matching “ring=canary”");
+  });
+
+  it("shows the fleet page at 10,000 nodes: counts per version, the selector's share", async () => {
+    const { page: fleetPage, errors } = await openConsole(browser, base, "#/fleet");
+    await expect.poll(() => fleetPage.locator(".summary").innerText(), { timeout: 10_000 }).toMatch(/^10,000 nodes connected/);
+    const bar = fleetPage.getByRole("region", { name: /^guard/ }).getByRole("img", { name: /^guard:/ });
+    await expect.poll(() => bar.getAttribute("aria-label")).toMatch(/^guard: guard@[0-9a-f]{8} on 9,000, not selected on 1,000$/);
+    await screenshot(fleetPage, "fleet-10000");
+    expect(errors).toEqual([]);
+    await fleetPage.close();
   });
 
   it("answers the console's reads in bounded time at 10,000 nodes", async () => {

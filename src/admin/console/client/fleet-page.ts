@@ -19,15 +19,15 @@ import { type Context, type Page, changed } from "./page";
 function bar(f: FleetFilter): HTMLElement {
   const total = f.versions.reduce((n, v) => n + v.nodes, 0) + f.notSelected;
   const shown = f.versions.filter((v) => v.nodes > 0);
-  const label = shown.map((v) => `${v.plugin} on ${v.nodes}`).join(", ") + (f.notSelected > 0 ? `, not selected on ${f.notSelected}` : "");
+  const label = shown.map((v) => `${v.plugin} on ${num(v.nodes)}`).join(", ") + (f.notSelected > 0 ? `, not selected on ${num(f.notSelected)}` : "");
   const el = h("div", { class: "bar", role: "img", "aria-label": `${f.name}: ${label || "no nodes"}` });
   shown.forEach((v, i) => {
-    const seg = h("span", { class: `seg seg-${i % 5} seg-status-${v.status}`, title: `${v.plugin} (settings ${v.settings}): ${v.nodes} nodes` }, `${v.plugin.slice(v.plugin.indexOf("@") + 1)} · ${v.nodes}`);
+    const seg = h("span", { class: `seg seg-${i % 5} seg-status-${v.status}`, title: `${v.plugin} (settings ${v.settings}): ${num(v.nodes)} nodes` }, `${v.plugin.slice(v.plugin.indexOf("@") + 1)} · ${num(v.nodes)}`);
     seg.style.flexGrow = String(v.nodes);
     el.append(seg);
   });
   if (f.notSelected > 0) {
-    const seg = h("span", { class: "seg seg-none", title: `not selected: ${f.notSelected} nodes` }, `not selected · ${f.notSelected}`);
+    const seg = h("span", { class: "seg seg-none", title: `not selected: ${num(f.notSelected)} nodes` }, `not selected · ${num(f.notSelected)}`);
     seg.style.flexGrow = String(f.notSelected);
     el.append(seg);
   }

@@ -66,10 +66,10 @@ function steps(r: RolloutStatus): HTMLElement {
 
 function nodes(r: RolloutStatus): HTMLElement {
   const { eligible, onCandidate, onStable } = r.nodes;
-  const el = h("div", { class: "bar", role: "img", "aria-label": `${onCandidate} of ${eligible} nodes on the candidate, ${onStable} on stable` });
-  const cand = h("span", { class: "seg seg-1" }, `candidate · ${onCandidate}`);
+  const el = h("div", { class: "bar", role: "img", "aria-label": `${num(onCandidate)} of ${num(eligible)} nodes on the candidate, ${num(onStable)} on stable` });
+  const cand = h("span", { class: "seg seg-1" }, `candidate · ${num(onCandidate)}`);
   cand.style.flexGrow = String(onCandidate);
-  const stable = h("span", { class: "seg seg-0" }, `stable · ${onStable}`);
+  const stable = h("span", { class: "seg seg-0" }, `stable · ${num(onStable)}`);
   stable.style.flexGrow = String(onStable);
   if (onCandidate > 0) el.append(cand);
   if (onStable > 0) el.append(stable);
