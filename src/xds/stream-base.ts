@@ -25,9 +25,10 @@ import type { SnapshotCache } from "../cache/snapshot-cache";
 import type { Node__Output } from "../generated/envoy/config/core/v3/Node";
 import { LogLimiter } from "../log-limiter";
 import { type Logger, boundString } from "../logger";
-import { type Clock, type TimerHandle, realClock } from "../time/clock";
+import { type Clock, realClock } from "../time/clock";
 import type { NodeInfo } from "../vocabulary/node-info";
 import { ADS_ORDER, SHORT_NAMES, type TypeUrl } from "../vocabulary/type-urls";
+import { Backpressure } from "./backpressure";
 import type { NackRecord, XdsEvents } from "./events";
 import { DEFAULT_LIMITS, GRPC_STATUS, MAX_NACK_MESSAGE, type StreamLimits } from "./limits";
 import { nodeInfoFrom } from "./node";
@@ -72,8 +73,7 @@ export abstract class XdsStream<S extends TypeState = TypeState> {
   protected readonly limits: StreamLimits;
   protected readonly clock: Clock;
   protected readonly warnings: LogLimiter;
-  private blockedSince: number | undefined;
-  private blockedTimer: TimerHandle | undefined;
+  private readonly backpressure: Backpressure;
   /**
    * The last status() built, dropped whenever the stream's state may have
    * changed. Other parts scan every stream's status (the admin API, rollout
@@ -94,6 +94,17 @@ export abstract class XdsStream<S extends TypeState = TypeState> {
     this.clock = context.clock ?? realClock;
     this.warnings = context.warnings ?? new LogLimiter(logger, this.clock);
     this.connectedAt = this.clock.now();
+    this.backpressure = new Backpressure(
+      transport.bufferedBytes && (() => transport.bufferedBytes?.() ?? 0),
+      this.limits,
+      this.clock,
+      (details) => {
+        if (!this.closed) this.fail(GRPC_STATUS.RESOURCE_EXHAUSTED, details, "closing a stream that does not read its responses");
+      },
+      () => {
+        this.statusCache = undefined;
+      },
+    );
   }
 
   /** Decides, and sends if due, the response of one type (on `given`, or the group's snapshot). */
@@ -126,8 +137,8 @@ export abstract class XdsStream<S extends TypeState = TypeState> {
    * send the newest response of every type that was held back, in ADS order.
    */
   onDrained(): void {
-    if (this.closed || this.blocked()) return;
-    this.unblock();
+    if (this.closed || this.backpressure.blocked()) return;
+    this.backpressure.unblock();
     for (const typeUrl of ADS_ORDER) {
       const state = this.types.get(typeUrl);
       if (state?.pending) {
@@ -142,8 +153,7 @@ export abstract class XdsStream<S extends TypeState = TypeState> {
     this.closed = true;
     this.statusCache = undefined;
     this.unwatch?.();
-    this.blockedTimer?.cancel();
-    this.blockedTimer = undefined;
+    this.backpressure.cancel();
     if (this.node) {
       this.events.emit({ kind: "disconnect", streamId: this.id, node: this.node, reason });
       this.logger.info("node disconnected", { stream: this.id, node: this.node.id, reason, protocol: this.protocol });
@@ -166,7 +176,7 @@ export abstract class XdsStream<S extends TypeState = TypeState> {
         acked: s.acked,
         nack: s.nack,
       })),
-      ...(this.blockedSince !== undefined && { blockedSince: this.blockedSince }),
+      ...(this.backpressure.since !== undefined && { blockedSince: this.backpressure.since }),
     };
     return this.statusCache;
   }
@@ -308,9 +318,9 @@ export abstract class XdsStream<S extends TypeState = TypeState> {
    * again on the newest snapshot when the stream drains).
    */
   protected holdBack(state: S): boolean {
-    if (!this.blocked()) return false;
+    if (!this.backpressure.blocked()) return false;
     state.pending = true;
-    this.block();
+    this.backpressure.block();
     return true;
   }
 
@@ -320,7 +330,7 @@ export abstract class XdsStream<S extends TypeState = TypeState> {
     state.recent.set(sent.nonce, sent);
     if (state.recent.size > RECENT_NONCES) state.recent.delete(state.recent.keys().next().value as string);
     this.transport.send(bytes);
-    if (this.blocked()) this.block();
+    if (this.backpressure.blocked()) this.backpressure.block();
     if (this.node) {
       this.events.emit({ kind: "push", streamId: this.id, node: this.node, typeUrl, version: sent.version, nonce: sent.nonce, resourceNames: sent.resourceNames });
       this.logger.debug("pushed", { stream: this.id, node: this.node.id, type: SHORT_NAMES[typeUrl as TypeUrl] ?? typeUrl, version: sent.version, protocol: this.protocol });
@@ -366,40 +376,5 @@ export abstract class XdsStream<S extends TypeState = TypeState> {
     state.nack = nack;
     this.events.emit({ kind: "nack", node: this.node, nack });
     this.warnings.warn(`nack|${this.peer}`, "NACK", { stream: this.id, node: this.node.id, type: typeUrl, version: sent.version, error: nack.message });
-  }
-
-  private blocked(): boolean {
-    const buffered = this.transport.bufferedBytes?.();
-    return buffered !== undefined && buffered >= this.limits.maxBufferedBytes;
-  }
-
-  /** Notes that the stream is blocked and arms its timeout (once). */
-  private block(): void {
-    if (this.blockedSince !== undefined) return;
-    this.blockedSince = this.clock.now();
-    this.statusCache = undefined;
-    this.blockedTimer = this.clock.setTimeout(() => this.onBlockedTimeout(), this.limits.blockedTimeoutMs);
-  }
-
-  private unblock(): void {
-    if (this.blockedSince === undefined) return;
-    this.blockedTimer?.cancel();
-    this.blockedTimer = undefined;
-    this.blockedSince = undefined;
-    this.statusCache = undefined;
-  }
-
-  private onBlockedTimeout(): void {
-    this.blockedTimer = undefined;
-    if (this.closed || !this.blocked()) {
-      this.unblock();
-      return;
-    }
-    const buffered = this.transport.bufferedBytes?.() ?? 0;
-    this.fail(
-      GRPC_STATUS.RESOURCE_EXHAUSTED,
-      `the client did not read its responses: ${buffered} bytes waited to be taken for ${this.limits.blockedTimeoutMs} ms, over the limit of ${this.limits.maxBufferedBytes} bytes (maxBufferedBytes, blockedTimeoutMs)`,
-      "closing a stream that does not read its responses",
-    );
   }
 }
