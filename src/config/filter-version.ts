@@ -62,6 +62,19 @@ export function withSettings(filter: FilterConfig, settings: FilterSettings): Fi
   return { ...(out as unknown as FilterConfig), ...settings };
 }
 
+/**
+ * `filter` serving another version (a rollback, a rollout's stable side):
+ * that version's settings, and the module source pinned to that version's
+ * sha256. The folder's pin names the newer version; left in place, the
+ * snapshot builder refused the older module against it ("module has sha256
+ * X, but the config declares Y") and a crashing url: or hostPath filter was
+ * never rolled back (test/health/rollback-url.test.ts).
+ */
+export function asVersion(filter: FilterConfig, settings: FilterSettings, sha256: string): FilterConfig {
+  const f = withSettings(filter, settings);
+  return { ...f, module: { ...f.module, sha256 } };
+}
+
 /** A filter version ready to serve: the (possibly older) settings, the module, and its key (vocabulary/version-key.ts). */
 export interface ServedFilter {
   readonly filter: FilterConfig;

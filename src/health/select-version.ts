@@ -8,7 +8,7 @@
  * loudly, with how to clear it.
  */
 import type { EventLog } from "../events/event-log";
-import { type ServedFilter, withSettings } from "../config/filter-version";
+import { type ServedFilter, asVersion } from "../config/filter-version";
 import type { Logger } from "../logger";
 import type { FilterVersions, Selection } from "./filter-versions";
 import type { KnownGood } from "./state-store";
@@ -44,7 +44,7 @@ export class HealthVersionSelection {
     const sha8 = candidate.module.sha256.slice(0, 8);
     if (pick.kind === "fallback") {
       const bytes = o.moduleBytes(pick.good.sha256)!;
-      return { served: { filter: withSettings(candidate.filter, pick.good.settings), module: { sha256: pick.good.sha256, bytes }, key: pick.good.key }, reason: pick.kind };
+      return { served: { filter: asVersion(candidate.filter, pick.good.settings, pick.good.sha256), module: { sha256: pick.good.sha256, bytes }, key: pick.good.key }, reason: pick.kind };
     }
     if (pick.kind === "previous") {
       this.once(`previous ${name} ${candidate.key} ${pick.served.key}`, () => {

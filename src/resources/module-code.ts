@@ -49,11 +49,6 @@ export function resolveCode(filter: FilterConfig, modules: ReadonlyMap<string, M
     throw new SnapshotError("SNAPSHOT_INVALID", `filter ${JSON.stringify(filter.name)}: ${why}`);
   };
   const module = modules.get(filter.name);
-  // hostPath: the served module names the version. On a fallback (health or
-  // rollout) the filter keeps the folder's module source, whose sha256 is the
-  // quarantined version's, while module and hostPath are the good version's;
-  // each version's own pin was checked when its config was loaded.
-  if (filter.hostPath !== undefined && module !== undefined) return { delivery: "host", sha256: module.sha256, path: filter.hostPath };
   const declared = filter.module.sha256;
   if (module !== undefined && declared !== undefined && module.sha256 !== declared) {
     fail(`module has sha256 ${module.sha256}, but the config declares ${declared}`);

@@ -14,7 +14,7 @@
 import { type BackgroundReport, runInBackground } from "../background";
 import type { EventLog } from "../events/event-log";
 import type { CanaryAnalysis } from "../health/canary-analysis";
-import { type ServedFilter, settingsOf, withSettings } from "../config/filter-version";
+import { type ServedFilter, settingsOf, asVersion } from "../config/filter-version";
 import type { FilterConfig } from "../config/model";
 import { WasmxdsError } from "../errors";
 import type { FilterVersions, StateReference } from "../health/filter-versions";
@@ -431,7 +431,7 @@ export class RolloutController {
   private served(filter: FilterConfig, ref: VersionRef): ServedFilter {
     const bytes = this.o.moduleBytes(ref.sha256);
     if (!bytes) throw new WasmxdsError("ROLLOUT_INVALID", `filter "${filter.name}": module ${ref.sha256.slice(0, 8)} of the stable version is not in the module store`);
-    return { filter: withSettings(filter, ref.settings), module: { sha256: ref.sha256, bytes }, key: ref.key };
+    return { filter: asVersion(filter, ref.settings, ref.sha256), module: { sha256: ref.sha256, bytes }, key: ref.key };
   }
 
   private save(name: string, r: FilterRollouts): void {
