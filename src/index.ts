@@ -26,3 +26,4 @@ export {
 export { formatHostPort, type HostPort, parseHostPort } from "./net/host-port";
 export { type Clock, realClock, type TimerHandle } from "./time/clock";
 export type { ChangeBatch } from "./watch/folder-watcher";
+export { type ClusterOptions, type ClusterStatus, DEFAULT_ETCD_PREFIX, DEFAULT_LEASE_TTL_SEC } from "./cluster";
