@@ -5,7 +5,8 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import type { DiscoveryResponse__Output } from "../../src/generated/envoy/service/discovery/v3/DiscoveryResponse";
-import { decodeMessage, encodeMessage, unpackAny } from "../../src/proto/registry";
+import { encodeMessage, unpackAny } from "../../src/proto/registry";
+import { ResponseStream } from "./response-stream";
 
 const ADS_PATH = "/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources";
 
@@ -28,38 +29,16 @@ export interface RequestArgs {
   node?: ClientNode | null;
 }
 
-export class AdsClient {
-  private readonly client: grpc.Client;
-  private readonly call: grpc.ClientDuplexStream<Buffer, Buffer>;
-  private readonly queue: DiscoveryResponse__Output[] = [];
-  private waiters: Array<() => void> = [];
+export class AdsClient extends ResponseStream<DiscoveryResponse__Output> {
   private sentNode = false;
-  /** Final status of the stream, once it ends. */
-  readonly ended: Promise<grpc.StatusObject>;
 
   /** `credentials`: TLS (test/helpers/certificates.ts clientCredentials) instead of plaintext. */
   constructor(
-    readonly port: number,
+    port: number,
     readonly node: ClientNode,
     credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
   ) {
-    this.client = new grpc.Client(`127.0.0.1:${port}`, credentials);
-    this.call = this.client.makeBidiStreamRequest(
-      ADS_PATH,
-      (b: Buffer) => b,
-      (b: Buffer) => b,
-    );
-    this.call.on("data", (bytes: Buffer) => {
-      this.queue.push(decodeMessage<DiscoveryResponse__Output>("envoy.service.discovery.v3.DiscoveryResponse", bytes));
-      for (const w of this.waiters.splice(0)) w();
-    });
-    this.ended = new Promise((resolve) => {
-      this.call.on("status", (s: grpc.StatusObject) => {
-        resolve(s);
-        for (const w of this.waiters.splice(0)) w();
-      });
-    });
-    this.call.on("error", () => {});
+    super(port, ADS_PATH, "envoy.service.discovery.v3.DiscoveryResponse", credentials);
   }
 
   request(args: RequestArgs): void {
@@ -72,17 +51,11 @@ export class AdsClient {
       response_nonce: args.responseNonce ?? "",
     };
     if (includeNode && node) {
-      msg.node = {
-        id: node.id,
-        cluster: node.cluster ?? "",
-        locality: node.locality,
-        metadata: node.metadata ? toStruct(node.metadata) : undefined,
-        user_agent_name: "test-ads-client",
-      };
+      msg.node = nodeMessage(node, "test-ads-client");
       this.sentNode = true;
     }
     if (args.error) msg.error_detail = { code: args.error.code, message: args.error.message };
-    this.call.write(encodeMessage("envoy.service.discovery.v3.DiscoveryRequest", msg));
+    this.write(encodeMessage("envoy.service.discovery.v3.DiscoveryRequest", msg));
   }
 
   ack(resp: DiscoveryResponse__Output, names?: string[]): void {
@@ -98,40 +71,6 @@ export class AdsClient {
       error: { code: 13, message },
     });
   }
-
-  /** The next response (optionally of a type), or throws after `timeoutMs`. */
-  async next(typeUrl?: string, timeoutMs = 3000): Promise<DiscoveryResponse__Output> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const i = this.queue.findIndex((r) => !typeUrl || r.type_url === typeUrl);
-      if (i >= 0) return this.queue.splice(i, 1)[0]!;
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no ${typeUrl ?? "any"} response within ${timeoutMs} ms`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
-  }
-
-  /** Resolves with all responses that arrive within `ms` (none expected usually). */
-  async drain(ms = 200): Promise<DiscoveryResponse__Output[]> {
-    await new Promise((r) => setTimeout(r, ms));
-    return this.queue.splice(0);
-  }
-
-  close(): void {
-    this.call.end();
-    this.client.close();
-  }
-
-  cancel(): void {
-    this.call.cancel();
-    this.client.close();
-  }
 }
 
 /** Names and decoded messages of a response's resources. */
@@ -142,6 +81,17 @@ export function resourcesOf<T = Record<string, unknown>>(resp: DiscoveryResponse
     // ClusterLoadAssignment is named by cluster_name; everything else by name.
     return { name: named.cluster_name || named.name || "", message };
   });
+}
+
+/** The Node message a test client sends (metadata as a Struct of strings, numbers and booleans). */
+export function nodeMessage(node: ClientNode, userAgent: string): Record<string, unknown> {
+  return {
+    id: node.id,
+    cluster: node.cluster ?? "",
+    locality: node.locality,
+    metadata: node.metadata ? toStruct(node.metadata) : undefined,
+    user_agent_name: userAgent,
+  };
 }
 
 function toStruct(obj: Record<string, unknown>): unknown {
