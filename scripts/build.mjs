@@ -84,6 +84,9 @@ await build({
   ...COMMON,
   entryPoints: { run: "src/cli/run.ts" },
   outdir: join(dist, "cli"),
+  // etcd3 reads its .proto files beside its own sources (__dirname), which a
+  // bundle does not have: it stays in node_modules, loaded only by replicas.
+  external: ["etcd3"],
   // Bundled CommonJS dependencies call require(); an ES module has none of its own.
   banner: { js: 'import { createRequire as __wasmxdsCreateRequire } from "node:module";\nconst require = __wasmxdsCreateRequire(import.meta.url);' },
   // The dependencies' licence comments, kept beside the chunks that carry their code.
