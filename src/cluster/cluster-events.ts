@@ -2,14 +2,15 @@
  * The cluster's event log of decisions (docs/REPLICAS.md): the leader
  * appends each decision it records (rollbacks, quarantines, known-good
  * versions, rollout steps and endings) to `<prefix>/events/<term>-<seq>`,
- * fenced on its term like its state writes, so a decision is in the
- * cluster's log once, written by the replica that made it. Bounded: the
+ * in the transaction that stores the decision (fenced on its term), so a
+ * decision is in the cluster's log once, written by the replica that made
+ * it, and never stored without its entry. Bounded: the
  * oldest go past MAX_EVENTS.
  */
 import { type BackgroundReport, runInBackground } from "../background";
 import type { EventLog, LoggedEvent } from "../events/event-log";
-import { LEADER_KEY } from "./election";
 import type { EtcdConnection } from "./etcd-connection";
+import type { EtcdStateStore } from "./etcd-state-store";
 
 const ROOT = "events/";
 export const MAX_EVENTS = 1000;
@@ -28,6 +29,7 @@ export class ClusterEvents {
   constructor(
     private readonly conn: EtcdConnection,
     private readonly fence: () => string | undefined,
+    private readonly state: EtcdStateStore,
     private readonly bg: BackgroundReport,
   ) {}
 
@@ -50,7 +52,8 @@ export class ClusterEvents {
   private async append(term: string, event: LoggedEvent): Promise<void> {
     const key = `${ROOT}${term.padStart(20, "0")}-${String(event.seq).padStart(12, "0")}`;
     const value: ClusterEvent = { replica: this.conn.options.replicaId, term, event };
-    await this.conn.ns.if(LEADER_KEY, "Create", "==", term).then(this.conn.ns.put(key).value(JSON.stringify(value))).commit();
+    // With the state write of the decision when it is still queued (etcd-state-store.ts log).
+    await this.state.log(key, value);
     if (++this.written % 100 === 0) await this.trim();
   }
 

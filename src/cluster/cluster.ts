@@ -63,7 +63,7 @@ export class Cluster {
       const state = await EtcdStateStore.open(conn, () => election.fence(), logger, () => election.describeLeader());
       await election.start();
       await replicas.start();
-      const decisions = new ClusterEvents(conn, () => election.fence(), bg);
+      const decisions = new ClusterEvents(conn, () => election.fence(), state, bg);
       decisions.follow(deps.events);
       const cluster = new Cluster(conn, election, state, signals, replicas, decisions, logger);
       cluster.reportDisagreement(deps.events);

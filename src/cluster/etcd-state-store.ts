@@ -38,6 +38,8 @@ export class EtcdStateStore implements StateStore {
    * put back an older value over newer changes already made in memory.
    */
   private readonly inflight = new Map<string, number>();
+  /** Entries of the log of decisions waiting for the next write (cluster-events.ts): stored in the same transaction. */
+  private readonly pendingLog: Change[] = [];
   private watcher: Watcher | undefined;
   private readonly listeners: Array<(why: string) => void> = [];
   readonly file: string;
@@ -125,6 +127,20 @@ export class EtcdStateStore implements StateStore {
     return write;
   }
 
+  /**
+   * Adds an entry to the log of decisions, in the same transaction as the
+   * state change it records when that change is still queued (a decision is
+   * then stored with its entry or not at all), else in its own, fenced alike.
+   */
+  log(key: string, value: unknown): Promise<void> {
+    const term = this.fence();
+    if (term === undefined) return Promise.resolve();
+    this.pendingLog.push({ key, value });
+    const write = this.writing.then(() => this.store([], term));
+    this.writing = write.catch(() => {});
+    return write;
+  }
+
   updateFilter(name: string, change: (f: FilterState) => FilterState): Promise<void> {
     return this.update((s) => ({ ...s, filters: { ...s.filters, [name]: change(s.filters[name] ?? { quarantined: [] }) } }));
   }
@@ -137,10 +153,14 @@ export class EtcdStateStore implements StateStore {
     this.watcher?.cancel().catch(() => {});
   }
 
-  private async store(changed: readonly Change[], term: string): Promise<void> {
+  private async store(changes: readonly Change[], term: string): Promise<void> {
+    // The event log tells its listeners in a microtask (emitter.ts): let the entry of this decision join it.
+    await new Promise((resolve) => setImmediate(resolve));
+    const logged = this.pendingLog.splice(0);
+    const changed = [...changes, ...logged];
     if (changed.length === 0) return;
     let txn = this.conn.ns.if(LEADER_KEY, "Create", "==", term);
-    for (const c of changed) txn = txn.and(c.key, "Mod", "==", this.revs.get(c.key) ?? "0");
+    for (const c of changes) txn = txn.and(c.key, "Mod", "==", this.revs.get(c.key) ?? "0");
     const ops = changed.map((c) => (c.value === undefined ? this.conn.ns.delete().key(c.key) : this.conn.ns.put(c.key).value(JSON.stringify(c.value))));
     let r: Awaited<ReturnType<typeof txn.commit>>;
     try {
@@ -155,7 +175,7 @@ export class EtcdStateStore implements StateStore {
       throw new WasmxdsError("NOT_LEADER", `${this.file}: ${changed.map((c) => c.key).join(", ")} not stored: this replica's term ${term} ended or another replica changed them first; re-read the shared state`);
     }
     const revision = String(r.header.revision);
-    for (const c of changed) {
+    for (const c of changes) {
       if (c.value === undefined) this.revs.delete(c.key);
       else this.revs.set(c.key, revision);
     }

@@ -4,9 +4,12 @@
  * document's revision with the one it last saw. A replica whose term ended
  * (its lease gone, another replica elected) cannot overwrite the new
  * leader's decision, even if it has not noticed yet; its write is refused,
- * etcd keeps the newer value, and the stale replica re-reads it.
+ * etcd keeps the newer value, and the stale replica re-reads it. A decision
+ * and its entry in the log of decisions are one transaction: stored
+ * together or not at all.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { ClusterEvents } from "../../src/cluster/cluster-events";
 import { Election } from "../../src/cluster/election";
 import { EtcdConnection } from "../../src/cluster/etcd-connection";
 import { EtcdStateStore } from "../../src/cluster/etcd-state-store";
@@ -77,4 +80,40 @@ describeWithEtcd("fencing", () => {
     e2.stop();
     for (const s of [s1, s2, stale]) s.close();
   }, 60_000);
+
+  it("stores a decision and its log entry in one transaction", async () => {
+    const logger = memoryLogger();
+    const events = new EventLog();
+    const bg = { logger, events };
+    const conn = new EtcdConnection({ endpoints: [etcd.endpoint], prefix: testPrefix(), replicaId: "solo", leaseTtlSec: 2 }, logger, bg);
+    conns.push(conn);
+    await conn.start();
+    const election = new Election(conn, logger, bg);
+    await election.start();
+    await waitFor("solo leads", () => election.isLeader());
+    let fence: string | undefined = election.fence();
+    const store = await EtcdStateStore.open(conn, () => fence, logger);
+    new ClusterEvents(conn, () => fence, store, bg).follow(events);
+
+    // As the monitor does: the quarantine, then its event, in the same tick.
+    const written = store.updateFilter("guard", () => ({ quarantined: [quarantine("crashes")] }));
+    events.add("rollback", "health", "guard@aaaaaaaa rolled back");
+    await written;
+    await store.flush();
+    const state = (await conn.ns.get("state/filters/guard").exec()).kvs[0]!;
+    const logged = (await conn.ns.getAll().prefix("events/").exec()).kvs;
+    expect(logged).toHaveLength(1);
+    expect(logged[0]!.mod_revision).toBe(state.mod_revision);
+
+    // Fenced off: neither the decision nor its entry is stored.
+    fence = "1";
+    const refused = store.updateFilter("guard", () => ({ quarantined: [] }));
+    events.add("quarantine-cleared", "operator", "cleared");
+    await expect(refused).rejects.toMatchObject({ code: "NOT_LEADER" });
+    await store.flush();
+    expect((await conn.ns.getAll().prefix("events/").keys()).length).toBe(1);
+    expect(JSON.parse((await conn.ns.get("state/filters/guard").string())!)).toMatchObject({ quarantined: [{ reason: "crashes" }] });
+    election.stop();
+    store.close();
+  }, 30_000);
 });
