@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * The console's only way to the server: the documented admin API (/v1),
  * same origin. The admin token is never in the page the server sends; the

@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * Small line charts in inline SVG, drawn from the samples the console has
  * taken since it was opened (the API serves counts now, not history). Each

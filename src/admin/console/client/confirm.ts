@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * The confirmation asked before every call that changes something (a
  * rollout action, a quarantine clear): a modal <dialog> naming what will

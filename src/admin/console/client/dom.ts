@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * The console's DOM helpers: elements built with text nodes and attributes,
  * never from HTML strings, so nothing the server says (a NACK message, a

@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * Events: the event log (GET /v1/events), newest first, followed live over
  * server-sent events (GET /v1/events/stream?after=<last seq>); while the

@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * Fleet: every filter with the version each connected node receives (a bar
  * split by version, GET /v1/fleet), health counts per version, the

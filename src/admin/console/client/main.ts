@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * The console's entry point (bundled into dist/console/app.js by
  * scripts/build-console.mjs): hash routes to pages, a refresh of the shown

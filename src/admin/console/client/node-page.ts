@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * One node: its identity, what each resource type was sent, ACKed and
  * NACKed (with Envoy's message), and what it receives of each filter and

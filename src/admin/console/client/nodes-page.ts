@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * Nodes: a searchable table of the connected nodes, one page at a time
  * (GET /v1/nodes?q=&offset=&limit=, matched and paged on the server), so at

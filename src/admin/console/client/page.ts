@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * What every console page is: built into a <main> element, refreshed every
  * second while it is shown (the live updates), dropped when the operator

@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * Rollouts: each filter's rollout (GET /v1/rollouts) as a progress line of
  * steps, nodes on candidate vs stable, bake time left, its gates with the
