@@ -29,6 +29,7 @@ import type { CacheMisses } from "./cache-miss";
 import type { FilterVersions } from "./filter-versions";
 import { type Leadership, alwaysLeader } from "./leadership";
 import type { EvidenceSink, NodeEvidence } from "./node-evidence";
+import { RemoteEvidence, versionId } from "./remote-evidence";
 import { type HealthSignal, parsePluginName } from "./signal";
 import { judge } from "./verdict";
 import { DEFAULT_HEALTH_LIMITS, type HealthLimits, VersionHealth } from "./version-health";
@@ -93,12 +94,8 @@ export class HealthMonitor {
   private readonly limits: HealthLimits;
   private readonly bg: BackgroundReport;
   private readonly leadership: Leadership;
-  /**
-   * Nodes of other replicas: the versions they hold and ACKed (ids, tracked
-   * or not yet: their replica may publish before this one), signals about
-   * versions not tracked yet (the newest, bounded), and the last signal taken.
-   */
-  private readonly remote = new Map<string, { held: Set<string>; acked: Set<string>; pending: Array<NodeEvidence["signals"][number]>; seq: number }>();
+  /** Nodes of other replicas and what they said (remote-evidence.ts). */
+  private readonly remote: RemoteEvidence;
   private timer: TimerHandle | undefined;
   /** Signals that named no version this monitor tracks. */
   unattributed = 0;
@@ -113,6 +110,10 @@ export class HealthMonitor {
     this.limits = { ...DEFAULT_HEALTH_LIMITS, ...o.limits };
     this.bg = { logger: o.logger, events: o.events };
     this.leadership = o.leadership ?? alwaysLeader;
+    this.remote = new RemoteEvidence(
+      (id) => this.tracked.get(id),
+      (v, signal) => this.recordRemote(v, signal),
+    );
   }
 
   start(intervalMs = 1000): void {
@@ -135,7 +136,7 @@ export class HealthMonitor {
         if (this.o.versions.isQuarantined(name, s.key)) v.status = "quarantined";
         else if (this.o.versions.lastGood(name)?.key === s.key) v.status = "good";
         this.tracked.set(id, v);
-        this.adoptRemote(id, v);
+        this.remote.adopt(id, v);
       }
     }
     this.forgetOld(current);
@@ -331,36 +332,7 @@ export class HealthMonitor {
    * Holds and ACKs are idempotent; signals are taken once each (by seq).
    */
   importRemote(nodeId: string, e: NodeEvidence): void {
-    let r = this.remote.get(nodeId);
-    if (!r) {
-      r = { held: new Set(), acked: new Set(), pending: [], seq: 0 };
-      this.remote.set(nodeId, r);
-    }
-    r.held = new Set(e.holds.map(([filter, key]) => versionId(filter, key)));
-    r.acked = new Set(e.acked.map(([filter, key]) => versionId(filter, key)));
-    for (const id of r.held) this.tracked.get(id)?.holders.add(nodeId);
-    for (const id of r.acked) this.tracked.get(id)?.ack(nodeId);
-    for (const s of e.signals.filter((x) => x.seq > r.seq)) {
-      r.seq = Math.max(r.seq, s.seq);
-      const v = this.tracked.get(versionId(s.filter, s.key));
-      if (v) this.recordRemote(v, s.signal);
-      else {
-        r.pending.push(s);
-        if (r.pending.length > PUSHES_PER_NODE * 4) r.pending.shift();
-      }
-    }
-  }
-
-  /** A version tracked now: what other replicas' nodes said of it before. */
-  private adoptRemote(id: string, v: VersionHealth): void {
-    for (const [node, r] of this.remote) {
-      if (r.held.has(id)) v.holders.add(node);
-      if (r.acked.has(id)) v.ack(node);
-      const mine = r.pending.filter((s) => versionId(s.filter, s.key) === id);
-      if (mine.length === 0) continue;
-      r.pending = r.pending.filter((s) => versionId(s.filter, s.key) !== id);
-      for (const s of mine) this.recordRemote(v, s.signal);
-    }
+    this.remote.import(nodeId, e);
   }
 
   private recordRemote(v: VersionHealth, signal: HealthSignal): void {
@@ -372,8 +344,7 @@ export class HealthMonitor {
 
   /** A node of another replica is gone (its replica said so, or died). */
   forgetRemote(nodeId: string): void {
-    for (const id of this.remote.get(nodeId)?.held ?? []) this.tracked.get(id)?.holders.delete(nodeId);
-    this.remote.delete(nodeId);
+    this.remote.forget(nodeId);
   }
 
   /** Keeps at most versionsPerFilter versions per filter: the oldest not being served go first. */
@@ -514,8 +485,4 @@ export class HealthMonitor {
     this.o.logger.error("filter version rolled back", { filter: v.filter, version: v.sha256.slice(0, 8), to: good?.sha256.slice(0, 8), reason: why });
     await this.o.republish();
   }
-}
-
-function versionId(filter: string, key: string): string {
-  return `${filter}|${key}`;
 }
