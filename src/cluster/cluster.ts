@@ -54,7 +54,7 @@ export class Cluster {
   static async start(options: ClusterOptions, deps: ClusterDeps): Promise<Cluster> {
     const logger = deps.logger.child({ component: "cluster" });
     const bg: BackgroundReport = { logger, events: deps.events };
-    const conn = new EtcdConnection(options, logger, bg);
+    const conn = await EtcdConnection.open(options, logger, bg);
     try {
       const election = new Election(conn, logger, bg);
       const signals = new NodeSignals(conn, deps.nodeInfo, logger, bg);

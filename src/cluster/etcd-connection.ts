@@ -11,7 +11,7 @@
  * before etcd could give its lease away.
  */
 import { readFileSync } from "node:fs";
-import { Etcd3, type IOptions, type Lease, type Namespace } from "etcd3";
+import type { Etcd3, IOptions, Lease, Namespace } from "etcd3";
 import { type BackgroundReport, runInBackground } from "../background";
 import { WasmxdsError, errorMessage } from "../errors";
 import type { Logger } from "../logger";
@@ -38,7 +38,6 @@ export const DEFAULT_LEASE_TTL_SEC = 10;
 const TRUSTED_SHARE = 0.75;
 
 export class EtcdConnection {
-  readonly client: Etcd3;
   /** Keys under `<prefix>/`. */
   readonly ns: Namespace;
   private lease: Lease | undefined;
@@ -51,12 +50,22 @@ export class EtcdConnection {
   /** The last etcd failure, for status and /healthz (undefined while etcd answers). */
   lastError: string | undefined;
 
-  constructor(
+  /**
+   * A connection to the cluster's etcd. etcd3 (and the gRPC stack and protos
+   * it loads, about 190 ms) is imported here, so a `serve` without
+   * `--etcd-endpoints` never pays for it.
+   */
+  static async open(options: ClusterOptions, logger: Logger, bg: BackgroundReport): Promise<EtcdConnection> {
+    const { Etcd3 } = await import("etcd3");
+    return new EtcdConnection(new Etcd3(clientOptions(options)), options, logger, bg);
+  }
+
+  private constructor(
+    readonly client: Etcd3,
     readonly options: ClusterOptions,
     private readonly logger: Logger,
     private readonly bg: BackgroundReport,
   ) {
-    this.client = new Etcd3(clientOptions(options));
     this.ns = this.client.namespace(`${options.prefix.replace(/\/+$/, "")}/`);
   }
 

@@ -39,13 +39,13 @@ describeWithEtcd("fencing", () => {
     const logger = memoryLogger();
     const bg = { logger, events: new EventLog() };
     const prefix = testPrefix();
-    const replica = (id: string) => {
-      const c = new EtcdConnection({ endpoints: [etcd.endpoint], prefix, replicaId: id, leaseTtlSec: 2 }, logger, bg);
+    const replica = async (id: string) => {
+      const c = await EtcdConnection.open({ endpoints: [etcd.endpoint], prefix, replicaId: id, leaseTtlSec: 2 }, logger, bg);
       conns.push(c);
       return c;
     };
-    const c1 = replica("one");
-    const c2 = replica("two");
+    const c1 = await replica("one");
+    const c2 = await replica("two");
     await c1.start();
     await c2.start();
     const e1 = new Election(c1, logger, bg);
@@ -68,7 +68,7 @@ describeWithEtcd("fencing", () => {
     await s2.updateFilter("guard", () => ({ quarantined: [quarantine("by two, the new leader")] }));
 
     // One, still believing in its old term, tries to overwrite: refused by etcd's compare on the leader key.
-    const c1b = replica("one-again");
+    const c1b = await replica("one-again");
     await c1b.start();
     const stale = await EtcdStateStore.open(c1b, () => staleTerm, logger);
     await expect(stale.updateFilter("guard", () => ({ quarantined: [] }))).rejects.toMatchObject({ code: "NOT_LEADER" });
@@ -85,7 +85,7 @@ describeWithEtcd("fencing", () => {
     const logger = memoryLogger();
     const events = new EventLog();
     const bg = { logger, events };
-    const conn = new EtcdConnection({ endpoints: [etcd.endpoint], prefix: testPrefix(), replicaId: "solo", leaseTtlSec: 2 }, logger, bg);
+    const conn = await EtcdConnection.open({ endpoints: [etcd.endpoint], prefix: testPrefix(), replicaId: "solo", leaseTtlSec: 2 }, logger, bg);
     conns.push(conn);
     await conn.start();
     const election = new Election(conn, logger, bg);
