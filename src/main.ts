@@ -374,7 +374,7 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
     warnMissingModules([...versions.references(), ...rollouts.references()], (sha) => store.has(sha), stateFile, events, logger);
     // Publish before accepting Envoys, so the first one gets the config at once.
     // A replica lacking a module the shared state names fetches it from another replica first (cluster/module-sync.ts).
-    const moduleSync = cluster?.moduleSync(store, DEFAULT_MAX_MODULE_BYTES);
+    const moduleSync = cluster?.moduleSync(store, DEFAULT_MAX_MODULE_BYTES, moduleServer.tls?.trustedCa);
     const statePinned = () => [...versions.pinned(), ...rollouts.pinned()];
     await moduleSync?.ensure(statePinned());
     const first = await pipeline.reload();
@@ -439,7 +439,7 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
     });
     const xdsAddress = { host: bound.host, port: bound.port };
     cluster?.election.setAdmin(admin ? formatHostPort(admin.address) : null);
-    cluster?.replicas.announce({ xds: formatHostPort(xdsAddress), admin: admin ? formatHostPort(admin.address) : null, modules: formatHostPort(modules.address) });
+    cluster?.replicas.announce({ xds: formatHostPort(xdsAddress), admin: admin ? formatHostPort(admin.address) : null, modules: formatHostPort(modules.address), modulesTls: moduleServer.tls !== undefined });
     logger.info("wasmxds ready", {
       xds: formatHostPort(xdsAddress),
       // The gRPC port's transport: plaintext, TLS, or mTLS (client certificates required), and the node identity check.

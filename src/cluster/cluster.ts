@@ -110,8 +110,8 @@ export class Cluster {
   }
 
   /** Fetches modules the shared state names from other replicas into `store`. */
-  moduleSync(store: ModuleBytes, maxBytes: number): ModuleSync {
-    return new ModuleSync(this.replicas, store, this.logger, maxBytes);
+  moduleSync(store: ModuleBytes, maxBytes: number, modulesCa?: string): ModuleSync {
+    return new ModuleSync(this.replicas, store, this.logger, maxBytes, modulesCa);
   }
 
   /** Whether etcd answers now (/healthz, status). */

@@ -7,10 +7,13 @@
  * on, or a new machine) fetches it from another replica's module server,
  * the same URL Envoys use, and keeps it only if its sha256 is the one
  * named. Modules never travel through etcd (its values stop at about
- * 1.5 MiB).
+ * 1.5 MiB). A replica whose module server runs `--modules-tls` is asked
+ * over https, its certificate checked against `--modules-ca` when given
+ * (integrity rests on the sha256 either way).
  */
 import { createHash } from "node:crypto";
-import { get } from "node:http";
+import { type IncomingMessage, get } from "node:http";
+import { get as httpsGet } from "node:https";
 import { errorMessage } from "../errors";
 import type { Logger } from "../logger";
 import type { Replicas } from "./replicas";
@@ -30,6 +33,8 @@ export class ModuleSync {
     private readonly store: ModuleBytes,
     private readonly logger: Logger,
     private readonly maxBytes: number,
+    /** PEM CA of the replicas' https module servers (`--modules-ca`); unset: their certificates are not checked. */
+    private readonly modulesCa?: string,
   ) {}
 
   /** Fetches every named module the store lacks from another replica; returns those no replica could give. */
@@ -46,9 +51,9 @@ export class ModuleSync {
     const self = this.replicas.self;
     for (const r of this.replicas.list()) {
       if (r.id === self || !r.modules) continue;
-      const url = `http://${r.modules}/modules/${sha}.wasm`;
+      const url = `${r.modulesTls ? "https" : "http"}://${r.modules}/modules/${sha}.wasm`;
       try {
-        const bytes = await fetchBounded(url, this.maxBytes);
+        const bytes = await fetchBounded(url, this.maxBytes, this.modulesCa);
         const got = createHash("sha256").update(bytes).digest("hex");
         if (got !== sha) {
           this.logger.warn("module from another replica has the wrong sha256; not kept", { replica: r.id, url, got });
@@ -65,9 +70,9 @@ export class ModuleSync {
   }
 }
 
-function fetchBounded(url: string, maxBytes: number): Promise<Buffer> {
+function fetchBounded(url: string, maxBytes: number, ca: string | undefined): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const req = get(url, { timeout: FETCH_TIMEOUT_MS }, (res) => {
+    const onResponse = (res: IncomingMessage) => {
       if (res.statusCode !== 200) {
         res.resume();
         reject(new Error(`${url}: HTTP ${res.statusCode}`));
@@ -85,7 +90,10 @@ function fetchBounded(url: string, maxBytes: number): Promise<Buffer> {
       });
       res.on("end", () => resolve(Buffer.concat(chunks)));
       res.on("error", reject);
-    });
+    };
+    const req = url.startsWith("https:")
+      ? httpsGet(url, { timeout: FETCH_TIMEOUT_MS, rejectUnauthorized: ca !== undefined, ...(ca !== undefined && { ca }) }, onResponse)
+      : get(url, { timeout: FETCH_TIMEOUT_MS }, onResponse);
     req.on("timeout", () => req.destroy(new Error(`${url}: no answer within ${FETCH_TIMEOUT_MS} ms`)));
     req.on("error", reject);
   });

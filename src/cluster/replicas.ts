@@ -13,8 +13,10 @@ export interface ReplicaRecord {
   readonly id: string;
   readonly xds: string | null;
   readonly admin: string | null;
-  /** Its module server (HOST:PORT, http), where other replicas fetch modules they lack (module-sync.ts). */
+  /** Its module server (HOST:PORT), where other replicas fetch modules they lack (module-sync.ts). */
   readonly modules?: string | null;
+  /** The module server speaks https (`--modules-tls`). */
+  readonly modulesTls?: boolean;
   readonly startedAt: string;
   /** The version key its config folder asks for, per filter (compared with the leader's, docs/REPLICAS.md). */
   readonly folder?: Readonly<Record<string, string>>;
@@ -84,7 +86,7 @@ export class Replicas {
   }
 
   /** This replica's addresses, once bound. */
-  announce(addresses: { readonly xds: string; readonly admin: string | null; readonly modules: string | null }): void {
+  announce(addresses: { readonly xds: string; readonly admin: string | null; readonly modules: string | null; readonly modulesTls?: boolean }): void {
     this.own = { ...this.own, ...addresses };
     this.write();
   }
