@@ -19,7 +19,7 @@ const LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "silent"]
 
 const OPTIONS = {
   nodes: { type: "string", short: "n", default: "10" },
-  "xds-address": { type: "string", default: DEFAULT_XDS_ADDRESS },
+  "xds-address": { type: "string", multiple: true },
   "id-prefix": { type: "string", default: "sim-" },
   cluster: { type: "string" },
   metadata: { type: "string", multiple: true },
@@ -52,7 +52,9 @@ traffic through its listeners.
 
 Options:
   -n, --nodes N                 number of nodes (default 10)
-      --xds-address HOST:PORT   the ADS server (default ${DEFAULT_XDS_ADDRESS})
+      --xds-address HOST:PORT   the ADS server (default ${DEFAULT_XDS_ADDRESS}); several
+                                (repeated or comma-separated, e.g. one per replica):
+                                node i connects to the (i mod count)-th
       --id-prefix PREFIX        node ids are PREFIX0, PREFIX1, ... (default sim-)
       --cluster NAME            node.cluster (default wasmxds-sim)
       --metadata KEY=VALUE      node metadata entry (repeatable)
@@ -132,7 +134,7 @@ async function run(argv: string[], term: Terminal, signal: AbortSignal): Promise
   const nodes = number("nodes", v.nodes, { integer: true, min: 1 });
   const xdsApi = v["xds-api"];
   if (xdsApi !== "sotw" && xdsApi !== "delta") usage(`--xds-api: expected sotw or delta, got "${xdsApi}"`);
-  const xds = parseHostPort(v["xds-address"], "--xds-address");
+  const xds = (v["xds-address"] ?? [DEFAULT_XDS_ADDRESS]).flatMap((a) => a.split(",")).map((a) => parseHostPort(a.trim(), "--xds-address"));
   const adminBase = v["admin-base-port"] === undefined ? undefined : number("admin-base-port", v["admin-base-port"], { integer: true, min: 1, max: 65535 });
   const interval = duration("interval", v.interval);
   const stopAfter = v.duration === undefined ? undefined : duration("duration", v.duration);
@@ -147,7 +149,7 @@ async function run(argv: string[], term: Terminal, signal: AbortSignal): Promise
   const fleet = new SimFleet({
     nodes,
     idPrefix: v["id-prefix"],
-    xdsAddress: formatHostPort(xds),
+    xdsAddresses: xds.map((a) => formatHostPort(a)),
     cluster: v.cluster,
     metadata: metadata(v.metadata ?? []),
     locality,

@@ -25,6 +25,8 @@ export interface SimFleetOptions {
   /** Node ids are `<idPrefix><index>`; default "sim-". */
   readonly idPrefix?: string;
   readonly xdsAddress?: string;
+  /** Several control-plane replicas: node i connects to xdsAddresses[i % length] (overrides xdsAddress). */
+  readonly xdsAddresses?: readonly string[];
   readonly cluster?: string;
   readonly metadata?: Readonly<Record<string, unknown>>;
   readonly locality?: NodeLocality;
@@ -66,7 +68,7 @@ export class SimFleet {
         cluster: o.cluster,
         metadata: o.metadata,
         locality: o.locality,
-        xdsAddress: o.xdsAddress,
+        xdsAddress: o.xdsAddresses && o.xdsAddresses.length > 0 ? o.xdsAddresses[i % o.xdsAddresses.length] : o.xdsAddress,
         adminPort: o.adminBasePort === undefined ? undefined : o.adminBasePort + i,
         metricsService: o.metricsService,
         traffic: o.traffic,

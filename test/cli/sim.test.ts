@@ -30,6 +30,25 @@ describe("wasmxds sim", () => {
     await harness.close();
   });
 
+  it("spreads nodes over several --xds-address values (one per replica), repeated or comma-separated", async () => {
+    const second = await startHarness();
+    try {
+      second.cache.setDefaultSnapshot(harness.cache.getSnapshot("")!);
+      const term = memoryTerminal();
+      const [a, b] = [`127.0.0.1:${harness.port}`, `127.0.0.1:${second.port}`];
+      const code = await main(["sim", "--nodes", "3", "--xds-address", `${a},${b}`, "--id-prefix", "spread-", "--duration", "600ms", "--interval", "200ms", "--log-level", "silent"], term);
+      expect(code).toBe(0);
+      const connected = (h: Harness) => h.logger.records.filter((r) => r.msg === "node connected" && String(r.fields.node).startsWith("spread-")).map((r) => r.fields.node);
+      expect(connected(harness).sort()).toEqual(["spread-0", "spread-2"]);
+      expect(connected(second)).toEqual(["spread-1"]);
+      const repeated = memoryTerminal();
+      expect(await main(["sim", "--nodes", "2", "--xds-address", a, "--xds-address", b, "--id-prefix", "rep-", "--duration", "400ms", "--interval", "200ms", "--log-level", "silent"], repeated)).toBe(0);
+      expect(second.logger.records.filter((r) => r.msg === "node connected" && r.fields.node === "rep-1")).toHaveLength(1);
+    } finally {
+      await second.close();
+    }
+  });
+
   it("runs N nodes for --duration, printing a summary line per interval and a final one", async () => {
     const term = memoryTerminal();
     const args = ["sim", "--nodes", "3", "--xds-address", `127.0.0.1:${harness.port}`, "--rps", "20", "--duration", "800ms", "--interval", "200ms"];
@@ -44,7 +63,7 @@ describe("wasmxds sim", () => {
     expect(final).toMatch(/^final: 3 nodes: 3 connected, 3 live .* requests [1-9]\d* ok, 0 failed$/);
     // Stopping closes every stream.
     await waitFor("streams closed", () => harness.xds.streamStatuses().length === 0);
-    const nodes = harness.logger.records.filter((r) => r.msg === "node connected").map((r) => r.fields.node);
+    const nodes = harness.logger.records.filter((r) => r.msg === "node connected" && String(r.fields.node).startsWith("cli-")).map((r) => r.fields.node);
     expect(nodes.sort()).toEqual(["cli-0", "cli-1", "cli-2"]);
   });
 
