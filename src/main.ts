@@ -388,6 +388,7 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
         pipeline.schedule("this replica now leads the cluster");
       });
       await cluster.startSignals(health);
+      await cluster.shareTraffic(traffic, clock);
     }
     if (leadership.isLeader()) adoptBaseline(versions, pipeline.published!.served, background);
     health.served(pipeline.published!.served);

@@ -9,6 +9,8 @@
 import type { BackgroundReport } from "../background";
 import type { EventLog } from "../events/event-log";
 import type { Logger } from "../logger";
+import type { TrafficCounts } from "../health/traffic-counts";
+import type { Clock } from "../time/clock";
 import type { NodeInfo } from "../vocabulary/node-info";
 import { ClusterEvents } from "./cluster-events";
 import { Election, type LeaderRecord } from "./election";
@@ -17,6 +19,7 @@ import { EtcdStateStore } from "./etcd-state-store";
 import { type ModuleBytes, ModuleSync } from "./module-sync";
 import { NodeSignals, type RemoteEvidenceTarget } from "./node-signals";
 import { type ReplicaRecord, Replicas } from "./replicas";
+import { TrafficShare } from "./traffic-share";
 
 export interface ClusterStatus {
   readonly replica: string;
@@ -48,7 +51,10 @@ export class Cluster {
     readonly replicas: Replicas,
     readonly decisions: ClusterEvents,
     private readonly logger: Logger,
+    private readonly bg: BackgroundReport,
   ) {}
+
+  private traffic: TrafficShare | undefined;
 
   /** Connects, campaigns and reads the shared state; rejects (ETCD_UNAVAILABLE) when etcd does not answer. */
   static async start(options: ClusterOptions, deps: ClusterDeps): Promise<Cluster> {
@@ -65,13 +71,19 @@ export class Cluster {
       await replicas.start();
       const decisions = new ClusterEvents(conn, () => election.fence(), state, bg);
       decisions.follow(deps.events);
-      const cluster = new Cluster(conn, election, state, signals, replicas, decisions, logger);
+      const cluster = new Cluster(conn, election, state, signals, replicas, decisions, logger, bg);
       cluster.reportDisagreement(deps.events);
       return cluster;
     } catch (err) {
       conn.crash();
       throw err;
     }
+  }
+
+  /** Shares traffic counts with the other replicas, so canary analysis on the leader sees the whole fleet's (traffic-share.ts). */
+  async shareTraffic(traffic: TrafficCounts, clock: Clock): Promise<void> {
+    this.traffic = new TrafficShare(this.connection, clock, this.logger, this.bg);
+    await this.traffic.start(traffic);
   }
 
   /** Starts reading the other replicas' node records into the health monitor. */
@@ -160,5 +172,6 @@ export class Cluster {
     this.state.close();
     this.signals.close();
     this.replicas.close();
+    this.traffic?.close();
   }
 }

@@ -15,6 +15,10 @@
  * Counts are kept in one-second slots for `retentionMs` (default one hour),
  * for at most `maxVersions` versions per filter (least recently counted out
  * first), so memory does not depend on the request rate.
+ *
+ * With several replicas, each tells the others what it counted (`onCount`,
+ * cluster/traffic-share.ts) and adds theirs (`importCounts`), so canary
+ * analysis on the leader compares the whole fleet's traffic.
  */
 import type { FailureCounts } from "./canary-analysis";
 import type { TrafficIncrease } from "./stat-signals";
@@ -36,6 +40,18 @@ export interface TrafficCountsOptions {
   readonly nodeVersions: (nodeId: string) => ReadonlyMap<string, string>;
   readonly retentionMs?: number;
   readonly maxVersions?: number;
+}
+
+/** One count of this replica's own nodes, as other replicas import it. */
+export interface CountedTraffic {
+  readonly filter: string;
+  readonly key: string;
+  readonly listener: string;
+  /** Milliseconds since the epoch (the slot it falls in). */
+  readonly at: number;
+  readonly failed: number;
+  readonly total: number;
+  readonly nodeId: string;
 }
 
 export interface VersionCounts extends FailureCounts {
@@ -63,6 +79,7 @@ export class TrafficCounts {
   private readonly retentionMs: number;
   private readonly maxVersions: number;
   private writes = 0;
+  private readonly observers: Array<(c: CountedTraffic) => void> = [];
 
   constructor(private readonly o: TrafficCountsOptions) {
     this.retentionMs = o.retentionMs ?? 3_600_000;
@@ -131,6 +148,20 @@ export class TrafficCounts {
     return { candidate: this.counts(filter, candidateKey, candidateSince, shared), stable: this.counts(filter, stableKey, stableSince, shared) };
   }
 
+  /** Told of every count of this replica's own nodes (not of imported ones). */
+  onCount(observer: (c: CountedTraffic) => void): void {
+    this.observers.push(observer);
+  }
+
+  /** Counts another replica's nodes made (cluster/traffic-share.ts), into the same slots. */
+  importCounts(c: Omit<CountedTraffic, "nodeId">, nodes: readonly string[]): void {
+    const slot = this.slotAt(c.filter, c.key, c.listener, Math.floor(c.at / SLOT_MS));
+    slot.failed += c.failed;
+    slot.total += c.total;
+    for (const n of nodes) slot.nodes.add(n);
+    this.prune(c.at);
+  }
+
   /** Forgets a node's last versions (it disconnected). */
   forget(nodeId: string): void {
     this.lastVersion.delete(nodeId);
@@ -160,17 +191,23 @@ export class TrafficCounts {
       for (const filter of listener.filters) {
         const key = versions.get(filter);
         if (key === undefined || !settled.has(filter)) continue;
-        const slots = this.slotsOf(filter, key, listener.name);
-        let slot = slots.get(index);
-        if (!slot) {
-          slot = { failed: 0, total: 0, nodes: new Set() };
-          slots.set(index, slot);
-        }
+        const slot = this.slotAt(filter, key, listener.name, index);
         slot.failed += add.failed;
         slot.total += add.total;
         slot.nodes.add(nodeId);
+        for (const o of this.observers) o({ filter, key, listener: listener.name, at, failed: add.failed, total: add.total, nodeId });
       }
     }
+  }
+
+  private slotAt(filter: string, key: string, listener: string, index: number): Slot {
+    const slots = this.slotsOf(filter, key, listener);
+    let slot = slots.get(index);
+    if (!slot) {
+      slot = { failed: 0, total: 0, nodes: new Set() };
+      slots.set(index, slot);
+    }
+    return slot;
   }
 
   private slotsOf(filter: string, key: string, listener: string): Map<number, Slot> {
