@@ -113,7 +113,12 @@ export class CacheMisses {
   /** The re-push attempt the node gets for the filter (0: the config every node gets). */
   attemptOf(nodeId: string, filter: string): number {
     const key = this.o.nodeVersions(nodeId).get(filter);
-    return key === undefined ? 0 : (this.states.get(nodeId)?.get(filter)?.get(key)?.attempt ?? 0);
+    return key === undefined ? 0 : this.attemptFor(nodeId, filter, key);
+  }
+
+  /** attemptOf for a version already looked up (the health monitor has the node's versions in hand on every push). */
+  attemptFor(nodeId: string, filter: string, key: string): number {
+    return this.states.get(nodeId)?.get(filter)?.get(key)?.attempt ?? 0;
   }
 
   /** An ECDS response carrying remote code over ECDS went to the node. */

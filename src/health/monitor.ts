@@ -284,14 +284,14 @@ export class HealthMonitor {
 
   /** The filter versions a response carried: ECDS resources by name; listeners carry listener-discovery filters. */
   private rememberPush(nodeId: string, typeUrl: string, version: string, names: readonly string[]): void {
-    const running = this.o.nodeVersions(nodeId);
-    const carried: Carried[] = [...running]
-      .filter(([filter]) => {
-        const discovery = this.o.discoveryOf?.(filter) ?? "ecds";
-        return typeUrl === TYPE_URLS.extensionConfig ? discovery === "ecds" && names.includes(filter) : discovery === "listener";
-      })
-      .map(([filter, key]) => [filter, key, this.o.cacheMisses?.attemptOf(nodeId, filter) ?? 0]);
-    for (const [filter, key, attempt] of carried) {
+    // Runs for every push of LDS or ECDS to every node: one lookup of the node's versions, no intermediate arrays.
+    const ecds = typeUrl === TYPE_URLS.extensionConfig;
+    const carried: Carried[] = [];
+    for (const [filter, key] of this.o.nodeVersions(nodeId)) {
+      const discovery = this.o.discoveryOf?.(filter) ?? "ecds";
+      if (ecds ? discovery !== "ecds" || !names.includes(filter) : discovery !== "listener") continue;
+      const attempt = this.o.cacheMisses?.attemptFor(nodeId, filter, key) ?? 0;
+      carried.push([filter, key, attempt]);
       if (this.isRemoteEcds(typeUrl, filter, key)) this.o.cacheMisses?.sent(nodeId, filter, key, attempt);
     }
     let perNode = this.pushed.get(nodeId);
