@@ -114,7 +114,7 @@ describe("the built package at run time", () => {
     expect(outside).toEqual([]);
     expect(fromCommand).toEqual([]);
     // And only on demand: a serve without --etcd-endpoints never loads it (about 190 ms).
-    const staticEtcd = jsFiles(join(ROOT, "dist", "cli")).filter((f) => /^\s*import\b[^;'"]*?\bfrom\s*["']etcd3["']/m.test(readFileSync(f, "utf8")));
+    const staticEtcd = [...jsFiles(join(ROOT, "dist", "cli"))].filter((f) => /^\s*import\b[^;'"]*?\bfrom\s*["']etcd3["']/m.test(readFileSync(f, "utf8")));
     expect(staticEtcd).toEqual([]);
   });
 
