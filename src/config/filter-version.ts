@@ -75,6 +75,19 @@ export function asVersion(filter: FilterConfig, settings: FilterSettings, sha256
   return { ...f, module: { ...f.module, sha256 } };
 }
 
+const HOST_ONLY = new Uint8Array(0);
+
+/**
+ * The module bytes a version needs from the store: the stored bytes, or,
+ * for a module that lives only on the Envoy hosts (`hostPath` without a
+ * copy in the config folder), none at all (an empty array), since Envoy
+ * reads the file itself. So such a version can be rolled back to, and be a
+ * rollout's stable side, like any other.
+ */
+export function versionBytes(settings: Pick<FilterSettings, "hostPath">, stored: Uint8Array | undefined): Uint8Array | undefined {
+  return stored ?? (settings.hostPath !== undefined ? HOST_ONLY : undefined);
+}
+
 /** A filter version ready to serve: the (possibly older) settings, the module, and its key (vocabulary/version-key.ts). */
 export interface ServedFilter {
   readonly filter: FilterConfig;

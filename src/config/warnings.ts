@@ -19,7 +19,7 @@ export function configWarnings(config: WasmxdsConfig, file = "wasmxds.yaml"): st
     }
     if (f.module.type === "host" && f.preflight) {
       warnings.push(
-        `${file}: filters[${i}].hostPath: no module copy in the config folder, so this version is not pre-flight checked and health cannot roll back to it; add module: <a copy of the file> to have both`,
+        `${file}: filters[${i}].hostPath: no module copy in the config folder, so this version is not pre-flight checked; add module: <a copy of the file> to have it checked`,
       );
     }
     if (!usedFilters.has(f.name)) {

@@ -10,7 +10,7 @@
  * a rollback must not wait for (or fail with) the disk, so callers that do
  * not wait hand that promise to runInBackground (src/background.ts).
  */
-import type { ServedFilter } from "../config/filter-version";
+import type { ServedFilter, FilterSettings } from "../config/filter-version";
 import type { Logger } from "../logger";
 import type { KnownGood, QuarantineRecord, StateStore } from "./state-store";
 
@@ -24,8 +24,8 @@ export type Selection =
   | { readonly kind: "quarantined-only"; readonly missing: readonly KnownGood[] };
 
 export interface SelectContext {
-  /** Whether the module store holds a module (default: every module). */
-  readonly has?: (sha256: string) => boolean;
+  /** Whether a version can be served: its module is in the store, or it needs none (default: every version). */
+  readonly has?: (sha256: string, settings: Pick<FilterSettings, "hostPath">) => boolean;
   /** What the filter serves now, if anything. */
   readonly previous?: ServedFilter;
 }
@@ -68,11 +68,11 @@ export class FilterVersions {
     const missing: KnownGood[] = [];
     for (const good of this.knownGood(name)) {
       if (good.key === candidate.key || this.isQuarantined(name, good.key)) continue;
-      if (has(good.sha256)) return { kind: "fallback", good, missing };
+      if (has(good.sha256, good.settings)) return { kind: "fallback", good, missing };
       missing.push(good);
     }
     const previous = context.previous;
-    if (previous && previous.key !== candidate.key && !this.isQuarantined(name, previous.key) && has(previous.module.sha256)) {
+    if (previous && previous.key !== candidate.key && !this.isQuarantined(name, previous.key) && has(previous.module.sha256, previous.filter)) {
       return { kind: "previous", served: previous, missing };
     }
     return { kind: "quarantined-only", missing };

@@ -8,7 +8,7 @@
  * loudly, with how to clear it.
  */
 import type { EventLog } from "../events/event-log";
-import { type ServedFilter, asVersion } from "../config/filter-version";
+import { type ServedFilter, asVersion, versionBytes } from "../config/filter-version";
 import type { Logger } from "../logger";
 import type { FilterVersions, Selection } from "./filter-versions";
 import type { KnownGood } from "./state-store";
@@ -38,12 +38,12 @@ export class HealthVersionSelection {
   select(candidate: ServedFilter, servedNow: ServedFilter | undefined): HealthSelection {
     const o = this.o;
     const name = candidate.filter.name;
-    const pick: Selection = o.versions.select(candidate, { has: (sha) => o.moduleBytes(sha) !== undefined, ...(servedNow && { previous: servedNow }) });
+    const pick: Selection = o.versions.select(candidate, { has: (sha, settings) => versionBytes(settings, o.moduleBytes(sha)) !== undefined, ...(servedNow && { previous: servedNow }) });
     if (pick.kind === "candidate") return { served: candidate, reason: pick.kind };
     for (const m of pick.missing) this.once(`missing ${name} ${m.key}`, () => warnMissing(o, name, m));
     const sha8 = candidate.module.sha256.slice(0, 8);
     if (pick.kind === "fallback") {
-      const bytes = o.moduleBytes(pick.good.sha256)!;
+      const bytes = versionBytes(pick.good.settings, o.moduleBytes(pick.good.sha256))!;
       return { served: { filter: asVersion(candidate.filter, pick.good.settings, pick.good.sha256), module: { sha256: pick.good.sha256, bytes }, key: pick.good.key }, reason: pick.kind };
     }
     if (pick.kind === "previous") {

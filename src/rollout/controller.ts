@@ -14,7 +14,7 @@
 import { type BackgroundReport, runInBackground } from "../background";
 import type { EventLog } from "../events/event-log";
 import type { CanaryAnalysis } from "../health/canary-analysis";
-import { type ServedFilter, settingsOf, asVersion } from "../config/filter-version";
+import { type ServedFilter, asVersion, settingsOf, versionBytes } from "../config/filter-version";
 import type { FilterConfig } from "../config/model";
 import { WasmxdsError } from "../errors";
 import type { FilterVersions, StateReference } from "../health/filter-versions";
@@ -114,7 +114,7 @@ export class RolloutController {
     const r = this.rollouts(name);
     const ref = refOf(candidate);
     // A module the state names but the store lacks (removed by hand, or lost before it was pinned): serve what exists, say why.
-    const lost = [r.stable, r.active?.candidate].find((v) => v !== undefined && v.key !== ref.key && !this.o.moduleBytes(v.sha256));
+    const lost = [r.stable, r.active?.candidate].find((v) => v !== undefined && v.key !== ref.key && !this.bytesOf(v));
     if (plan && !this.o.instant && lost) return { base: candidate, decision: { kind: "lost", filter: name, ref, lost } };
     if (!plan || this.o.instant || !r.stable) {
       const adopt = r.stable?.key !== ref.key || r.active !== undefined;
@@ -123,7 +123,7 @@ export class RolloutController {
     const stable = this.served(candidate.filter, r.stable);
     // A replica that does not lead serves the cluster's rollout, not its own folder's other version (docs/REPLICAS.md).
     if (r.active && !this.leadership.isLeader()) {
-      const usable = !this.o.versions.isQuarantined(name, r.active.candidate.key) && this.o.moduleBytes(r.active.candidate.sha256);
+      const usable = !this.o.versions.isQuarantined(name, r.active.candidate.key) && this.bytesOf(r.active.candidate);
       return { base: stable, ...(usable && { canary: this.served(candidate.filter, r.active.candidate) }) };
     }
     if (ref.key === r.stable.key) {
@@ -428,8 +428,13 @@ export class RolloutController {
     return { r, a: r.active };
   }
 
+  /** A version's module bytes: from the store, or none needed (a module only on the Envoy hosts). */
+  private bytesOf(ref: VersionRef): Uint8Array | undefined {
+    return versionBytes(ref.settings, this.o.moduleBytes(ref.sha256));
+  }
+
   private served(filter: FilterConfig, ref: VersionRef): ServedFilter {
-    const bytes = this.o.moduleBytes(ref.sha256);
+    const bytes = this.bytesOf(ref);
     if (!bytes) throw new WasmxdsError("ROLLOUT_INVALID", `filter "${filter.name}": module ${ref.sha256.slice(0, 8)} of the stable version is not in the module store`);
     return { filter: asVersion(filter, ref.settings, ref.sha256), module: { sha256: ref.sha256, bytes }, key: ref.key };
   }

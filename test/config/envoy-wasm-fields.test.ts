@@ -30,7 +30,7 @@ describe("runtime, allowPrecompiled, env, preflightEnv, hostPath", () => {
     expect(f?.hostPath).toBe("/var/lib/f.wasm");
     // Without a copy there is nothing to check, and nothing to roll back to: said once per load.
     expect(configWarnings(parseConfig(withFilter(`hostPath: /var/lib/f.wasm\nsha256: ${SHA}`)))).toContain(
-      "wasmxds.yaml: filters[0].hostPath: no module copy in the config folder, so this version is not pre-flight checked and health cannot roll back to it; add module: <a copy of the file> to have both",
+      "wasmxds.yaml: filters[0].hostPath: no module copy in the config folder, so this version is not pre-flight checked; add module: <a copy of the file> to have it checked",
     );
     expect(configWarnings(parseConfig(withFilter(`hostPath: /var/lib/f.wasm\nmodule: m.wasm\nsha256: ${SHA}`))).join()).not.toContain("hostPath");
   });

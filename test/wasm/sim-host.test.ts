@@ -145,6 +145,27 @@ preflightEnv: { POD_NAME: check }`),
       expect(n.plugins()[0]?.spec.runtime).toBe("envoy.wasm.runtime.v8");
     }
   });
+
+  it("rolls back to a hostPath version that has no module copy in the config folder (Envoy has the file; wasmxds needs no bytes)", async () => {
+    const good = fixture("good_http");
+    const bad = fixture("trap_nth_request");
+    const [goodSha, badSha] = [sha256Hex(good), sha256Hex(bad)];
+    const root = await hostDisk({ "var/lib/wasm/guard-v1.wasm": good, "var/lib/wasm/guard-v2.wasm": bad });
+    const common = "failurePolicy: FAIL_RELOAD\nreloadBackoff: { base: 10ms }\nhealth: { goodAfter: 30s, window: 30s }";
+    const v1 = guard(`hostPath: /var/lib/wasm/guard-v1.wasm\nsha256: ${goodSha}\n${common}`);
+    const v2 = guard(`hostPath: /var/lib/wasm/guard-v2.wasm\nsha256: ${badSha}\nconfiguration: { crashAfter: 50 }\n${common}`);
+    dir = await tempConfigFolder({ "wasmxds.yaml": v1 });
+    app = await startTestApp(dir, {});
+    fleet = new SimFleet({ nodes: 2, idPrefix: "h", xdsAddress: `127.0.0.1:${app.xdsAddress.port}`, traffic: { rps: 40 }, metricsService: { flushIntervalMs: 250 }, host: { root } });
+    await fleet.start();
+    await waitFor("fleet on v1", () => fleet!.nodes.every((n) => n.plugins()[0]?.runningCodeSha256 === goodSha), 10_000);
+    await writeFile(join(dir, "wasmxds.yaml"), v2);
+    expect((await app.reload()).ok).toBe(true);
+    await waitFor("rollback", () => app!.events.list({ types: ["rollback"] })[0], 20_000);
+    expect(app.events.list({ types: ["rollback"] })[0]!.message).toMatch(new RegExp(`^guard@${badSha.slice(0, 8)} rolled back to guard@${goodSha.slice(0, 8)}`));
+    await waitFor("every node back on v1", () => fleet!.nodes.every((n) => n.plugins()[0]?.runningCodeSha256 === goodSha), 10_000);
+    expect(app.publisher.published!.served.get("guard")!.filter.hostPath).toBe("/var/lib/wasm/guard-v1.wasm");
+  });
 });
 
 describe("wasmxds sim --host-root", () => {
