@@ -336,7 +336,7 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
       moduleBytes: (sha) => store.get(sha),
       // With replicas, the leader steps rollouts over the whole fleet (every replica's nodes).
       nodes: () => {
-        const local = xds.streamStatuses().flatMap((s) => (s.node ? [s.node] : []));
+        const local = xds.nodes();
         return cluster ? cluster.signals.fleet(local) : local;
       },
       filters: () => pipeline.published?.loaded.config.filters ?? [],

@@ -42,7 +42,7 @@ export function createMetricsRegistry(src: MetricSources): Registry {
     help: "xDS streams with an identified node",
     registers: [registry],
     collect() {
-      this.set(src.xds.streamStatuses().filter((s) => s.node).length);
+      this.set(src.xds.nodes().length);
     },
   });
   new Gauge({

@@ -69,7 +69,7 @@ export class GroupSnapshots implements NodeGrouping {
     this.published = published;
     this.built = new Map();
     const cache = this.o.cache;
-    const inUse = new Set(this.o.nodes.streamStatuses().flatMap((s) => (s.node ? [this.groupOf(s.node)] : [])));
+    const inUse = new Set(this.o.nodes.nodes().map((n) => this.groupOf(n)));
     for (const g of cache.groups()) if (!inUse.has(g)) cache.clearSnapshot(g);
     for (const g of inUse) if (g !== BASE_GROUP) this.provide(g);
     this.o.nodes.regroup();

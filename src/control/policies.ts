@@ -44,7 +44,8 @@ export interface RepushAttempts {
 
 /** The nodes with open xDS streams, as the pipeline needs them (XdsServer fits): the pipeline never imports the protocol layer. */
 export interface ConnectedNodes {
-  streamStatuses(): ReadonlyArray<{ readonly node?: NodeInfo | undefined }>;
+  /** The node of every open stream that named one (XdsServer.nodes: no stream status is built). */
+  nodes(): readonly NodeInfo[];
   nodeInfo(nodeId: string): NodeInfo | undefined;
   /** Re-evaluates the group of every stream (or those whose node matches). */
   regroup(which?: (node: NodeInfo) => boolean): void;

@@ -10,6 +10,7 @@
  * subscription went A -> B -> A, gets a fresh nonce of its own).
  */
 import { stringField } from "../cache/resource";
+import { allocFramed } from "../net/grpc-frames";
 import type { ResponseBody } from "../cache/snapshot";
 
 export interface SharedResponse {
@@ -50,10 +51,15 @@ export function ownResponse(body: ResponseBody): { nonce: string; bytes: Buffer 
   return { nonce, bytes: withNonce(body.body, nonce) };
 }
 
-/** body + field 5 (nonce), in one allocation (DiscoveryResponse and DeltaDiscoveryResponse both carry the nonce in field 5). */
+/**
+ * body + field 5 (nonce), in one allocation (DiscoveryResponse and
+ * DeltaDiscoveryResponse both carry the nonce in field 5), with the gRPC
+ * frame header in front of it, so that grpc-js writes the one buffer to
+ * every stream instead of copying it per stream (net/grpc-frames.ts).
+ */
 export function withNonce(body: Buffer, nonce: string): Buffer {
   const field = stringField(5, nonce);
-  const out = Buffer.allocUnsafe(body.length + field.length);
+  const out = allocFramed(body.length + field.length);
   body.copy(out, 0);
   field.copy(out, body.length);
   return out;

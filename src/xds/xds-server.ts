@@ -20,6 +20,7 @@ import type { DiscoveryRequest__Output } from "../generated/envoy/service/discov
 import { LogLimiter } from "../log-limiter";
 import { type Logger, silentLogger } from "../logger";
 import { resetCall } from "../net/grpc-call-reset";
+import { type Framed, framedOf, framedWrites } from "../net/grpc-frames";
 import { type NodeIdentityMode, nodeIdentityProblem } from "../net/node-identity";
 import { type Clock, type TimerHandle, realClock } from "../time/clock";
 import { type NackRecord, XdsEvents } from "./events";
@@ -99,6 +100,23 @@ export class XdsServer {
   /** Status of every open stream. */
   streamStatuses(): StreamStatus[] {
     return [...this.streams.values()].map((s) => s.stream.status());
+  }
+
+  /**
+   * The node of every open stream that named one (a node with two streams
+   * is listed twice): what `streamStatuses()` gives the node of, without
+   * building (and keeping) every stream's status, for the scans done on
+   * every publish and rollout tick.
+   */
+  nodes(): NodeInfo[] {
+    const out: NodeInfo[] = [];
+    for (const { stream } of this.streams.values()) if (stream.nodeInfo) out.push(stream.nodeInfo);
+    return out;
+  }
+
+  /** Open streams (with or without a node yet). */
+  get streamCount(): number {
+    return this.streams.size;
   }
 
   /**
@@ -230,13 +248,17 @@ export class XdsServer {
     const limit = this.limits.maxBufferedBytes;
     let buffered = 0;
     let over = false;
+    // Responses built with their gRPC frame (shared-response.ts) go out as they are, not copied per stream.
+    const framed = framedWrites(call);
+    // grpc-js types a call's writes as the response type; a Framed is what its serializeMessage now takes too.
+    const writer = call as unknown as { write(chunk: Buffer | Framed, done: () => void): boolean };
     return {
       send: (bytes) => {
         if (isEnded()) return;
         const length = bytes.length;
         buffered += length;
         if (buffered >= limit) over = true;
-        call.write(bytes, () => {
+        writer.write((framed && framedOf(bytes)) || bytes, () => {
           buffered -= length;
           if (over && buffered < limit) {
             over = false;
