@@ -62,7 +62,8 @@ interface Armed {
   readonly times: number[];
   readonly pushes: Record<string, number>;
   nacks: number;
-  lastPushAt: number;
+  /** performance.now() of the last push (converted when reported: now() reads performance.timeOrigin, a native call, on every push). */
+  lastPushPerf: number;
   readonly cpuAtArm: NodeJS.CpuUsage;
 }
 let armed: Armed | undefined;
@@ -72,7 +73,7 @@ app.xds.events.on((e) => {
   if (!a) return;
   if (e.kind === "push") {
     a.pushes[e.typeUrl] = (a.pushes[e.typeUrl] ?? 0) + 1;
-    a.lastPushAt = now();
+    a.lastPushPerf = performance.now();
   } else if (e.kind === "nack") {
     a.nacks++;
   } else if (e.kind === "ack" && a.typeUrls.has(e.typeUrl)) {
@@ -94,7 +95,7 @@ app.xds.events.on((e) => {
 function report(a: Armed): void {
   if (armed !== a) return;
   armed = undefined;
-  const r: AckReport = { times: a.times, responses: a.pushes, nacks: a.nacks, cpuMs: cpuSince(a.cpuAtArm), lastPushAt: a.lastPushAt };
+  const r: AckReport = { times: a.times, responses: a.pushes, nacks: a.nacks, cpuMs: cpuSince(a.cpuAtArm), lastPushAt: epoch(a.lastPushPerf) };
   sendToParent({ type: "acked", seq: a.seq, ...r });
 }
 
@@ -108,7 +109,7 @@ async function handle(req: Request): Promise<void> {
       sendToParent({ type: "reply", seq: req.seq, kind: "clock", now: now() });
       return;
     case "memory":
-      sendToParent({ type: "reply", seq: req.seq, kind: "memory", streams: app.xds.streamStatuses().length, ...(await settledMemory()) });
+      sendToParent({ type: "reply", seq: req.seq, kind: "memory", streams: app.xds.streamCount, ...(await settledMemory()) });
       return;
     case "cpu":
       sendToParent({ type: "reply", seq: req.seq, kind: "cpu", ...(await cpuOver(req.ms)) });
@@ -119,7 +120,7 @@ async function handle(req: Request): Promise<void> {
       for (const s of app.xds.streamStatuses()) {
         baseline.set(s.streamId, new Map(s.types.filter((t) => typeUrls.has(t.typeUrl)).map((t) => [t.typeUrl, t.acked?.version ?? ""])));
       }
-      armed = { seq: req.seq, typeUrls, expected: req.expected, baseline, progress: new Map(), times: [], pushes: {}, nacks: 0, lastPushAt: Number.NaN, cpuAtArm: process.cpuUsage() };
+      armed = { seq: req.seq, typeUrls, expected: req.expected, baseline, progress: new Map(), times: [], pushes: {}, nacks: 0, lastPushPerf: Number.NaN, cpuAtArm: process.cpuUsage() };
       sendToParent({ type: "reply", seq: req.seq, kind: "armed" });
       return;
     }
