@@ -53,6 +53,18 @@ export const GRPC_SERVER_OPTIONS: grpc.ServerOptions = {
   "grpc.enable_channelz": 0,
 };
 
+/**
+ * Connections the kernel holds for the gRPC port before the server accepts
+ * them (the kernel caps it at net.core.somaxconn, 4096 on current Linux).
+ * Node listens with 511 and grpc-js does not pass a backlog: when thousands
+ * of Envoys reconnect at once (a control-plane restart), connections past
+ * the 511th were dropped while the event loop was busy setting up the
+ * others (TcpExtListenOverflows), and each dropped Envoy waited for its SYN
+ * to be retried, seconds later, then for gRPC's reconnect backoff
+ * (docs/PERFORMANCE.md, round two: the connect storm).
+ */
+export const LISTEN_BACKLOG = 4096;
+
 export async function bindGrpcServer(
   server: grpc.Server,
   host: string,
@@ -61,6 +73,7 @@ export async function bindGrpcServer(
   options: BindOptions = {},
 ): Promise<BoundGrpcServer> {
   const target = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+  listenWithBacklog(server, LISTEN_BACKLOG);
   const bound = await new Promise<number>((resolve, reject) => {
     server.bindAsync(target, credentials, (err, p) => (err ? reject(err) : resolve(p)));
   });
@@ -93,6 +106,34 @@ export async function bindGrpcServer(
         });
       }),
   };
+}
+
+const withBacklog = new WeakSet<grpc.Server>();
+
+/**
+ * Makes the HTTP/2 servers grpc-js creates for `server` listen with
+ * `backlog`. grpc-js (1.14) creates them in its createHttp2Server and calls
+ * listen({ host, port }) or listen({ path }); this wraps that one method of
+ * this one server. false (nothing changed, Node's 511 stays) if a grpc-js
+ * upgrade renames it: test/net/listen-backlog.test.ts fails first.
+ */
+export function listenWithBacklog(server: grpc.Server, backlog: number): boolean {
+  const s = server as unknown as { createHttp2Server?: unknown };
+  const create = s.createHttp2Server;
+  if (typeof create !== "function") return false;
+  if (withBacklog.has(server)) return true;
+  withBacklog.add(server);
+  s.createHttp2Server = function createWithBacklog(this: unknown, ...args: unknown[]): unknown {
+    const http2Server = (create as (...a: unknown[]) => NetServer).apply(this, args);
+    const listen = http2Server.listen as (...a: unknown[]) => NetServer;
+    http2Server.listen = function listenWithBacklog(this: NetServer, ...listenArgs: unknown[]): NetServer {
+      const [address, ...rest] = listenArgs;
+      if (address !== null && typeof address === "object") return listen.call(this, { ...address, backlog }, ...rest);
+      return listen.apply(this, listenArgs);
+    } as NetServer["listen"];
+    return http2Server;
+  };
+  return true;
 }
 
 /**
