@@ -7,7 +7,6 @@ for (let i = 0; i < count; i++) {
   const s = http2.connect(`http://127.0.0.1:${port}`);
   const st = s.request({ ":method": "POST", ":path": "/x.X/S", "content-type": "application/grpc", te: "trailers" }, { endStream: false });
   st.write(ack);
-  const buf = 0, need = -1;
   st.on("data", () => { st.write(ack); });
   s.on("connect", () => { if (++open === count) setTimeout(() => process.send({ open }), 500); });
 }
