@@ -1,7 +1,7 @@
 /** Server side of storm.mjs. */
 import http2 from "node:http2";
 import { createRequire } from "node:module";
-const require = createRequire("/work/main/package.json");
+const require = createRequire(import.meta.url);
 const grpc = require("@grpc/grpc-js");
 const mode = process.argv[2];
 const body = Buffer.alloc(2000, 7);
