@@ -67,10 +67,12 @@ export class Election implements Leadership {
     });
     this.watcher.on("error", (err) => this.conn.report(err));
     await this.campaign();
-    // A campaign that failed (etcd busy, a watch event missed while reconnecting) is tried again while nobody leads.
-    // Real time, like the lease it stands on.
+    // A replica that does not lead campaigns again every quarter TTL: the campaign is one transaction that
+    // either takes the free key or reads the leader, so it also corrects a leader record that a watch event
+    // missed while etcd was away (after an outage the old leader's key expires while watches reconnect,
+    // and waiting for its delete event left the cluster without a leader). Real time, like the lease.
     this.retry = setInterval(() => {
-      if (!this.current && !this.stopped) runInBackground(this.campaign(), "campaigning for leadership", this.bg);
+      if (this.term === undefined && !this.stopped) runInBackground(this.campaign(), "campaigning for leadership", this.bg);
     }, Math.max(200, (this.conn.options.leaseTtlSec * 1000) / 4));
     this.retry.unref();
   }

@@ -46,6 +46,8 @@ export class EtcdConnection {
   private confirmedAt = 0;
   private firedAt = 0;
   private closed = false;
+  /** One re-grant loop at a time. */
+  private regranting = false;
   private readonly leaseListeners: Array<(leaseId: string | undefined) => void> = [];
   /** The last etcd failure, for status and /healthz (undefined while etcd answers). */
   lastError: string | undefined;
@@ -119,7 +121,9 @@ export class EtcdConnection {
     });
     lease.on("keepaliveFailed", (res) => this.report(new Error(`lease keepalive failed: ${JSON.stringify(res)}`)));
     lease.on("lost", (err) => {
-      if (this.closed || this.lease !== lease) return;
+      // A lease whose grant failed is "lost" too: the loop that asked for it goes on (one loop at a time;
+      // each failed grant starting another loop multiplied them until the process ran out of memory).
+      if (this.closed || this.lease !== lease || this.regranting) return;
       this.report(err);
       this.logger.warn("replica lease lost: leadership and this replica's records are gone; asking for a new lease", { etcd: this.where, error: errorMessage(err) });
       this.leaseId = undefined;
@@ -130,6 +134,8 @@ export class EtcdConnection {
     try {
       this.leaseId = await lease.grant();
     } catch (err) {
+      // Its keepalive timers and listeners go with it.
+      lease.release();
       this.report(err);
       throw new WasmxdsError("ETCD_UNAVAILABLE", `${this.where}: cannot get a lease: ${errorMessage(err)}`, { cause: err });
     }
@@ -140,15 +146,21 @@ export class EtcdConnection {
 
   /** Retries the grant (real time: etcd is away) until it works or the connection closes. */
   private async regrant(): Promise<void> {
+    if (this.regranting) return;
+    this.regranting = true;
     let delay = 200;
-    while (!this.closed) {
-      try {
-        await this.grant();
-        return;
-      } catch {
-        await new Promise((r) => setTimeout(r, delay));
-        delay = Math.min(delay * 2, 2000);
+    try {
+      while (!this.closed) {
+        try {
+          await this.grant();
+          return;
+        } catch {
+          await new Promise((r) => setTimeout(r, delay));
+          delay = Math.min(delay * 2, 2000);
+        }
       }
+    } finally {
+      this.regranting = false;
     }
   }
 
@@ -189,6 +201,9 @@ function clientOptions(o: ClusterOptions): IOptions {
   return {
     hosts: [...o.endpoints],
     dialTimeout: 3000,
+    // gRPC's reconnect backoff grows to 120 s by default: after an etcd outage of a minute a replica
+    // waited up to two more before trying again (leadership and decisions paused meanwhile). Cap it.
+    grpcOptions: { "grpc.initial_reconnect_backoff_ms": 200, "grpc.max_reconnect_backoff_ms": 2000 },
     // Without --etcd-ca, https endpoints are checked against the system's roots (grpc's createSsl with no roots).
     ...(tls && { credentials: { rootCertificate: ca as Buffer, ...(cert && key && { certChain: cert, privateKey: key }) } }),
   };

@@ -3,7 +3,8 @@
  * keep serving what they have (a node that connects now still gets its
  * config), nobody leads (decisions pause), and /healthz and /v1/cluster say
  * etcd is unreachable; when etcd comes back on the same data, a leader is
- * elected again and both report etcd reachable.
+ * elected again and both report etcd reachable, after an outage long
+ * enough for many failed lease grants.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { ClusterStatus } from "../../src/cluster";
@@ -70,8 +71,13 @@ describeWithEtcd("etcd unreachable", () => {
     await late.start();
     await waitFor("the late node runs v1", () => runningGuard(late.nodes[0]!) === v1, 10_000);
 
+    // A longer outage: each failed lease grant used to start another re-grant loop (they multiplied
+    // until the worker ran out of memory), and gRPC's reconnect backoff grew towards two minutes.
+    await new Promise((r) => setTimeout(r, 10_000));
+    const back = Date.now();
     await etcd.restart();
     await waitFor("a leader again", () => replicas.some((r) => r.app.cluster!.election.isLeader()), 15_000);
+    console.info(`a leader again ${Date.now() - back} ms after etcd came back`);
     await waitUntil("both report etcd reachable", async () => (await get(a, "/healthz")).text === "ok\n" && (await get(b, "/healthz")).text === "ok\n", 15_000);
     expect(replicas.filter((r) => r.app.cluster!.election.isLeader())).toHaveLength(1);
   }, 90_000);
