@@ -109,6 +109,23 @@ export class EtcdConnection {
     this.lastError = message;
   }
 
+  /**
+   * Puts `value` at `key` on `lease` (the record goes with the lease), telling
+   * reachability either way; false, logged at debug as `what`, when etcd is
+   * away or refuses (the caller writes again on its next change or lease).
+   */
+  async putOnLease(key: string, value: string, lease: string, what: string): Promise<boolean> {
+    try {
+      await this.ns.put(key).value(value).lease(lease).exec();
+      this.report(undefined);
+      return true;
+    } catch (err) {
+      this.report(err);
+      this.logger.debug(`${what} not written to etcd`, { key, error: errorMessage(err) });
+      return false;
+    }
+  }
+
   private async grant(): Promise<void> {
     const lease = this.client.lease(this.options.leaseTtlSec);
     this.lease = lease;

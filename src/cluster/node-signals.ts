@@ -13,7 +13,6 @@
  */
 import type { IKeyValue, Watcher } from "etcd3";
 import { type BackgroundReport, runInBackground } from "../background";
-import { errorMessage } from "../errors";
 import type { AttributedSignal, EvidenceSink, NodeEvidence, VersionOf } from "../health/node-evidence";
 import type { HealthSignal } from "../health/signal";
 import type { Logger } from "../logger";
@@ -188,19 +187,9 @@ export class NodeSignals implements EvidenceSink {
     e.writing = true;
     e.dirty = false;
     const record: NodeRecord = { replica: this.replica, node: e.node, holds: [...e.holds.values()], acked: [...e.acked.values()], signals: [...e.signals] };
-    const put = this.conn.ns
-      .put(this.keyOf(nodeId))
-      .value(JSON.stringify(record))
-      .lease(lease)
-      .exec()
-      .then(
-        () => this.conn.report(undefined),
-        (err: unknown) => {
-          this.conn.report(err);
-          // Written again when the lease is re-granted (or the next evidence comes).
-          this.logger.debug("node record not written to etcd", { node: nodeId, error: errorMessage(err) });
-        },
-      )
+    // Not written: written again when the lease is re-granted (or the next evidence comes).
+    const put = this.conn
+      .putOnLease(this.keyOf(nodeId), JSON.stringify(record), lease, `node ${nodeId}'s record`)
       .finally(() => {
         e.writing = false;
         if (e.dirty && !e.gone) this.write(nodeId);

@@ -113,15 +113,7 @@ export class Replicas {
   private write(): void {
     const lease = this.conn.currentLease;
     if (lease === undefined) return;
-    const put = this.conn.ns
-      .put(`${ROOT}${this.own.id}`)
-      .value(JSON.stringify(this.own))
-      .lease(lease)
-      .exec()
-      .then(
-        () => this.conn.report(undefined),
-        (err: unknown) => this.conn.report(err),
-      );
+    const put = this.conn.putOnLease(`${ROOT}${this.own.id}`, JSON.stringify(this.own), lease, "this replica's record");
     runInBackground(put, "writing this replica's record to etcd", this.bg);
   }
 

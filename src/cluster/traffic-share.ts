@@ -16,7 +16,6 @@
  */
 import type { IKeyValue, Watcher } from "etcd3";
 import { type BackgroundReport, runInBackground } from "../background";
-import { errorMessage } from "../errors";
 import type { CountedTraffic, TrafficCounts } from "../health/traffic-counts";
 import type { Logger } from "../logger";
 import { type Clock, type TimerHandle, every } from "../time/clock";
@@ -121,21 +120,9 @@ export class TrafficShare {
     while (this.batches.length > BATCHES) this.batches.shift();
     const record: TrafficRecord = { replica: this.replica, epoch: this.epoch, batches: this.batches };
     this.writing = true;
-    const put = this.conn.ns
-      .put(`${ROOT}${encodeURIComponent(this.replica)}`)
-      .value(JSON.stringify(record))
-      .lease(lease)
-      .exec()
-      .then(
-        () => this.conn.report(undefined),
-        (err: unknown) => {
-          this.conn.report(err);
-          this.logger.debug("traffic counts not written to etcd", { error: errorMessage(err) });
-        },
-      )
-      .finally(() => {
-        this.writing = false;
-      });
+    const put = this.conn.putOnLease(`${ROOT}${encodeURIComponent(this.replica)}`, JSON.stringify(record), lease, "traffic counts").finally(() => {
+      this.writing = false;
+    });
     runInBackground(put, "writing this replica's traffic counts to etcd", this.bg);
   }
 
