@@ -10,10 +10,10 @@
  * has not had a keepalive confirmed for most of the TTL stops deciding
  * before etcd could give its lease away.
  */
-import { readFileSync } from "node:fs";
 import type { Etcd3, IOptions, Lease, Namespace } from "etcd3";
 import { type BackgroundReport, runInBackground } from "../background";
 import { WasmxdsError, errorMessage } from "../errors";
+import { readFlagFile } from "../fs/flag-file";
 import type { Logger } from "../logger";
 
 export interface ClusterOptions {
@@ -201,14 +201,7 @@ export class EtcdConnection {
 }
 
 function clientOptions(o: ClusterOptions): IOptions {
-  const read = (file: string | undefined, flag: string): Buffer | undefined => {
-    if (file === undefined) return undefined;
-    try {
-      return readFileSync(file);
-    } catch (err) {
-      throw new WasmxdsError("USAGE", `${flag} ${file}: cannot read: ${errorMessage(err)}`, { cause: err });
-    }
-  };
+  const read = (file: string | undefined, flag: string): Buffer | undefined => (file === undefined ? undefined : readFlagFile(file, flag, "USAGE"));
   const ca = read(o.caFile, "--etcd-ca");
   const cert = read(o.certFile, "--etcd-cert");
   const key = read(o.keyFile, "--etcd-key");

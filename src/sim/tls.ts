@@ -5,9 +5,9 @@
  * certificate must chain to and, for mTLS, the node's own certificate.
  * `wasmxds sim --ca --tls-cert --tls-key` reads the files once at start.
  */
-import { readFileSync } from "node:fs";
 import * as grpc from "@grpc/grpc-js";
-import { WasmxdsError, errorMessage } from "../errors";
+import { WasmxdsError } from "../errors";
+import { readFlagFile } from "../fs/flag-file";
 
 export interface SimTlsOptions {
   /** PEM CA bundle the control plane's certificate must chain to; unset: the system's roots. */
@@ -41,14 +41,7 @@ export function simCredentials(tls: SimTlsOptions | undefined): { credentials: g
 
 /** Reads the PEM files named by `wasmxds sim --ca --tls-cert --tls-key`; a file that cannot be read is named with its flag. */
 export function readSimTlsFiles(files: SimTlsFiles): SimTlsOptions {
-  const read = (file: string | undefined, flag: string): Buffer | undefined => {
-    if (file === undefined) return undefined;
-    try {
-      return readFileSync(file);
-    } catch (err) {
-      throw new WasmxdsError("TLS_INVALID", `${flag} ${file}: cannot be read: ${errorMessage(err)}`, { cause: err });
-    }
-  };
+  const read = (file: string | undefined, flag: string): Buffer | undefined => (file === undefined ? undefined : readFlagFile(file, flag, "TLS_INVALID"));
   if ((files.certFile === undefined) !== (files.keyFile === undefined)) {
     throw new WasmxdsError("USAGE", "--tls-cert and --tls-key go together: expected both or neither");
   }

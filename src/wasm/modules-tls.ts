@@ -6,8 +6,8 @@
  * every fetch later.
  */
 import { X509Certificate } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { WasmxdsError, errorMessage } from "../errors";
+import { readFlagFile } from "../fs/flag-file";
 import type { CertificateFiles } from "../net/grpc-tls";
 import type { ModuleServerTls } from "./module-server";
 
@@ -27,12 +27,7 @@ export function modulesTlsFor(options: { readonly caFile?: string } | undefined,
 }
 
 function readCa(file: string): string {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (err) {
-    throw new WasmxdsError("TLS_INVALID", `--modules-ca ${file}: cannot read it: ${errorMessage(err)}`, { cause: err });
-  }
+  const text = readFlagFile(file, "--modules-ca", "TLS_INVALID").toString("utf8");
   try {
     new X509Certificate(text);
   } catch (err) {
