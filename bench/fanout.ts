@@ -55,7 +55,9 @@ const quick = values.quick;
 const outFile = values.out ?? join(import.meta.dirname, quick ? "results/fanout-quick.json" : "results/fanout.json");
 const nodes = quick ? [100] : list(values.nodes);
 const listeners = quick ? [1, 10] : list(values.listeners);
-const client = values.client === "sim" ? "sim" : "xds";
+// `xds` was the name of `grpc` before the raw HTTP/2 client existed.
+const client = values.client === "xds" ? "grpc" : values.client;
+if (client !== "grpc" && client !== "h2" && client !== "sim") throw new Error("--client takes h2, grpc or sim");
 const apis = [...new Set(values["xds-api"].split(",").map((s) => s.trim()))];
 if (apis.length === 0 || apis.some((a) => a !== "sotw" && a !== "delta")) throw new Error("--xds-api takes sotw, delta or sotw,delta");
 const xdsApis = apis as Array<"sotw" | "delta">;

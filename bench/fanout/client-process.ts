@@ -2,14 +2,15 @@
  * The client side of the fan-out benchmark: `count` simulated Envoys, each
  * with its own HTTP/2 connection and ADS stream, subscribing in Envoy's
  * order (CDS, EDS, LDS, then ECDS and RDS) and ACKing every response:
- * `xds` nodes (the simulator's ADS client alone, xds-node.ts; the default)
+ * `grpc` or `h2` nodes (the simulator's ADS client alone, xds-node.ts, on a
+ * grpc-js channel or on Node's http2; `xds` is the old name of `grpc`)
  * or `sim` nodes (full SimNodes with wasm off and no traffic).
  *
  * When armed, it notes each node's ACKed version of the armed types, and
  * stamps (clock.ts) the moment each node has ACKed a different version of
  * every one of them: the ACK is stamped when the node wrote it.
  *
- * Started by bench/fanout.ts: node --import tsx bench/fanout/client-process.ts <port> <first index> <count> [xds|sim] [sotw|delta]
+ * Started by bench/fanout.ts: node --import tsx bench/fanout/client-process.ts <port> <first index> <count> [grpc|h2|sim] [sotw|delta]
  */
 import { protoRoot } from "../../src/proto/registry";
 import { SimNode } from "../../src/sim";
@@ -18,12 +19,13 @@ import { now } from "./clock";
 import { cpuOver, cpuSince, settledMemory } from "./common";
 import { onParentRequest, type Request, sendToParent } from "./protocol";
 
-const [portArg, firstArg, countArg, kind = "xds", xdsApi = "sotw"] = process.argv.slice(2);
+const [portArg, firstArg, countArg, kindArg = "grpc", xdsApi = "sotw"] = process.argv.slice(2);
+const kind = kindArg === "xds" ? "grpc" : kindArg;
 const port = Number(portArg);
 const first = Number(firstArg);
 const count = Number(countArg);
-if (!port || !Number.isInteger(first) || !count || (kind !== "xds" && kind !== "sim") || (xdsApi !== "sotw" && xdsApi !== "delta")) {
-  throw new Error("usage: client-process.ts <port> <first index> <count> [xds|sim] [sotw|delta]");
+if (!port || !Number.isInteger(first) || !count || (kind !== "grpc" && kind !== "h2" && kind !== "sim") || (xdsApi !== "sotw" && xdsApi !== "delta")) {
+  throw new Error("usage: client-process.ts <port> <first index> <count> [grpc|h2|sim] [sotw|delta]");
 }
 
 // Load the protos before the storm, as a running Envoy has its config types compiled in.
@@ -79,7 +81,7 @@ function hooks(i: number): NodeHooks {
 const target = `127.0.0.1:${port}`;
 const nodes: Array<{ start(): void | Promise<void>; stop(): void | Promise<void> }> = Array.from({ length: count }, (_, i) => {
   const id = `bench-${first + i}`;
-  if (kind === "xds") return new XdsOnlyNode(id, target, hooks(i), xdsApi);
+  if (kind === "grpc" || kind === "h2") return new XdsOnlyNode(id, target, hooks(i), xdsApi, kind);
   // A storm of 10,000 may take longer than Envoy's 15 s default; a timeout would skip a type.
   const node = new SimNode({ id, cluster: "bench", xdsAddress: target, wasm: false, initialFetchTimeoutMs: 0, xdsApi });
   const h = hooks(i);

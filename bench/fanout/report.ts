@@ -126,21 +126,27 @@ function pad(s: string | number, n: number): string {
 
 export function table(runs: readonly RunResult[]): string {
   const head = [
-    "    N    L   xDS | connect all-ACKed |  module swap p50 / p99 / max  |  full change p50 / p99 / max  | swap server CPU | heap/node  RSS/node (after connect) | idle CPU",
-    "                 |        s          |              ms               |              ms               |   µs per node   |    KiB       KiB          KiB        |  % core",
+    "    N    L   xDS client | connect all-ACKed | storm CPU server / clients |  module swap p50 / p99 / max  |  full change p50 / p99 / max  | swap CPU server / clients | heap/node  RSS/node (after connect) | idle CPU",
+    "                        |        s          |        µs per node         |              ms               |              ms               |       µs per node         |    KiB       KiB          KiB        |  % core",
   ];
   const rows = runs.map((r) =>
     [
-      `${pad(r.nodes, 5)} ${pad(r.listeners, 4)} ${pad(r.xdsApi, 5)} |`,
+      `${pad(r.nodes, 5)} ${pad(r.listeners, 4)} ${pad(r.xdsApi, 5)} ${pad(r.client, 6)} |`,
       `${pad(round(r.connect.ackMs.max / 1000, 2), 11)}       |`,
+      `${pad(perNodeUs(r.connect.serverCpuMs, r), 12)} ${pad(perNodeUs(r.connect.clientCpuMs, r), 8)}      |`,
       `${pad(r.moduleSwap.ackMs.p50, 8)} ${pad(r.moduleSwap.ackMs.p99, 8)} ${pad(r.moduleSwap.ackMs.max, 8)}    |`,
       `${pad(r.fullChange.ackMs.p50, 8)} ${pad(r.fullChange.ackMs.p99, 8)} ${pad(r.fullChange.ackMs.max, 8)}    |`,
-      `${pad(Math.round((r.moduleSwap.serverCpuMs * 1000) / r.nodes), 12)}    |`,
+      `${pad(perNodeUs(r.moduleSwap.serverCpuMs, r), 11)} ${pad(perNodeUs(r.moduleSwap.clientCpuMs, r), 8)}      |`,
       `${pad(round(r.steady.heapPerNodeBytes / 1024), 7)} ${pad(round(r.steady.rssPerNodeBytes / 1024), 9)}   ${pad(round(r.steady.rssPerNodeAfterConnectBytes / 1024), 9)}        |`,
       `${pad(r.steady.idleCpuRawPercent, 6)}`,
     ].join(" "),
   );
   return [...head, ...rows].join("\n");
+}
+
+/** CPU ms of a whole scenario as µs per node. */
+function perNodeUs(ms: number, r: RunResult): number {
+  return Math.round((ms * 1000) / r.nodes);
 }
 
 export function scalingTable(rows: readonly Scaling[]): string {

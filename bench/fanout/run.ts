@@ -15,14 +15,15 @@ import type { XdsApi } from "../../src/sim/xds/xds-client";
 import { type Distribution, distribution, round } from "./stats";
 
 const HERE = import.meta.dirname;
+export type ClientKind = "grpc" | "h2" | "sim";
 const ALL_TYPES = [TYPE_URLS.cluster, TYPE_URLS.endpoint, TYPE_URLS.extensionConfig, TYPE_URLS.listener, TYPE_URLS.route];
 
 export interface RunOptions {
   readonly nodes: number;
   readonly listeners: number;
   readonly clientProcesses: number;
-  /** `xds`: the simulator's ADS client alone (xds-node.ts); `sim`: full SimNodes. */
-  readonly client: "xds" | "sim";
+  /** `grpc`/`h2`: the simulator's ADS client alone (xds-node.ts) on a grpc-js channel or Node's http2; `sim`: full SimNodes. */
+  readonly client: ClientKind;
   /** The xDS variant the nodes speak (StreamAggregatedResources or DeltaAggregatedResources). */
   readonly xdsApi: XdsApi;
   /** Module swaps measured (after one warm-up). */
@@ -66,7 +67,7 @@ export interface RunResult {
   readonly nodes: number;
   readonly listeners: number;
   readonly clientProcesses: number;
-  readonly client: "xds" | "sim";
+  readonly client: ClientKind;
   readonly xdsApi: XdsApi;
   readonly connect: {
     readonly ackMs: Distribution;

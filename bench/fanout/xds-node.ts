@@ -9,6 +9,10 @@
  * the simulator's own reader (readListener), so the names it subscribes to
  * are the ones a SimNode would.
  *
+ * Its connection is a grpc-js channel (`grpc`, what the simulator uses) or
+ * Node's http2 directly (`h2`, h2-channel.ts: the same client code and
+ * messages, without grpc-js's per-channel and per-call machinery).
+ *
  * What it leaves out of a full SimNode: the cluster, route and ECDS
  * managers, warming, stats and the admin API, so that with thousands of
  * nodes on the machine that also runs the server, the clients' share of
@@ -28,6 +32,10 @@ import { StatsStore } from "../../src/sim/stats/stats-store";
 import { WasmRuntime } from "../../src/sim/wasm/wasm-runtime";
 import { DeltaXdsClient } from "../../src/sim/xds/delta-xds-client";
 import { type ApplyResult, type XdsApi, XdsClient } from "../../src/sim/xds/xds-client";
+import { H2Channel } from "./h2-channel";
+
+/** How a node connects: a grpc-js channel, or Node's http2 (h2-channel.ts). */
+export type ClientTransport = "grpc" | "h2";
 
 export interface NodeHooks {
   /** The node wrote an ACK of `version` for `typeUrl`. */
@@ -53,20 +61,25 @@ function wasmOff(): WasmRuntime {
 }
 
 export class XdsOnlyNode {
-  private readonly client: grpc.Client;
+  private readonly client: grpc.Client | H2Channel;
   private readonly xds: XdsClient | DeltaXdsClient;
   private edsWanted = new Set<string>();
   private ldsStarted = false;
 
-  constructor(id: string, target: string, hooks: NodeHooks, xdsApi: XdsApi = "sotw") {
+  constructor(id: string, target: string, hooks: NodeHooks, xdsApi: XdsApi = "sotw", transport: ClientTransport = "grpc") {
     // Its own subchannel pool: its own HTTP/2 connection, as separate Envoys have.
-    this.client = new grpc.Client(target, grpc.credentials.createInsecure(), {
-      "grpc.use_local_subchannel_pool": 1,
-      "grpc.max_receive_message_length": -1,
-    });
+    this.client =
+      transport === "h2"
+        ? new H2Channel(target)
+        : new grpc.Client(target, grpc.credentials.createInsecure(), {
+            "grpc.use_local_subchannel_pool": 1,
+            "grpc.max_receive_message_length": -1,
+          });
     const Client = xdsApi === "delta" ? DeltaXdsClient : XdsClient;
     this.xds = new Client({
-      client: this.client,
+      // The ADS client calls makeBidiStreamRequest and uses the call's data/status events, write and cancel:
+      // H2Channel offers exactly that slice of a grpc-js Client (the options type names the whole class).
+      client: this.client as grpc.Client,
       node: nodeMessage({ id, cluster: "bench" }),
       clock: realClock,
       random: Math.random,
