@@ -69,10 +69,10 @@ interface NodeFilter {
   readonly key: string;
   readonly sha256: string;
   attempt: number;
-  /** When each attempt was first sent to the node (an event sequence number, not a time: order is what matters). */
-  readonly sentAt: Map<number, number>;
+  /** Per attempt (the index): when it was first sent to the node (an event sequence number, not a time: order is what matters). */
+  readonly sentAt: number[];
   /** Attempts the node NACKed as cache misses. */
-  readonly missed: Set<number>;
+  missed: Set<number> | undefined;
   /** The node loaded this module (ACKed a config it had not NACKed). */
   loaded: boolean;
   waiting: Waiting | undefined;
@@ -121,10 +121,15 @@ export class CacheMisses {
     return this.states.get(nodeId)?.get(filter)?.get(key)?.attempt ?? 0;
   }
 
-  /** An ECDS response carrying remote code over ECDS went to the node. */
-  sent(nodeId: string, filter: string, key: string, attempt: number): void {
+  /**
+   * An ECDS response carrying remote code over ECDS went to the node, built
+   * for `attempt` (default: the node's attempt now). Returns the attempt.
+   */
+  sent(nodeId: string, filter: string, key: string, attempt?: number): number {
     const s = this.state(nodeId, filter, key);
-    if (!s.sentAt.has(attempt)) s.sentAt.set(attempt, ++this.seq);
+    const a = attempt ?? s.attempt;
+    s.sentAt[a] ??= ++this.seq;
+    return a;
   }
 
   /**
@@ -138,7 +143,7 @@ export class CacheMisses {
     if (attempt < s.attempt) return true;
     if (attempt >= this.limits.maxRepushes) return false;
     if (s.waiting) return true;
-    const since = s.sentAt.get(attempt) ?? Number.NEGATIVE_INFINITY;
+    const since = s.sentAt[attempt] ?? Number.NEGATIVE_INFINITY;
     const miss = (attempt === 0 && !s.loaded) || (this.fetches.get(fetchId(s.sha256, attempt))?.started ?? Number.NEGATIVE_INFINITY) >= since;
     if (miss) {
       this.miss(s, nack, attempt);
@@ -152,7 +157,7 @@ export class CacheMisses {
   /** The node ACKed a response carrying this remote version: evidence, or Envoy skipping a config it NACKed as a miss. */
   acked(nodeId: string, filter: string, key: string, attempt: number): "evidence" | "skip" {
     const s = this.state(nodeId, filter, key);
-    if (s.missed.has(attempt)) return "skip";
+    if (s.missed?.has(attempt)) return "skip";
     if (!s.loaded && attempt > 0) {
       this.o.events.add("remote-loaded", `node ${nodeId}`, `${plugin(filter, s.sha256)} loaded on ${nodeId} from Envoy's cache after ${attempt} re-push(es)`, { filter, sha256: s.sha256, node: nodeId, attempt });
     }
@@ -189,6 +194,7 @@ export class CacheMisses {
 
   private miss(s: NodeFilter, nack: NackRecord, attempt: number): void {
     const { filter, nodeId } = s;
+    s.missed ??= new Set();
     s.missed.add(attempt);
     this.counts.misses++;
     this.o.events.add(
@@ -198,7 +204,7 @@ export class CacheMisses {
       { filter, sha256: s.sha256, node: nodeId, attempt },
     );
     s.waiting = { attempt, nack, miss: true, timer: this.clock.setTimeout(() => this.repushNode(s, "no fetch was served in time; Envoy fetches again on the next push"), this.limits.fetchWaitMs) };
-    const since = s.sentAt.get(attempt) ?? Number.NEGATIVE_INFINITY;
+    const since = s.sentAt[attempt] ?? Number.NEGATIVE_INFINITY;
     if ((this.fetches.get(fetchId(s.sha256, attempt))?.served ?? Number.NEGATIVE_INFINITY) >= since) this.repushNode(s, "the module server had served the module");
   }
 
@@ -244,8 +250,10 @@ export class CacheMisses {
     if (current) return current;
     // What the node loaded before is known per module, whatever the settings.
     const sha256 = shaOfKey(key);
-    const loaded = [...keys.values()].some((k) => k.sha256 === sha256 && k.loaded);
-    const s: NodeFilter = { nodeId, filter, key, sha256, attempt: 0, sentAt: new Map(), missed: new Set(), loaded, waiting: undefined };
+    let loaded = false;
+    for (const k of keys.values()) loaded ||= k.sha256 === sha256 && k.loaded;
+    // Created for every node on every new remote version: no map or set until an attempt needs one.
+    const s: NodeFilter = { nodeId, filter, key, sha256, attempt: 0, sentAt: [], missed: undefined, loaded, waiting: undefined };
     keys.set(key, s);
     while (keys.size > KEYS_KEPT) {
       const oldest = keys.values().next().value as NodeFilter;

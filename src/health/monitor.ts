@@ -25,13 +25,15 @@ import type { Logger } from "../logger";
 import { TYPE_URLS } from "../vocabulary/type-urls";
 import { type Clock, type TimerHandle, every, realClock } from "../time/clock";
 import type { NackRecord, XdsEvent } from "../xds/events";
+import { Attribution, pluginsNamedIn } from "./attribution";
+import { Breaches } from "./breach";
 import type { CacheMisses } from "./cache-miss";
 import type { FilterVersions } from "./filter-versions";
 import { type Leadership, alwaysLeader } from "./leadership";
+import { type Carried, NodeBook } from "./node-book";
 import type { EvidenceSink, NodeEvidence } from "./node-evidence";
 import { RemoteEvidence, versionId } from "./remote-evidence";
-import { type HealthSignal, parsePluginName } from "./signal";
-import { judge } from "./verdict";
+import type { HealthSignal } from "./signal";
 import { DEFAULT_HEALTH_LIMITS, type HealthLimits, VersionHealth } from "./version-health";
 
 /** What a node runs: filter name -> version key (module sha256 and settings hash). */
@@ -71,24 +73,12 @@ export interface MonitorOptions {
   readonly evidence?: EvidenceSink;
 }
 
-/** A filter version a response carried, and the re-push attempt it was built for. */
-type Carried = readonly [filter: string, key: string, attempt: number];
-
-const PLUGIN_IN_TEXT = /([A-Za-z0-9][A-Za-z0-9._-]{0,99}@[0-9a-f]{8})/g;
-/** Responses remembered per node: only recent pushes can still be ACKed. */
-const PUSHES_PER_NODE = 16;
-
 export class HealthMonitor {
   private readonly tracked = new Map<string, VersionHealth>();
-  private readonly lastPush = new Map<string, number>();
-  /** Per node and filter: the version it runs and since when (its ACK), to date failures reported late. */
-  private readonly runningSince = new Map<string, Map<string, { readonly key: string; readonly at: number }>>();
-  /** Per node: what each pushed (type, version) carried, so an ACK proves exactly those versions. */
-  private readonly pushed = new Map<string, Map<string, readonly Carried[]>>();
-  /** Per node: the tracked versions it was sent (ids), to forget it in each when it goes. */
-  private readonly sent = new Map<string, Set<string>>();
-  /** Held-back verdicts already reported, per version id: the complainer count reported. */
-  private readonly heldBack = new Map<string, number>();
+  /** Per node: what each push carried (so an ACK proves exactly those versions), what it was sent, what it runs since when. */
+  private readonly nodes = new NodeBook();
+  private readonly attribution: Attribution;
+  private readonly breaches: Breaches;
   private readonly now: () => number;
   private readonly clock: Clock;
   private readonly limits: HealthLimits;
@@ -114,6 +104,8 @@ export class HealthMonitor {
       (id) => this.tracked.get(id),
       (v, signal) => this.recordRemote(v, signal),
     );
+    this.breaches = new Breaches({ versions: o.versions, events: o.events, logger: o.logger, leadership: this.leadership, bg: this.bg, now: this.now, republish: o.republish });
+    this.attribution = new Attribution({ tracked: this.tracked, nodeVersions: o.nodeVersions, listenerFilters: o.listenerFilters, nodes: this.nodes });
   }
 
   start(intervalMs = 1000): void {
@@ -149,26 +141,16 @@ export class HealthMonitor {
 
   /** Nodes with per-node state (bounded by the connected nodes), for tests and status. */
   get nodesTracked(): number {
-    return new Set([...this.pushed.keys(), ...this.sent.keys(), ...this.lastPush.keys()]).size;
+    return this.nodes.size;
   }
 
   onXds(e: XdsEvent): void {
     const carriesFilters = (e.kind === "push" || e.kind === "ack") && (e.typeUrl === TYPE_URLS.extensionConfig || e.typeUrl === TYPE_URLS.listener);
     if (e.kind === "push" && carriesFilters) {
-      this.lastPush.set(e.node.id, this.now());
       this.rememberPush(e.node.id, e.typeUrl, e.version, e.resourceNames);
     } else if (e.kind === "ack" && carriesFilters) {
-      for (const [filter, key, attempt] of this.pushed.get(e.node.id)?.get(`${e.typeUrl} ${e.version}`) ?? []) {
-        this.markRunning(e.node.id, filter, key);
-        const v = this.tracked.get(versionId(filter, key));
-        const remote = this.isRemoteEcds(e.typeUrl, filter, key);
-        // Envoy's ECDS hash skip ACKs a re-sent NACKed config without running it (VersionHealth.ack, cache-miss.ts).
-        const skipped = remote && this.o.cacheMisses?.acked(e.node.id, filter, key, attempt) === "skip";
-        if (v && (skipped || !v.ack(e.node.id))) {
-          this.ackAfterNack++;
-          this.o.logger.debug("ACK not counted: the node NACKed this version before", { node: e.node.id, plugin: v.plugin });
-        } else if (v) this.o.evidence?.acked(e.node.id, filter, key);
-      }
+      const carried = this.nodes.carriedBy(e.node.id, e.typeUrl, e.version);
+      if (carried) this.onAck(e.node.id, e.typeUrl, carried);
     } else if (e.kind === "disconnect") {
       // A node may hold several streams: forget it only when the last one is gone.
       if (!this.o.connected(e.node.id)) this.forgetNode(e.node.id);
@@ -177,11 +159,27 @@ export class HealthMonitor {
     }
   }
 
+  /** An ACK of a push that carried these versions: the node runs them, and (unless it NACKed them before) it is evidence. */
+  private onAck(nodeId: string, typeUrl: string, carried: readonly Carried[]): void {
+    const now = this.now();
+    for (const { filter, key, attempt, id } of carried) {
+      this.nodes.markRunning(nodeId, filter, key, now);
+      const v = this.tracked.get(id);
+      const remote = this.isRemoteEcds(typeUrl, filter, key);
+      // Envoy's ECDS hash skip ACKs a re-sent NACKed config without running it (VersionHealth.ack, cache-miss.ts).
+      const skipped = remote && this.o.cacheMisses?.acked(nodeId, filter, key, attempt) === "skip";
+      if (v && (skipped || !v.ack(nodeId))) {
+        this.ackAfterNack++;
+        this.o.logger.debug("ACK not counted: the node NACKed this version before", { node: nodeId, plugin: v.plugin });
+      } else if (v) this.o.evidence?.acked(nodeId, filter, key);
+    }
+  }
+
   /** A NACK as a health signal (also called for a NACK of remote code that turned out not to be a cache miss). */
   nackSignal(nack: NackRecord): void {
     const signal: HealthSignal = { nodeId: nack.nodeId, kind: "nack", count: 1, evidence: nack.message, source: "xds", at: nack.at };
-    const named = [...nack.message.matchAll(PLUGIN_IN_TEXT)].map((m) => m[1]!);
-    const targets = named.length > 0 ? named.flatMap((p) => this.byPlugin(p)) : this.byResources(nack.nodeId, nack.typeUrl, nack.resourceNames);
+    const named = pluginsNamedIn(nack.message);
+    const targets = named.length > 0 ? named.flatMap((p) => this.attribution.byPlugin(p)) : this.attribution.byResources(nack.nodeId, nack.typeUrl, nack.resourceNames);
     this.attribute(signal, targets);
   }
 
@@ -194,13 +192,13 @@ export class HealthMonitor {
   private cacheMiss(nack: NackRecord): boolean {
     const misses = this.o.cacheMisses;
     if (!misses || nack.typeUrl !== TYPE_URLS.extensionConfig) return false;
-    const carried = (this.pushed.get(nack.nodeId)?.get(`${nack.typeUrl} ${nack.rejectedVersion}`) ?? []).filter(([f, key]) => this.isRemoteEcds(nack.typeUrl, f, key));
+    const carried = (this.nodes.carriedBy(nack.nodeId, nack.typeUrl, nack.rejectedVersion) ?? []).filter((c) => this.isRemoteEcds(nack.typeUrl, c.filter, c.key));
     if (carried.length === 0) return false;
-    const named = [...nack.message.matchAll(PLUGIN_IN_TEXT)].map((m) => m[1]!);
-    const plugin = ([f, key]: Carried) => `${f}@${key.slice(0, 8)}`;
+    const named = pluginsNamedIn(nack.message);
+    const plugin = (c: Carried) => `${c.filter}@${c.key.slice(0, 8)}`;
     const suspects = named.length > 0 ? carried.filter((c) => named.includes(plugin(c))) : carried;
     if (suspects.length === 0 || (named.length > 0 && suspects.length < named.length)) return false;
-    return suspects.map(([f, key, attempt]) => misses.nacked(nack, f, key, attempt)).every(Boolean);
+    return suspects.map((c) => misses.nacked(nack, c.filter, c.key, c.attempt)).every(Boolean);
   }
 
   private isRemoteEcds(typeUrl: string, filter: string, key: string): boolean {
@@ -208,53 +206,19 @@ export class HealthMonitor {
   }
 
   onSignal(signal: HealthSignal): void {
+    const a = this.attribution;
     if (signal.plugin) {
-      this.attribute(signal, this.byPlugin(signal.plugin));
+      this.attribute(signal, a.byPlugin(signal.plugin));
       return;
     }
     if (signal.kind === "ecds_config_fail" && signal.filter) {
-      this.attribute(signal, this.byResources(signal.nodeId, TYPE_URLS.extensionConfig, [signal.filter]));
+      this.attribute(signal, a.byResources(signal.nodeId, TYPE_URLS.extensionConfig, [signal.filter]));
       return;
     }
-    if (signal.kind === "vm_created" && this.now() - (this.lastPush.get(signal.nodeId) ?? 0) < (this.o.pushGraceMs ?? 10_000)) return;
-    const onListener = signal.listener !== undefined ? this.byListener(signal.nodeId, signal.listener) : undefined;
-    if (onListener) {
-      this.attribute(signal, this.ranWhen(signal, onListener));
-      return;
-    }
-    // No plugin named: suspect the versions on trial on that node.
-    const suspects = [...this.o.nodeVersions(signal.nodeId)]
-      .map(([f, key]) => this.tracked.get(versionId(f, key)))
-      .filter((v): v is VersionHealth => v?.status === "probation");
-    this.attribute(signal, this.ranWhen(signal, suspects));
-  }
-
-  /**
-   * The suspects the node already ran when the failure happened. Envoy
-   * buffers access logs (up to a second, docs/ENVOY.md "Access logs for
-   * failure reports"), so failures of a version can arrive after the node
-   * went back to the known-good one; pinned on what the node runs now, they
-   * quarantined the known-good version too and left only the crashing one to
-   * serve. A version the node ACKed after the failure's time did not cause it.
-   * (Envoy's and the control plane's clocks are assumed in step, as NTP keeps them.)
-   */
-  private ranWhen(signal: HealthSignal, suspects: VersionHealth[]): VersionHealth[] {
-    const at = signal.occurredAt;
-    if (at === undefined) return suspects;
-    const running = this.runningSince.get(signal.nodeId);
-    return suspects.filter((v) => {
-      const since = running?.get(v.filter);
-      return !(since && since.key === v.key && since.at > at);
-    });
-  }
-
-  private markRunning(nodeId: string, filter: string, key: string): void {
-    let perNode = this.runningSince.get(nodeId);
-    if (!perNode) {
-      perNode = new Map();
-      this.runningSince.set(nodeId, perNode);
-    }
-    if (perNode.get(filter)?.key !== key) perNode.set(filter, { key, at: this.now() });
+    if (signal.kind === "vm_created" && this.now() - (this.nodes.lastPush(signal.nodeId) ?? 0) < (this.o.pushGraceMs ?? 10_000)) return;
+    const onListener = signal.listener !== undefined ? a.byListener(signal.nodeId, signal.listener) : undefined;
+    // No plugin named and no listener: suspect the versions on trial on that node.
+    this.attribute(signal, a.ranWhen(signal, onListener ?? a.onTrial(signal.nodeId)));
   }
 
   /** Promotes proven versions and re-judges the ones with evidence; run on a timer and after start. */
@@ -269,7 +233,7 @@ export class HealthMonitor {
       const policy = this.o.policyOf(v.filter);
       if (!policy) continue;
       // Holders leave: evidence held back earlier may now come from enough of them.
-      if (v.status !== "quarantined" && (v.nackCount > 0 || v.crashes.length > 0)) this.judge(v, policy);
+      if (v.status !== "quarantined" && (v.nackCount > 0 || v.crashes.length > 0)) this.breaches.judge(v, policy);
       if (!v.provenGood(policy, now)) continue;
       v.status = "good";
       const marked = this.o.versions.markGood(v.filter, { sha256: v.sha256, key: v.key, settings: v.settings });
@@ -284,44 +248,37 @@ export class HealthMonitor {
 
   /** The filter versions a response carried: ECDS resources by name; listeners carry listener-discovery filters. */
   private rememberPush(nodeId: string, typeUrl: string, version: string, names: readonly string[]): void {
-    // Runs for every push of LDS or ECDS to every node: one lookup of the node's versions, no intermediate arrays.
+    // Runs for every push of LDS or ECDS to every node: one lookup of the node's versions, interned records, no array
+    // for a push that carries one version (node-book.ts).
     const ecds = typeUrl === TYPE_URLS.extensionConfig;
-    const carried: Carried[] = [];
+    const misses = this.o.cacheMisses;
+    let first: Carried | undefined;
+    let more: Carried[] | undefined;
     for (const [filter, key] of this.o.nodeVersions(nodeId)) {
       const discovery = this.o.discoveryOf?.(filter) ?? "ecds";
       if (ecds ? discovery !== "ecds" || !names.includes(filter) : discovery !== "listener") continue;
-      const attempt = this.o.cacheMisses?.attemptFor(nodeId, filter, key) ?? 0;
-      carried.push([filter, key, attempt]);
-      if (this.isRemoteEcds(typeUrl, filter, key)) this.o.cacheMisses?.sent(nodeId, filter, key, attempt);
+      // Remote code over ECDS: the cache-miss tracker notes the attempt sent (and says which it is).
+      const attempt = (this.isRemoteEcds(typeUrl, filter, key) ? misses?.sent(nodeId, filter, key) : misses?.attemptFor(nodeId, filter, key)) ?? 0;
+      const c = this.nodes.carried(filter, key, attempt);
+      if (!first) first = c;
+      else {
+        more ??= [first];
+        more.push(c);
+      }
     }
-    let perNode = this.pushed.get(nodeId);
-    if (!perNode) {
-      perNode = new Map();
-      this.pushed.set(nodeId, perNode);
-    }
-    perNode.set(`${typeUrl} ${version}`, carried);
-    if (perNode.size > PUSHES_PER_NODE) perNode.delete(perNode.keys().next().value as string);
-    for (const [filter, key] of carried) {
-      const id = versionId(filter, key);
-      const v = this.tracked.get(id);
+    const carried = more ?? first?.alone ?? [];
+    const sent = this.nodes.pushed(nodeId, typeUrl, version, carried, this.now());
+    for (const c of carried) {
+      const v = this.tracked.get(c.id);
       if (!v) continue;
       v.holders.add(nodeId);
-      this.o.evidence?.holds(nodeId, filter, key);
-      let ids = this.sent.get(nodeId);
-      if (!ids) {
-        ids = new Set();
-        this.sent.set(nodeId, ids);
-      }
-      ids.add(id);
+      this.o.evidence?.holds(nodeId, c.filter, c.key);
+      sent.add(c.id);
     }
   }
 
   private forgetNode(nodeId: string): void {
-    for (const id of this.sent.get(nodeId) ?? []) this.tracked.get(id)?.holders.delete(nodeId);
-    this.sent.delete(nodeId);
-    this.pushed.delete(nodeId);
-    this.lastPush.delete(nodeId);
-    this.runningSince.delete(nodeId);
+    for (const id of this.nodes.forget(nodeId) ?? []) this.tracked.get(id)?.holders.delete(nodeId);
     this.o.cacheMisses?.forgetNode(nodeId);
     this.o.evidence?.forget(nodeId);
   }
@@ -339,7 +296,7 @@ export class HealthMonitor {
     if (v.status === "quarantined") return;
     v.record(signal);
     const policy = this.o.policyOf(v.filter);
-    if (policy) this.judge(v, policy);
+    if (policy) this.breaches.judge(v, policy);
   }
 
   /** A node of another replica is gone (its replica said so, or died). */
@@ -356,48 +313,12 @@ export class HealthMonitor {
       for (const id of ids) {
         if (excess <= 0) break;
         if (current.has(id)) continue;
-        for (const node of this.tracked.get(id)?.holders ?? []) this.sent.get(node)?.delete(id);
+        this.nodes.unsend(id, this.tracked.get(id)?.holders ?? []);
         this.tracked.delete(id);
-        this.heldBack.delete(id);
+        this.breaches.forget(id);
         excess--;
       }
     }
-  }
-
-  /**
-   * The versions a listener runs on a node (access log signals, docs/HEALTH.md
-   * "Failure reports"): those on trial if any, else all of them (a known-good
-   * version that went bad); undefined when the listener is not served.
-   */
-  private byListener(nodeId: string, listener: string): VersionHealth[] | undefined {
-    const filters = this.o.listenerFilters?.(listener);
-    if (!filters) return undefined;
-    const running = this.o.nodeVersions(nodeId);
-    const held = filters.flatMap((f) => {
-      const key = running.get(f);
-      const v = key ? this.tracked.get(versionId(f, key)) : undefined;
-      return v && v.status !== "quarantined" ? [v] : [];
-    });
-    const onTrial = held.filter((v) => v.status === "probation");
-    return onTrial.length > 0 ? onTrial : held;
-  }
-
-  private byPlugin(plugin: string): VersionHealth[] {
-    const p = parsePluginName(plugin);
-    if (!p) return [];
-    const running = [...this.tracked.values()].filter((v) => v.filter === p.filter && v.sha256.startsWith(p.sha8) && v.status !== "quarantined");
-    // Several settings may have run the same module; blame the newest.
-    return running.slice(-1);
-  }
-
-  private byResources(nodeId: string, typeUrl: string, names: readonly string[]): VersionHealth[] {
-    if (typeUrl !== TYPE_URLS.extensionConfig) return [];
-    const running = this.o.nodeVersions(nodeId);
-    return names.flatMap((f) => {
-      const key = running.get(f);
-      const v = key ? this.tracked.get(versionId(f, key)) : undefined;
-      return v ? [v] : [];
-    });
   }
 
   private attribute(signal: HealthSignal, candidates: VersionHealth[]): void {
@@ -420,7 +341,7 @@ export class HealthMonitor {
       v.record(signal);
       this.o.evidence?.signal(signal.nodeId, v.filter, v.key, signal);
       const policy = this.o.policyOf(v.filter);
-      if (policy) this.judge(v, policy);
+      if (policy) this.breaches.judge(v, policy);
     }
   }
 
@@ -431,58 +352,5 @@ export class HealthMonitor {
       kind: signal.kind,
       source: signal.source,
     });
-  }
-
-  private judge(v: VersionHealth, policy: HealthPolicy): void {
-    // Only the leader decides; the evidence stays here for when this replica leads.
-    if (!this.leadership.isLeader()) return;
-    const verdict = judge(v, policy, this.now());
-    const id = versionId(v.filter, v.key);
-    if (verdict.kind === "breach") {
-      runInBackground(this.onBreach(v, policy, verdict.why), `rolling back ${v.plugin}`, this.bg);
-    } else if (verdict.kind === "held-back" && this.heldBack.get(id) !== verdict.complainers) {
-      // Said once per number of complaining nodes, so a flood of signals is one line.
-      this.heldBack.set(id, verdict.complainers);
-      this.o.logger.warn("health signals held back: too few of the nodes holding the version complained", { filter: v.filter, version: v.sha256.slice(0, 8), why: verdict.why });
-      this.o.events.add("breach-held", "health", `${v.plugin} not rolled back: ${verdict.why}`, {
-        filter: v.filter,
-        sha256: v.sha256,
-        complainers: verdict.complainers,
-        holders: verdict.holders,
-      });
-    }
-  }
-
-  private async onBreach(v: VersionHealth, policy: HealthPolicy, why: string): Promise<void> {
-    if (v.status === "quarantined") return;
-    const evidence = v.allEvidence();
-    const nodes = [...new Set(evidence.map((e) => e.node))].sort();
-    v.status = "quarantined";
-    if (!policy.rollback) {
-      this.o.events.add("breach", "health", `${v.plugin} breached its health policy (rollback disabled): ${why}`, { filter: v.filter, sha256: v.sha256, nodes });
-      return;
-    }
-    // The rollback target: the newest known-good version other than this one (this one leaves the chain).
-    const good = this.o.versions.knownGood(v.filter).find((g) => g.key !== v.key && !this.o.versions.isQuarantined(v.filter, g.key));
-    // In memory now; the state file follows. A failed write must not stop the rollback (issue 11).
-    const written = this.o.versions.quarantine(v.filter, {
-      sha256: v.sha256,
-      key: v.key,
-      reason: why,
-      at: new Date(this.now()).toISOString(),
-      nodes,
-      signals: evidence.slice(-50).map((e) => ({ kind: e.kind, node: e.node, count: e.count, evidence: e.evidence, at: new Date(e.at).toISOString() })),
-    });
-    runInBackground(written, `saving the quarantine of ${v.plugin} to the state file`, this.bg);
-    const target = good ? `rolled back to ${v.filter}@${good.sha256.slice(0, 8)}` : "quarantined, but there is no known-good version to roll back to";
-    this.o.events.add("rollback", "health", `${v.plugin} ${target}: ${why}`, {
-      filter: v.filter,
-      sha256: v.sha256,
-      lastGood: good?.sha256 ?? null,
-      nodes,
-      signals: evidence.slice(-20),
-    });
-    this.o.logger.error("filter version rolled back", { filter: v.filter, version: v.sha256.slice(0, 8), to: good?.sha256.slice(0, 8), reason: why });
-    await this.o.republish();
   }
 }
