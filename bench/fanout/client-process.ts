@@ -14,6 +14,7 @@
  */
 import { protoRoot } from "../../src/proto/registry";
 import { SimNode } from "../../src/sim";
+import { warmCodecs } from "./warm-codecs";
 import { type NodeHooks, XdsOnlyNode } from "./xds-node";
 import { now } from "./clock";
 import { cpuOver, cpuSince, settledMemory } from "./common";
@@ -28,8 +29,9 @@ if (!port || !Number.isInteger(first) || !count || (kind !== "grpc" && kind !== 
   throw new Error("usage: client-process.ts <port> <first index> <count> [grpc|h2|sim] [sotw|delta]");
 }
 
-// Load the protos before the storm, as a running Envoy has its config types compiled in.
+// Load the protos and generate their codecs before the storm, as a running Envoy has its config types compiled in.
 protoRoot();
+warmCodecs();
 
 /** Accepted version per type URL, per node. */
 const accepted = new Map<string, string[]>();
