@@ -17,6 +17,10 @@
  *      and route change; per node, the time to its ACKs of the new LDS and RDS;
  *   4. steady state: server heap and RSS per connected node (minus the same
  *      server with 0 nodes), idle CPU over --idle-seconds.
+ * The simulated Envoys (--client) speak ADS over Node's http2 (`h2`, the
+ * default: about half the client CPU per node of `grpc` in a swap, a
+ * quarter less in a storm, docs/PERFORMANCE.md "Clients"), over grpc-js
+ * channels (`grpc`, the figures before 2026-11-28), or are full SimNodes (`sim`).
  * Each (N, L) runs once per xDS variant in --xds-api (default both:
  * sotw,delta), so the report sets state-of-the-world and delta side by side;
  * the scaling fits and the targets are computed per variant.
@@ -36,7 +40,7 @@ const { values } = parseArgs({
     nodes: { type: "string", default: "100,1000,10000" },
     listeners: { type: "string", default: "1,10,100" },
     clients: { type: "string", default: "2" },
-    client: { type: "string", default: "xds" },
+    client: { type: "string", default: "h2" },
     "xds-api": { type: "string", default: "sotw,delta" },
     code: { type: "string", default: "auto" },
     swaps: { type: "string", default: "3" },
