@@ -47,6 +47,8 @@ const LIBRARY = {
   "sim/index": "src/sim/index.ts",
   // Loaded by path by src/wasm/preflight/run-in-worker.ts.
   "wasm/preflight/worker-main": "src/wasm/preflight/worker-main.ts",
+  // Run by path as each xDS worker process (src/xds/workers/pool.ts, `--workers N`).
+  "xds/workers/worker-main": "src/xds/workers/worker-main.ts",
 };
 
 const COMMON = {

@@ -21,6 +21,8 @@ export type ErrorCode =
   /** With replicas: etcd could not be reached or refused the request. */
   | "ETCD_UNAVAILABLE"
   | "USAGE"
+  /** `--workers`: an xDS worker process could not start or listen. */
+  | "WORKER_FAILED"
   | "ADDRESS_INVALID"
   | "TLS_INVALID";
 

@@ -68,6 +68,8 @@ import { RolloutController } from "./rollout/controller";
 import type { XdsEvent } from "./xds/events";
 import type { StreamLimits } from "./xds/limits";
 import { XdsServer } from "./xds/xds-server";
+import type { XdsStreams } from "./xds/xds-streams";
+import { WorkerPool } from "./xds/workers/pool";
 
 export const DEFAULT_ADDRESSES = {
   xds: "127.0.0.1:18000",
@@ -126,6 +128,12 @@ export interface WasmxdsOptions {
   readonly modulesTls?: { readonly caFile?: string };
   /** oci:// pulls (docs/OCI.md): PEM roots for registries' https (embedding, tests), and how often `--watch` re-checks Always tags (default 60 s, on `clock`). */
   readonly oci?: { readonly ca?: string; readonly pollIntervalMs?: number };
+  /**
+   * `--workers N`: N processes hold the xDS connections and streams, fed by
+   * this one, which keeps every decision (docs/WORKERS.md); 0 or unset: the
+   * streams run in this process.
+   */
+  readonly workers?: number;
 }
 
 /** Watches the control plane at work (the `dev` terminal output); every method is optional. */
@@ -145,7 +153,10 @@ export interface RunningWasmxds {
   /** The serving pipeline: what each node receives, and why (explain). */
   readonly pipeline: ServingPipeline;
   readonly events: EventLog;
-  readonly xds: XdsServer;
+  /** The xDS streams: in this process, or in the `workers` processes. */
+  readonly xds: XdsStreams;
+  /** With `workers`: the worker processes (their CPU time, for benchmarks). */
+  readonly workers?: WorkerPool;
   readonly store: ModuleStore;
   readonly publisher: Publisher;
   readonly checks: ModuleChecks;
@@ -229,6 +240,13 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
     throw err;
   }
   const grpcServer = new grpc.Server(GRPC_SERVER_OPTIONS);
+  // Set once the xDS workers are started, so a failure after it stops them.
+  let poolStarted: WorkerPool | undefined;
+  const startWorkers = async (pool: WorkerPool, host: string): Promise<{ host: string; port: number; close(graceMs: number): Promise<void> }> => {
+    poolStarted = pool;
+    const port = await pool.start();
+    return { host, port, close: (graceMs) => pool.close(graceMs) };
+  };
   let watcher: FolderWatcher | undefined;
   let tagPoll: OciTagPoll | undefined;
   let admin: ListeningHttp | undefined;
@@ -253,14 +271,41 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
       pinnedModules: () => versions.pinned(),
     });
     const publisher = pipeline.publisher;
-    const xds = new XdsServer({
-      cache: pipeline.cache,
-      logger: logger.child({ component: "xds" }),
-      clock,
-      ...(options.streamLimits && { limits: options.streamLimits }),
-      nodeIdentity,
-    });
-    xds.register(grpcServer);
+    const maxConnectionsPerAddress = options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS;
+    // The streams run here, or in worker processes fed by this one (`--workers N`, docs/WORKERS.md).
+    const workers = options.workers ?? 0;
+    const pool =
+      workers > 0
+        ? new WorkerPool({
+            workers,
+            cache: pipeline.cache,
+            host: options.xdsAddress.host,
+            port: options.xdsAddress.port,
+            // The workers serve what this process reads (and re-reads, on its clock).
+            ...(tls && { tls }),
+            nodeIdentity,
+            ...(options.streamLimits && { limits: options.streamLimits }),
+            maxConnectionsPerAddress,
+            logger: logger.child({ component: "xds" }),
+            clock,
+          })
+        : undefined;
+    let xds: XdsStreams;
+    if (pool) {
+      xds = pool.streams;
+    } else {
+      const server = new XdsServer({
+        cache: pipeline.cache,
+        logger: logger.child({ component: "xds" }),
+        clock,
+        ...(options.streamLimits && { limits: options.streamLimits }),
+        nodeIdentity,
+      });
+      server.register(grpcServer);
+      xds = server;
+    }
+    // The push services run here either way; with workers they are forwarded from them.
+    const services = pool ? pool.bridge : grpcServer;
     clusterNode = (id) => xds.nodeInfo(id);
     recordXdsEvents(events, xds);
     recordPublisherEvents(events, publisher);
@@ -273,7 +318,7 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
     // Listeners' request and failure counters, per filter version, for canary analysis (docs/HEALTH.md).
     const traffic = new TrafficCounts({ listeners: () => pipeline.published?.loaded.config.listeners ?? [], nodeVersions: (id) => pipeline.nodeVersions(id) });
     const metricsIngest = new MetricsServiceIngest({ hub: signals, logger: logger.child({ component: "stats" }), clock, now, traffic: traffic.record, nodeIdentity });
-    metricsIngest.register(grpcServer);
+    metricsIngest.register(services);
     // TCP failures: Envoy counts none; the access log's failed connections (crashed or closed by the filter) name their listener.
     const accessLogIngest = new AccessLogIngest({
       hub: signals,
@@ -283,7 +328,7 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
       closedConnections: (nodeId, listener, failed, at) => traffic.addFailures(nodeId, listener, failed, at),
       nodeIdentity,
     });
-    accessLogIngest.register(grpcServer);
+    accessLogIngest.register(services);
     const poller = new AdminStatsPoller({
       hub: signals,
       logger: logger.child({ component: "stats-pull" }),
@@ -432,12 +477,14 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
     }
     const connectionWarnings = new LogLimiter(logger, clock);
     stopping.push(() => connectionWarnings.close());
-    const bound = await bindGrpcServer(grpcServer, options.xdsAddress.host, options.xdsAddress.port, tls && tlsServerCredentials(tls), {
-      maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
-      logger,
-      onRefused: (address, open, limit) =>
-        connectionWarnings.warn(`max-connections|${address}`, "refusing a gRPC connection: too many from one address", { peer: address, open, limit }),
-    });
+    const bound = pool
+      ? await startWorkers(pool, options.xdsAddress.host)
+      : await bindGrpcServer(grpcServer, options.xdsAddress.host, options.xdsAddress.port, tls && tlsServerCredentials(tls), {
+          maxConnectionsPerAddress,
+          logger,
+          onRefused: (address, open, limit) =>
+            connectionWarnings.warn(`max-connections|${address}`, "refusing a gRPC connection: too many from one address", { peer: address, open, limit }),
+        });
     const xdsAddress = { host: bound.host, port: bound.port };
     cluster?.election.setAdmin(admin ? formatHostPort(admin.address) : null);
     cluster?.replicas.announce({ xds: formatHostPort(xdsAddress), admin: admin ? formatHostPort(admin.address) : null, modules: formatHostPort(modules.address), modulesTls: moduleServer.tls !== undefined });
@@ -446,6 +493,7 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
       // The gRPC port's transport: plaintext, TLS, or mTLS (client certificates required), and the node identity check.
       xdsTls: tls ? (tls.requiresClientCertificate ? "mtls" : "tls") : "off",
       nodeIdentity,
+      workers,
       modules: formatHostPort(modules.address),
       admin: admin ? formatHostPort(admin.address) : "off",
       config: options.configDir,
@@ -476,6 +524,7 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
       cacheMisses: misses,
       oci,
       ...(cluster && { cluster }),
+      ...(pool && { workers: pool }),
       reload: () => pipeline.reload(),
       close: async (graceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS) => {
         health.stop();
@@ -502,6 +551,7 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
     await modules.close();
     await admin?.close();
     grpcServer.forceShutdown();
+    await poolStarted?.close(0);
     throw err;
   }
 }

@@ -7,13 +7,13 @@ import type { ModuleChecks } from "../control/module-checks";
 import type { Publisher } from "../control/publisher";
 import type { FilterVersions } from "../health/filter-versions";
 import type { HealthMonitor } from "../health/monitor";
-import type { XdsServer } from "../xds/xds-server";
+import type { XdsStreams } from "../xds/xds-streams";
 import { AdminHttpError, type AdminRouter } from "./admin-server";
 import { nodePage, oneNode } from "./node-query";
 import { filterViews } from "./views";
 
 export interface CoreRouteDeps {
-  readonly xds: XdsServer;
+  readonly xds: XdsStreams;
   readonly publisher: Publisher;
   readonly checks: ModuleChecks;
   readonly events: EventLog;

@@ -4,10 +4,10 @@
  * says what it was sent and what it NACKed.
  */
 import type { ServingPipeline } from "../control/serving-pipeline";
-import type { XdsServer } from "../xds/xds-server";
+import type { XdsStreams } from "../xds/xds-streams";
 import { AdminHttpError, type AdminRouter } from "./admin-server";
 
-export function addExplainRoutes(router: AdminRouter, deps: { readonly xds: XdsServer; readonly pipeline: ServingPipeline }): AdminRouter {
+export function addExplainRoutes(router: AdminRouter, deps: { readonly xds: XdsStreams; readonly pipeline: ServingPipeline }): AdminRouter {
   return router.add("GET", "/v1/nodes/:id/explain", (req) => {
     const id = req.params.id ?? "";
     const stream = deps.xds.streamStatuses().find((s) => s.node?.id === id);

@@ -8,7 +8,7 @@
  */
 import type { ServingPipeline } from "../control/serving-pipeline";
 import type { HealthMonitor } from "../health/monitor";
-import type { XdsServer } from "../xds/xds-server";
+import type { XdsStreams } from "../xds/xds-streams";
 import type { AdminRouter } from "./admin-server";
 
 export interface FleetVersion {
@@ -44,7 +44,7 @@ function settingsOf(key: string): string {
   return key.slice(colon + 1, colon + 9);
 }
 
-export function fleetView(xds: XdsServer, pipeline: ServingPipeline, monitor: HealthMonitor, now: number): FleetView {
+export function fleetView(xds: XdsStreams, pipeline: ServingPipeline, monitor: HealthMonitor, now: number): FleetView {
   const published = pipeline.publisher.published;
   const filters = published?.loaded.config.filters ?? [];
   const counts = new Map<string, Map<string, { plugin: string; sha256: string; nodes: number }>>(filters.map((f) => [f.name, new Map()]));
@@ -106,7 +106,7 @@ export function fleetView(xds: XdsServer, pipeline: ServingPipeline, monitor: He
 
 export function addFleetRoutes(
   router: AdminRouter,
-  deps: { readonly xds: XdsServer; readonly pipeline: ServingPipeline; readonly monitor: HealthMonitor; readonly now: () => number },
+  deps: { readonly xds: XdsStreams; readonly pipeline: ServingPipeline; readonly monitor: HealthMonitor; readonly now: () => number },
 ): AdminRouter {
   return router.add("GET", "/v1/fleet", () => ({ json: fleetView(deps.xds, deps.pipeline, deps.monitor, deps.now()) }));
 }

@@ -9,10 +9,10 @@ import type { Publisher } from "../control/publisher";
 import type { FilterVersions } from "../health/filter-versions";
 import type { SignalHub } from "../health/signal";
 import { SHORT_NAMES, type TypeUrl } from "../vocabulary/type-urls";
-import type { XdsServer } from "../xds/xds-server";
+import type { XdsStreams } from "../xds/xds-streams";
 
 export interface MetricSources {
-  readonly xds: XdsServer;
+  readonly xds: XdsStreams;
   readonly publisher: Publisher;
   readonly versions: FilterVersions;
   readonly signals: SignalHub;

@@ -6,7 +6,7 @@
  * as before, plus `total`.
  */
 import type { StreamStatus } from "../xds/type-state";
-import type { XdsServer } from "../xds/xds-server";
+import type { XdsStreams } from "../xds/xds-streams";
 import { AdminHttpError } from "./admin-error";
 import { type NodeView, byNodeId, nodeView } from "./views";
 
@@ -41,7 +41,7 @@ function matches(s: StreamStatus, needle: string): boolean {
   return false;
 }
 
-export function nodePage(xds: XdsServer, query: URLSearchParams): NodePage {
+export function nodePage(xds: XdsStreams, query: URLSearchParams): NodePage {
   const offset = intParam(query, "offset", 0, 1e9) ?? 0;
   const limit = intParam(query, "limit", 1, MAX_NODE_PAGE);
   const q = query.get("q") ?? "";
@@ -54,7 +54,7 @@ export function nodePage(xds: XdsServer, query: URLSearchParams): NodePage {
 }
 
 /** GET /v1/nodes/<id>: the node's newest stream, or 404. */
-export function oneNode(xds: XdsServer, id: string): NodeView {
+export function oneNode(xds: XdsStreams, id: string): NodeView {
   let newest: StreamStatus | undefined;
   for (const s of xds.streamStatuses()) if (s.node?.id === id && (!newest || s.streamId > newest.streamId)) newest = s;
   if (!newest) throw new AdminHttpError(404, `no node "${id}" is connected over xDS`);

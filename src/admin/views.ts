@@ -8,7 +8,7 @@ import type { HealthMonitor } from "../health/monitor";
 import type { Publisher } from "../control/publisher";
 import { SHORT_NAMES, type TypeUrl } from "../vocabulary/type-urls";
 import type { StreamStatus, XdsProtocol } from "../xds/type-state";
-import type { XdsServer } from "../xds/xds-server";
+import type { XdsStreams } from "../xds/xds-streams";
 
 export interface NodeView {
   readonly id: string;
@@ -25,7 +25,7 @@ export interface NodeView {
   readonly types: Record<string, { sent?: string; acked?: string; ackedAt?: string; names: readonly string[]; rejected?: { version: string; message: string; at: string } }>;
 }
 
-export function nodeViews(xds: XdsServer): NodeView[] {
+export function nodeViews(xds: XdsStreams): NodeView[] {
   const out: NodeView[] = [];
   for (const s of xds.streamStatuses()) {
     const v = nodeView(s);

@@ -5,6 +5,7 @@
  * the command returns 0. The signal handlers are installed before anything
  * starts, so a signal during start-up also ends in a clean exit.
  */
+import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { ADMIN_AUTH_SCOPES, type AdminAuthScope } from "../admin/admin-auth";
 import { resolveAdminToken } from "../admin/admin-token";
@@ -45,6 +46,7 @@ const OPTIONS = {
   "node-identity": { type: "string", default: "off" },
   ...CLUSTER_OPTIONS,
   "max-connections-per-address": { type: "string" },
+  workers: { type: "string" },
   "modules-tls": { type: "boolean", default: false },
   "modules-ca": { type: "string" },
 } as const;
@@ -90,6 +92,10 @@ Options:
                                 connections one client address may hold on the gRPC
                                 port; more are closed at once (default: ${DEFAULT_MAX_CONNECTIONS_PER_ADDRESS};
                                 0: no limit, e.g. behind a proxy that hides addresses)
+      --workers N               processes that hold the Envoys' xDS connections and
+                                streams, fed by this one, which decides (docs/WORKERS.md);
+                                0: the streams run in this process (default: the
+                                number of cores, ${defaultWorkers()} here; dev: 0)
       --modules-tls             serve modules over https with --tls-cert/--tls-key
                                 (remote code URIs and the wasmxds_modules cluster use TLS)
       --modules-ca FILE         the CA Envoys verify the module server with (sent
@@ -103,9 +109,21 @@ function parseModulesTls(v: { "modules-tls": boolean; "modules-ca"?: string }): 
   return v["modules-tls"] ? { modulesTls: ca === undefined ? {} : { caFile: ca } } : {};
 }
 
+/** `--workers` unset: one per core, none on a single core (a worker there only adds a hop); `dev` runs the streams itself. */
+export function defaultWorkers(): number {
+  const cores = availableParallelism();
+  return cores > 1 ? cores : 0;
+}
+
 /** A whole number of at least 0, else a usage error naming the flag. */
 function parseCount(text: string, flag: string): number {
   if (!/^\d{1,9}$/.test(text)) throw new WasmxdsError("USAGE", `${flag}: expected a whole number (0 for no limit), got "${text}"`);
+  return Number(text);
+}
+
+/** `--workers N`: 0 to 256. */
+function parseWorkers(text: string): number {
+  if (!/^\d{1,3}$/.test(text) || Number(text) > 256) throw new WasmxdsError("USAGE", `--workers: expected a whole number from 0 to 256 (0: the streams run in the main process), got "${text}"`);
   return Number(text);
 }
 
@@ -154,6 +172,7 @@ async function run(argv: string[], term: Parameters<Command["run"]>[1], signal: 
       ...(v["max-connections-per-address"] !== undefined && {
         maxConnectionsPerAddress: parseCount(v["max-connections-per-address"], "--max-connections-per-address"),
       }),
+      workers: v.workers !== undefined ? parseWorkers(v.workers) : dev ? 0 : defaultWorkers(),
     });
   } catch (err) {
     stop.dispose();

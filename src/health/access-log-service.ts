@@ -145,7 +145,7 @@ export class AccessLogIngest {
   }
 
   /** Registers StreamAccessLogs on the gRPC server (the xDS port). */
-  register(server: grpc.Server): void {
+  register(server: Pick<grpc.Server, "addService">): void {
     server.addService(ACCESS_LOG_SERVICE, {
       StreamAccessLogs: (call: grpc.ServerReadableStream<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
         let logName = "";

@@ -121,7 +121,7 @@ export class MetricsServiceIngest {
   }
 
   /** Registers StreamMetrics on the gRPC server (the xDS port). */
-  register(server: grpc.Server): void {
+  register(server: Pick<grpc.Server, "addService">): void {
     server.addService(METRICS_SERVICE, {
       StreamMetrics: (call: grpc.ServerReadableStream<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
         const state: StreamState = { flushes: new FlushSequence(), pending: [], pendingStats: 0 };

@@ -8,6 +8,7 @@
 import type { Server as NetServer, Socket } from "node:net";
 import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "../logger";
+import { AddressLimit, clientAddress } from "./address-limit";
 
 export interface BoundGrpcServer {
   readonly server: grpc.Server;
@@ -72,7 +73,8 @@ export async function bindGrpcServer(
   credentials: grpc.ServerCredentials = grpc.ServerCredentials.createInsecure(),
   options: BindOptions = {},
 ): Promise<BoundGrpcServer> {
-  const target = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+  // A Unix socket path (an xDS worker's private socket: it is handed its connections, workers/).
+  const target = host.startsWith("unix:") ? host : host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
   listenWithBacklog(server, LISTEN_BACKLOG);
   const bound = await new Promise<number>((resolve, reject) => {
     server.bindAsync(target, credentials, (err, p) => (err ? reject(err) : resolve(p)));
@@ -154,37 +156,37 @@ export function listenWithBacklog(server: grpc.Server, backlog: number): boolean
  */
 function trackSockets(server: grpc.Server, options: BindOptions): Set<Socket> {
   const sockets = new Set<Socket>();
-  const servers = (server as unknown as { http2Servers?: unknown }).http2Servers;
-  if (!(servers instanceof Map)) {
+  const servers = http2ServersOf(server);
+  if (!servers) {
     if ((options.maxConnectionsPerAddress ?? 0) > 0) options.logger?.warn("this grpc-js version hides its HTTP/2 servers: connections per address are not limited");
     return sockets;
   }
-  const limit = options.maxConnectionsPerAddress ?? 0;
-  const perAddress = new Map<string, number>();
-  for (const http2Server of servers.keys() as Iterable<NetServer>) {
+  const limit = new AddressLimit(options.maxConnectionsPerAddress ?? 0);
+  for (const http2Server of servers) {
     http2Server.on("connection", (socket: Socket) => {
       const address = clientAddress(socket);
-      const open = perAddress.get(address) ?? 0;
-      if (limit > 0 && open >= limit) {
+      if (!limit.admit(address)) {
+        const open = limit.count(address);
         socket.destroy();
-        options.onRefused?.(address, open, limit);
+        options.onRefused?.(address, open, limit.limit);
         return;
       }
-      perAddress.set(address, open + 1);
       sockets.add(socket);
       socket.once("close", () => {
         sockets.delete(socket);
-        const left = (perAddress.get(address) ?? 1) - 1;
-        if (left > 0) perAddress.set(address, left);
-        else perAddress.delete(address);
+        limit.release(address);
       });
     });
   }
   return sockets;
 }
 
-/** The peer's address, with an IPv4-mapped IPv6 address written as IPv4 (one host, one count). */
-function clientAddress(socket: Socket): string {
-  const address = socket.remoteAddress ?? "unknown";
-  return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
+/**
+ * The HTTP/2 servers grpc-js made for `server` (its private `http2Servers`,
+ * grpc-js 1.14), once bound; undefined if a grpc-js upgrade hides them.
+ * An xDS worker hands them the connections its main process accepted.
+ */
+export function http2ServersOf(server: grpc.Server): NetServer[] | undefined {
+  const servers = (server as unknown as { http2Servers?: unknown }).http2Servers;
+  return servers instanceof Map ? [...(servers.keys() as Iterable<NetServer>)] : undefined;
 }

@@ -108,6 +108,11 @@ export class CertificateFiles implements CertificateProvider {
     return { cert: this.material.cert, key: this.material.key };
   }
 
+  /** The client CA bundle in use now (PEM), when client certificates are required. */
+  get clientCa(): Buffer | undefined {
+    return this.material.ca;
+  }
+
   /** The certificate the server presents now. */
   get certificate(): X509Certificate {
     return this.material.leaf;
@@ -240,7 +245,63 @@ function check(files: GrpcTlsOptions, cert: Buffer, key: Buffer, ca: Buffer | un
  * certificate and key goes first, and the same provider serves as the CA
  * one when client certificates are required.
  */
-export function tlsServerCredentials(files: CertificateFiles): grpc.ServerCredentials {
+export function tlsServerCredentials(files: CertificateProvider & { readonly requiresClientCertificate: boolean }): grpc.ServerCredentials {
   const mtls = files.requiresClientCertificate;
   return grpc.experimental.createCertificateProviderServerCredentials(files, mtls ? files : null, mtls);
+}
+
+/** PEM material a CertificateFiles read and checked. */
+export interface CertificateMaterial {
+  readonly cert: Uint8Array;
+  readonly key: Uint8Array;
+  readonly ca?: Uint8Array;
+}
+
+/**
+ * Certificates handed over rather than read: an xDS worker process serves
+ * what its main process's CertificateFiles read and checked, and changes
+ * when that one does (on the main process's clock; xds/workers/).
+ */
+export class CertificateRelay implements CertificateProvider {
+  private readonly caListeners = new Set<CaListener>();
+  private readonly identityListeners = new Set<IdentityListener>();
+
+  constructor(private material: CertificateMaterial) {}
+
+  get requiresClientCertificate(): boolean {
+    return this.material.ca !== undefined;
+  }
+
+  set(material: CertificateMaterial): void {
+    this.material = material;
+    const { cert, key, ca } = buffers(material);
+    for (const l of this.identityListeners) l({ certificate: cert, privateKey: key });
+    if (ca) for (const l of this.caListeners) l({ caCertificate: ca });
+  }
+
+  addCaCertificateListener(listener: CaListener): void {
+    this.caListeners.add(listener);
+    const { ca } = buffers(this.material);
+    process.nextTick(() => listener(ca ? { caCertificate: ca } : null));
+  }
+
+  removeCaCertificateListener(listener: CaListener): void {
+    this.caListeners.delete(listener);
+  }
+
+  addIdentityCertificateListener(listener: IdentityListener): void {
+    this.identityListeners.add(listener);
+    const { cert, key } = buffers(this.material);
+    process.nextTick(() => listener({ certificate: cert, privateKey: key }));
+  }
+
+  removeIdentityCertificateListener(listener: IdentityListener): void {
+    this.identityListeners.delete(listener);
+  }
+}
+
+const asBuffer = (u: Uint8Array): Buffer => (Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength));
+
+function buffers(m: CertificateMaterial): { cert: Buffer; key: Buffer; ca: Buffer | undefined } {
+  return { cert: asBuffer(m.cert), key: asBuffer(m.key), ca: m.ca && asBuffer(m.ca) };
 }

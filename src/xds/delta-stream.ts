@@ -75,6 +75,7 @@ export class DeltaStream extends XdsStream<DeltaTypeState> {
     if (next.changed) {
       state.setSubscription(next.wildcard, next.names);
       state.legacyWildcard = next.legacy;
+      this.subscribed();
     }
     if (first) {
       // A reconnect: what the client holds. Entries are bounded by withinLimits.

@@ -4,9 +4,9 @@
  * per node.
  */
 import type { EventLog } from "../events/event-log";
-import type { XdsServer } from "./xds-server";
+import type { XdsStreams } from "./xds-streams";
 
-export function recordXdsEvents(events: EventLog, xds: XdsServer): void {
+export function recordXdsEvents(events: EventLog, xds: Pick<XdsStreams, "events">): void {
   xds.events.on((e) => {
     if (e.kind === "connect") {
       events.add("node-connected", `node ${e.node.id}`, `${e.node.id} connected`, { group: e.group, cluster: e.node.cluster });

@@ -75,6 +75,7 @@ export class SotwStream extends XdsStream {
     // Most requests are ACKs repeating the subscription: keep the set.
     if (!first && wildcard === state.wildcard && sameNames(state.names, wanted)) return;
     state.setSubscription(wildcard, wanted);
+    this.subscribed();
   }
 
   protected override maybeSend(typeUrl: string, state: TypeState, given?: Snapshot): void {

@@ -47,21 +47,50 @@ export interface StreamTransport {
   bufferedBytes?(): number;
 }
 
+/**
+ * Told of the changes to a stream's status that no XdsEvent carries: its
+ * subscription (or the types it asked for and is not served), and whether
+ * it is blocked. A worker process reports them to the main process, whose
+ * mirror of every stream's status the admin API reads (workers/).
+ */
+export interface StreamObserver {
+  subscriptionChanged(stream: XdsStream): void;
+  blockedChanged(stream: XdsStream): void;
+}
+
 /** Where the stream runs: its clock, its peer's address and the shared warning limiter. */
 export interface StreamContext {
   readonly clock?: Clock;
   /** The peer's address, to name it in warnings before it names its node. */
   readonly peer?: string;
   readonly warnings?: LogLimiter;
+  readonly observer?: StreamObserver;
 }
 
 /** How a request answered the type's responses: see XdsStream.settle. */
 export type Answer = "none" | "current" | "stale";
 
 let nextStreamId = 1;
+let streamIdStride = 1;
+
+/**
+ * Makes this process number its streams first, first + stride, ...: each
+ * worker process takes its own residue, so stream ids are unique across
+ * the workers and the main process refers to a stream by its id alone.
+ */
+export function setStreamIdSpace(first: number, stride: number): void {
+  nextStreamId = first;
+  streamIdStride = stride;
+}
+
+function takeStreamId(): number {
+  const id = nextStreamId;
+  nextStreamId += streamIdStride;
+  return id;
+}
 
 export abstract class XdsStream<S extends TypeState = TypeState> {
-  readonly id = nextStreamId++;
+  readonly id = takeStreamId();
   readonly connectedAt: number;
   abstract readonly protocol: XdsProtocol;
   protected node: NodeInfo | undefined;
@@ -103,6 +132,7 @@ export abstract class XdsStream<S extends TypeState = TypeState> {
       },
       () => {
         this.statusCache = undefined;
+        context.observer?.blockedChanged(this);
       },
     );
   }
@@ -222,6 +252,7 @@ export abstract class XdsStream<S extends TypeState = TypeState> {
     const shown = boundString(typeUrl || "(empty type_url)", 256);
     if (!this.ignoredTypes.has(shown) && this.ignoredTypes.size < this.limits.maxIgnoredTypes) {
       this.ignoredTypes.add(shown);
+      this.context.observer?.subscriptionChanged(this);
       this.warnings.warn(`ignored-type|${this.peer}`, "ignoring subscription to a type this server does not serve", {
         stream: this.id,
         node: this.node?.id,
@@ -229,6 +260,21 @@ export abstract class XdsStream<S extends TypeState = TypeState> {
       });
     }
     return false;
+  }
+
+  /** A type's subscription changed (subclasses call it after TypeState.setSubscription). */
+  protected subscribed(): void {
+    this.context.observer?.subscriptionChanged(this);
+  }
+
+  /** When the stream became blocked (backpressure), while it is. */
+  get blockedSince(): number | undefined {
+    return this.backpressure.since;
+  }
+
+  /** What status() gives of the subscription: per type, wildcard and names; and the ignored types. */
+  subscriptions(): { types: Array<readonly [string, boolean, readonly string[]]>; ignored: string[] } {
+    return { types: [...this.types].map(([typeUrl, s]) => [typeUrl, s.wildcard, s.namesList] as const), ignored: [...this.ignoredTypes] };
   }
 
   /** The state of a type, made on its first request; `first` says whether it was. */

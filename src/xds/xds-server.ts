@@ -29,7 +29,9 @@ import type { NodeInfo } from "../vocabulary/node-info";
 import { ADS_SERVICE, SINGLE_TYPE_SERVICES } from "./service-definitions";
 import { DeltaStream } from "./delta-stream";
 import { SotwStream, type StreamStatus, type StreamTransport } from "./sotw-stream";
-import type { StreamContext, XdsStream } from "./stream-base";
+import type { StreamContext, StreamObserver, XdsStream } from "./stream-base";
+import { NackLog } from "./nack-log";
+import type { XdsStreams } from "./xds-streams";
 
 export interface XdsServerOptions {
   readonly cache: SnapshotCache;
@@ -42,6 +44,8 @@ export interface XdsServerOptions {
   readonly clock?: Clock;
   /** The client certificate field a node id must equal (`--node-identity`; default off): else PERMISSION_DENIED. */
   readonly nodeIdentity?: NodeIdentityMode;
+  /** Told of status changes no event carries (a worker process reports them: workers/worker-main.ts). */
+  readonly observer?: StreamObserver;
 }
 
 type Call<R = DiscoveryRequest__Output> = grpc.ServerDuplexStream<R, Buffer>;
@@ -51,7 +55,7 @@ type Served<R> = XdsStream & { onRequest(req: R): void };
 /** After a stream that does not read is failed, how long its status may wait behind its buffered data before the stream is reset. */
 export const RESET_AFTER_FAIL_MS = 5000;
 
-export class XdsServer {
+export class XdsServer implements XdsStreams {
   readonly events = new XdsEvents();
   readonly cache: SnapshotCache;
   private readonly logger: Logger;
@@ -63,10 +67,10 @@ export class XdsServer {
   private readonly streams = new Map<number, { stream: XdsStream; call: Call<unknown> }>();
   /** Open streams by node id (ids in opening order), so lookups by node need not scan every stream. */
   private readonly byNode = new Map<string, number[]>();
-  private readonly nackLog: NackRecord[] = [];
-  private readonly nackHistory: number;
+  private readonly nackLog: NackLog;
   private readonly resets = new Set<TimerHandle>();
   private readonly nodeIdentity: NodeIdentityMode;
+  private readonly observer: StreamObserver | undefined;
 
   constructor(options: XdsServerOptions) {
     this.cache = options.cache;
@@ -75,12 +79,11 @@ export class XdsServer {
     this.clock = options.clock ?? realClock;
     this.maxStreams = options.maxStreams ?? 100_000;
     this.warnings = new LogLimiter(this.logger, this.clock);
-    this.nackHistory = options.nackHistory ?? 1000;
+    this.nackLog = new NackLog(options.nackHistory ?? 1000);
     this.nodeIdentity = options.nodeIdentity ?? "off";
+    this.observer = options.observer;
     this.events.on((e) => {
-      if (e.kind !== "nack") return;
-      this.nackLog.push(e.nack);
-      if (this.nackLog.length > this.nackHistory) this.nackLog.shift();
+      if (e.kind === "nack") this.nackLog.add(e.nack);
     });
   }
 
@@ -131,9 +134,7 @@ export class XdsServer {
 
   /** NACKs received, oldest first (bounded history). */
   nacks(filter?: { nodeId?: string; typeUrl?: string }): NackRecord[] {
-    return this.nackLog.filter(
-      (n) => (!filter?.nodeId || n.nodeId === filter.nodeId) && (!filter?.typeUrl || n.typeUrl === filter.typeUrl),
-    );
+    return this.nackLog.list(filter);
   }
 
   /**
@@ -145,6 +146,16 @@ export class XdsServer {
       const node = stream.nodeInfo;
       if (node && (!which || which(node))) stream.regroup();
     }
+  }
+
+  /** Re-evaluates the group of the streams with these ids (those still open). */
+  regroupStreams(ids: Iterable<number>): void {
+    for (const id of ids) this.streams.get(id)?.stream.regroup();
+  }
+
+  /** The open stream with this id. */
+  stream(id: number): XdsStream | undefined {
+    return this.streams.get(id)?.stream;
   }
 
   /**
@@ -183,7 +194,7 @@ export class XdsServer {
     const transport = this.transportFor(call, () => ended, (e) => {
       ended = e;
     }, () => stream);
-    stream = create(transport, { clock: this.clock, peer: call.getPeer(), warnings: this.warnings });
+    stream = create(transport, { clock: this.clock, peer: call.getPeer(), warnings: this.warnings, ...(this.observer && { observer: this.observer }) });
     const s = stream;
     this.streams.set(s.id, { stream: s, call });
     let indexed: string | undefined;

@@ -37,8 +37,9 @@ export class AdsClient extends ResponseStream<DiscoveryResponse__Output> {
     port: number,
     readonly node: ClientNode,
     credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+    channelOptions: grpc.ChannelOptions = {},
   ) {
-    super(port, ADS_PATH, "envoy.service.discovery.v3.DiscoveryResponse", credentials);
+    super(port, ADS_PATH, "envoy.service.discovery.v3.DiscoveryResponse", credentials, channelOptions);
   }
 
   request(args: RequestArgs): void {

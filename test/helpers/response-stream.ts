@@ -21,8 +21,10 @@ export class ResponseStream<T extends { readonly type_url: string }> {
     /** The response message's full name, e.g. envoy.service.discovery.v3.DiscoveryResponse. */
     private readonly responseType: string,
     credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+    /** E.g. `grpc.use_local_subchannel_pool` for a connection of its own, as each Envoy has (grpc-js shares one otherwise). */
+    channelOptions: grpc.ChannelOptions = {},
   ) {
-    this.client = new grpc.Client(`127.0.0.1:${port}`, credentials);
+    this.client = new grpc.Client(`127.0.0.1:${port}`, credentials, channelOptions);
     this.call = this.client.makeBidiStreamRequest(
       path,
       (b: Buffer) => b,

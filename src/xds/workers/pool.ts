@@ -1,0 +1,309 @@
+/**
+ * The xDS workers (`--workers N`, docs/WORKERS.md): N processes that each
+ * hold a share of the Envoys' connections (this process accepts them and
+ * hands each to the worker holding fewest: connection-router.ts) and run
+ * their streams, while this process keeps
+ * every decision (config, pipeline, health, rollouts, admin). It feeds each
+ * worker the snapshots its streams' groups need, once per version; places
+ * each stream in its group; and turns the workers' reports into the same
+ * events, statuses and NACK history XdsServer gives in one process
+ * (stream-mirror.ts), so the rest of the control plane cannot tell where a
+ * stream runs. A worker that dies is replaced; its Envoys reconnect (to any
+ * worker) and get the same config.
+ */
+import { type ChildProcess, fork } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import type { Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type { SnapshotCache } from "../../cache/snapshot-cache";
+import { WasmxdsError } from "../../errors";
+import { LogLimiter } from "../../log-limiter";
+import { type Logger, silentLogger } from "../../logger";
+import type { CertificateFiles, CertificateMaterial } from "../../net/grpc-tls";
+import type { NodeIdentityMode } from "../../net/node-identity";
+import { PACKAGE_ROOT } from "../../package-root";
+import { type Clock, realClock, type TimerHandle } from "../../time/clock";
+import type { StreamLimits } from "../limits";
+import { CallBridge } from "./call-bridge";
+import { ConnectionRouter } from "./connection-router";
+import { GroupFeed } from "./group-feed";
+import { type FromWorker, IPC_SERIALIZATION, isFromWorker, type ToWorker, type WorkerInit } from "./protocol";
+import { StreamMirror } from "./stream-mirror";
+
+export interface WorkerPoolOptions {
+  readonly workers: number;
+  readonly cache: SnapshotCache;
+  readonly host: string;
+  readonly port: number;
+  /** The gRPC port's certificates: the workers serve what these read, and follow their rotation. */
+  readonly tls?: CertificateFiles;
+  readonly nodeIdentity?: NodeIdentityMode;
+  readonly limits?: Partial<StreamLimits>;
+  readonly maxStreams?: number;
+  readonly maxConnectionsPerAddress: number;
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+  /** How long a worker may take to listen (default 30 s). */
+  readonly startTimeoutMs?: number;
+}
+
+/** A replaced worker waits this long, doubling on each death in a row up to MAX_RESPAWN_MS. */
+const FIRST_RESPAWN_MS = 500;
+const MAX_RESPAWN_MS = 30_000;
+
+/**
+ * Where a worker's code is: run from the TypeScript sources (tests, tsx),
+ * the worker runs the .ts file with tsx registered; from the build, the
+ * built worker-main.js (an entry of scripts/build.mjs).
+ */
+function workerCode(): { exec: string; execArgv: string[] } {
+  if (import.meta.url.endsWith(".ts")) {
+    const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
+    return { exec: fileURLToPath(new URL("./worker-main.ts", import.meta.url)), execArgv: ["--import", tsx] };
+  }
+  return { exec: join(PACKAGE_ROOT, "dist/xds/workers/worker-main.js"), execArgv: [] };
+}
+
+interface Slot {
+  readonly index: number;
+  worker: ChildProcess | undefined;
+  /** Listening: handed connections. */
+  ready: boolean;
+  /** Deaths in a row without listening in between. */
+  deaths: number;
+  respawn: TimerHandle | undefined;
+}
+
+export class WorkerPool {
+  /** What the rest of the control plane reads: the streams of every worker. */
+  readonly streams: StreamMirror;
+  /** Services forwarded from the workers (register the metrics and access log services here). */
+  readonly bridge = new CallBridge();
+  private readonly feed: GroupFeed;
+  private readonly slots: Slot[] = [];
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private closing = false;
+  private readonly router: ConnectionRouter;
+  /** Holds the workers' private gRPC sockets (mkdtemp: mode 0700); made by start(). */
+  private socketDir = "";
+  private unfollow: (() => void) | undefined;
+  /** Warnings a peer triggers, rate limited per peer. */
+  private readonly warnings: LogLimiter;
+  private nextCpuId = 1;
+  private readonly cpuWaits = new Map<number, { pending: number; user: number; system: number; resolve: (cpu: NodeJS.CpuUsage) => void }>();
+
+  constructor(private readonly options: WorkerPoolOptions) {
+    if (!Number.isInteger(options.workers) || options.workers < 1) throw new WasmxdsError("USAGE", `--workers: expected a whole number of at least 1, got ${options.workers}`);
+    this.logger = options.logger ?? silentLogger;
+    this.clock = options.clock ?? realClock;
+    this.feed = new GroupFeed(options.cache, (worker, m) => this.send(worker, m));
+    this.streams = new StreamMirror(options.cache, this.feed, this.clock);
+    for (let index = 0; index < options.workers; index++) this.slots.push({ index, worker: undefined, ready: false, deaths: 0, respawn: undefined });
+    this.router = new ConnectionRouter(
+      { ready: () => this.slots.filter((s) => s.ready).map((s) => s.index), hand: (w, id, socket) => this.hand(w, id, socket) },
+      options.maxConnectionsPerAddress,
+      (address, open, limit) => this.warnings.warn(`max-connections|${address}`, "refusing a gRPC connection: too many from one address", { peer: address, open, limit }),
+      (address) => this.warnings.warn("no-worker", "closing a gRPC connection: no xDS worker is running", { peer: address }),
+    );
+    this.warnings = new LogLimiter(this.logger, this.clock);
+  }
+
+  /** Starts every worker; resolves with the port they listen on, or rejects naming why one could not. */
+  async start(): Promise<number> {
+    this.socketDir = mkdtempSync(join(tmpdir(), "wasmxds-xds-"));
+    if (this.options.tls) this.followRotation(this.options.tls);
+    try {
+      await Promise.all(this.slots.map((s) => this.spawn(s)));
+      // Envoys are let in once every worker can take them.
+      return await this.router.listen(this.options.host, this.options.port);
+    } catch (err) {
+      await this.close(0);
+      throw err;
+    }
+  }
+
+  /** The workers' CPU time, summed (benchmarks; the main process's own is process.cpuUsage()). */
+  cpuUsage(): Promise<NodeJS.CpuUsage> {
+    const live = this.slots.filter((s) => s.worker?.connected);
+    if (live.length === 0) return Promise.resolve({ user: 0, system: 0 });
+    const id = this.nextCpuId++;
+    return new Promise((resolve) => {
+      this.cpuWaits.set(id, { pending: live.length, user: 0, system: 0, resolve });
+      for (const s of live) this.send(s.index, { t: "cpu", id });
+    });
+  }
+
+  /** Ends every stream (status OK) and stops the workers: each waits at most `graceMs` for its calls, then closes its connections. */
+  async close(graceMs: number): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    const stopped = this.router.close();
+    const exits = this.slots.map((s) => {
+      s.respawn?.cancel();
+      const w = s.worker;
+      if (!w || w.exitCode !== null || w.signalCode !== null) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const kill = setTimeout(() => w.kill("SIGKILL"), graceMs + 5000);
+        w.once("exit", () => {
+          clearTimeout(kill);
+          resolve();
+        });
+        this.send(s.index, { t: "shutdown", graceMs });
+      });
+    });
+    await Promise.all([...exits, stopped]);
+    this.warnings.close();
+    this.unfollow?.();
+    if (this.socketDir) rmSync(this.socketDir, { recursive: true, force: true });
+  }
+
+  private spawn(slot: Slot): Promise<void> {
+    const { exec, execArgv } = workerCode();
+    const worker = fork(exec, [], { execArgv, serialization: IPC_SERIALIZATION, env: { ...process.env, WASMXDS_XDS_WORKER: String(slot.index) } });
+    slot.worker = worker;
+    slot.ready = false;
+    const init: WorkerInit = {
+      t: "init",
+      index: slot.index,
+      count: this.slots.length,
+      socketPath: join(this.socketDir, `worker-${slot.index}-${Date.now().toString(36)}.sock`),
+      ...(this.options.tls && { tls: this.material(this.options.tls) }),
+      nodeIdentity: this.options.nodeIdentity ?? "off",
+      ...(this.options.limits && { limits: this.options.limits }),
+      ...(this.options.maxStreams !== undefined && { maxStreams: this.options.maxStreams }),
+      bridged: this.bridge.paths(),
+      debug: false,
+    };
+    return new Promise<void>((resolve, reject) => {
+      const timeoutMs = this.options.startTimeoutMs ?? 30_000;
+      const timer = setTimeout(() => {
+        if (slot.ready) return;
+        worker.kill("SIGKILL");
+        reject(new WasmxdsError("WORKER_FAILED", `xDS worker ${slot.index} did not start within ${timeoutMs} ms`));
+      }, timeoutMs);
+      worker.on("message", (m: unknown) => {
+        if (!isFromWorker(m)) return;
+        if (m.t === "loaded") {
+          this.send(slot.index, init);
+          return;
+        }
+        if (m.t === "listening") {
+          slot.ready = true;
+          slot.deaths = 0;
+          clearTimeout(timer);
+          resolve();
+          return;
+        }
+        if (m.t === "failed") {
+          clearTimeout(timer);
+          reject(new WasmxdsError("WORKER_FAILED", `xDS worker ${slot.index}: ${m.message}`));
+          return;
+        }
+        this.onMessage(slot.index, m);
+      });
+      // Sending to a worker that just died fails asynchronously; its exit is handled below.
+      worker.on("error", (err) => this.logger.warn("xDS worker channel error", { worker: slot.index, err: String(err) }));
+      worker.on("exit", (code, signal) => {
+        clearTimeout(timer);
+        const wasReady = slot.ready;
+        slot.ready = false;
+        if (slot.worker === worker) slot.worker = undefined;
+        this.router.workerGone(slot.index);
+        this.streams.workerGone(slot.index, `xDS worker process ${slot.index} exited`);
+        this.bridge.workerGone(slot.index);
+        this.feed.reset(slot.index);
+        for (const [id, wait] of this.cpuWaits) this.cpuDone(id, wait, { user: 0, system: 0 });
+        if (!wasReady) {
+          reject(new WasmxdsError("WORKER_FAILED", `xDS worker ${slot.index} exited before it was ready (${signal ?? `code ${code}`})`));
+          if (this.closing || slot.deaths === 0) return;
+        }
+        if (this.closing) return;
+        slot.deaths++;
+        const delay = Math.min(MAX_RESPAWN_MS, FIRST_RESPAWN_MS * 2 ** (slot.deaths - 1));
+        this.logger.error("an xDS worker process exited; its Envoys reconnect to the others, and it is replaced", { worker: slot.index, code, signal, restartInMs: delay });
+        slot.respawn = this.clock.setTimeout(() => {
+          slot.respawn = undefined;
+          if (this.closing) return;
+          this.spawn(slot).then(
+            () => this.logger.info("xDS worker process replaced", { worker: slot.index }),
+            (err: unknown) => this.logger.error("could not replace an xDS worker process", { worker: slot.index, err: String(err) }),
+          );
+        }, delay);
+      });
+    });
+  }
+
+  private material(files: CertificateFiles): CertificateMaterial {
+    const { cert, key } = files.identity;
+    const ca = files.clientCa;
+    return { cert, key, ...(ca && { ca }) };
+  }
+
+  /** After the files were re-read and a new set accepted: every worker serves it to new connections. */
+  private followRotation(files: CertificateFiles): void {
+    const relay = () => {
+      const material = this.material(files);
+      for (const s of this.slots) if (s.ready) this.send(s.index, { t: "tls", material });
+    };
+    files.addIdentityCertificateListener(relay);
+    files.addCaCertificateListener(relay);
+    this.unfollow = () => {
+      files.removeIdentityCertificateListener(relay);
+      files.removeCaCertificateListener(relay);
+    };
+  }
+
+  private hand(worker: number, id: number, socket: Socket): boolean {
+    const w = this.slots[worker]?.worker;
+    if (!w?.connected) return false;
+    try {
+      w.send({ t: "conn", id } satisfies ToWorker, socket);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private onMessage(worker: number, m: FromWorker): void {
+    switch (m.t) {
+      case "batch": {
+        const streamItems = [];
+        for (const item of m.items) {
+          if (item[0] === "call" || item[0] === "data" || item[0] === "end") this.bridge.apply(worker, item, (w, r) => this.send(w, { t: "reply", items: [r] }));
+          else if (item[0] === "gone") this.router.closed(item[1]);
+          else streamItems.push(item);
+        }
+        this.streams.apply(worker, streamItems, m.streams);
+        return;
+      }
+      case "log":
+        this.logger[m.level](m.message, m.fields);
+        return;
+      case "cpu": {
+        const wait = this.cpuWaits.get(m.id);
+        if (wait) this.cpuDone(m.id, wait, m);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private cpuDone(id: number, wait: { pending: number; user: number; system: number; resolve: (cpu: NodeJS.CpuUsage) => void }, cpu: NodeJS.CpuUsage): void {
+    wait.user += cpu.user;
+    wait.system += cpu.system;
+    if (--wait.pending > 0) return;
+    this.cpuWaits.delete(id);
+    wait.resolve({ user: wait.user, system: wait.system });
+  }
+
+  private send(worker: number, m: ToWorker): void {
+    const w = this.slots[worker]?.worker;
+    if (!w?.connected) return;
+    w.send(m);
+  }
+}

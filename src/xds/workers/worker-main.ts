@@ -1,0 +1,203 @@
+/**
+ * Body of an xDS worker process (`--workers N`; started by pool.ts through
+ * Node's cluster, so every worker accepts connections on the one xDS port).
+ * It runs what one process runs for its share of the streams: the gRPC
+ * server with TLS, node identity and connection limits, and an XdsServer
+ * whose cache holds the snapshots the main process sends. It decides
+ * nothing: a stream's group comes from the main process (until then the
+ * stream is in a group with no snapshot and is sent nothing), and what
+ * happens on the streams goes back as events, in batches. The metrics and
+ * access-log services are forwarded to the main process as bytes.
+ */
+import * as grpc from "@grpc/grpc-js";
+import { SnapshotCache } from "../../cache/snapshot-cache";
+import { errorMessage } from "../../errors";
+import type { Server as NetServer, Socket } from "node:net";
+import { bindGrpcServer, type BoundGrpcServer, GRPC_SERVER_OPTIONS, http2ServersOf } from "../../net/grpc-server";
+import { CertificateRelay, tlsServerCredentials } from "../../net/grpc-tls";
+import type { NodeInfo } from "../../vocabulary/node-info";
+import { setStreamIdSpace, type StreamObserver, type XdsStream } from "../stream-base";
+import { XdsServer } from "../xds-server";
+import { bridgeCalls, type BridgeEnd } from "./worker-bridge";
+import { type FromWorker, isToWorker, type StreamItem, type ToWorker, type WorkerInit } from "./protocol";
+import { decodeSnapshot, HeldSnapshots } from "./snapshot-wire";
+import { workerLogger } from "./worker-logger";
+
+/** The group of a stream the main process has not placed yet: no snapshot, so nothing is sent. */
+export const PENDING_GROUP = "\0pending";
+
+const send = (m: FromWorker): void => {
+  if (process.connected) process.send?.(m);
+};
+
+class Worker {
+  private readonly items: StreamItem[] = [];
+  private flushing = false;
+  private readonly assigned = new WeakMap<NodeInfo, string>();
+  private readonly held = new HeldSnapshots();
+  private readonly cache = new SnapshotCache({ groupOf: (n) => this.assigned.get(n) ?? PENDING_GROUP, allowInconsistent: true });
+  private readonly xds: XdsServer;
+  private readonly server = new grpc.Server(GRPC_SERVER_OPTIONS);
+  private readonly bridge: BridgeEnd;
+  private readonly tls: CertificateRelay | undefined;
+  private bound: BoundGrpcServer | undefined;
+  /** grpc-js's HTTP/2 server, which takes the connections the main process hands over. */
+  private http2: NetServer | undefined;
+
+  constructor(private readonly init: WorkerInit) {
+    setStreamIdSpace(init.index + 1, init.count);
+    const logger = workerLogger(send, init.debug, { component: "xds", worker: init.index });
+    // After the connect event (delivered in a microtask), so the main process knows the stream first.
+    const observer: StreamObserver = {
+      subscriptionChanged: (s) =>
+        queueMicrotask(() => {
+          const { types, ignored } = s.subscriptions();
+          this.queue(["sub", s.id, types, ignored]);
+        }),
+      blockedChanged: (s: XdsStream) => queueMicrotask(() => this.queue(["blocked", s.id, s.blockedSince !== undefined])),
+    };
+    this.xds = new XdsServer({
+      cache: this.cache,
+      logger,
+      nodeIdentity: init.nodeIdentity,
+      observer,
+      ...(init.limits && { limits: init.limits }),
+      ...(init.maxStreams !== undefined && { maxStreams: init.maxStreams }),
+    });
+    this.xds.register(this.server);
+    this.xds.events.on((e) => {
+      switch (e.kind) {
+        case "connect":
+          this.queue(["connect", e.streamId, e.node, this.xds.stream(e.streamId)?.protocol ?? "sotw"]);
+          break;
+        case "push":
+          this.queue(["push", e.streamId, e.typeUrl, e.version, e.nonce, e.resourceNames]);
+          break;
+        case "ack":
+          this.queue(["ack", e.streamId, e.typeUrl, e.version, e.resourceNames]);
+          break;
+        case "nack":
+          this.queue(["nack", e.nack.streamId, e.nack]);
+          break;
+        case "disconnect":
+          this.queue(["close", e.streamId, e.reason]);
+          break;
+      }
+    });
+    this.bridge = bridgeCalls(this.server, init.bridged, (item) => this.queue(item));
+    this.tls = init.tls && new CertificateRelay(init.tls);
+  }
+
+  async listen(): Promise<void> {
+    // Bound to a private socket only so that grpc-js makes its HTTP/2 server; connections come from the main process.
+    this.bound = await bindGrpcServer(this.server, `unix:${this.init.socketPath}`, 0, this.tls && tlsServerCredentials(this.tls));
+    this.http2 = http2ServersOf(this.server)?.[0];
+    if (!this.http2) throw new Error("this grpc-js version hides its HTTP/2 servers: an xDS worker cannot be handed connections");
+    send({ t: "listening" });
+  }
+
+  /** A connection the main process accepted: grpc-js's server takes it as if it had accepted it (TLS first when on). */
+  take(id: number, socket: Socket | undefined): void {
+    if (!socket) return;
+    if (!this.http2) {
+      socket.destroy();
+      this.queue(["gone", id]);
+      return;
+    }
+    socket.once("close", () => this.queue(["gone", id]));
+    this.http2.emit("connection", socket);
+  }
+
+  onMessage(m: ToWorker): void {
+    switch (m.t) {
+      case "snap":
+        this.cache.setSnapshot(m.group, decodeSnapshot(m, this.held));
+        break;
+      case "drop":
+        this.held.delete(m.group);
+        this.cache.clearSnapshot(m.group);
+        break;
+      case "assign": {
+        const ids: number[] = [];
+        for (const [id, group] of m.items) {
+          const node = this.xds.stream(id)?.nodeInfo;
+          if (!node) continue;
+          this.assigned.set(node, group);
+          ids.push(id);
+        }
+        this.xds.regroupStreams(ids);
+        break;
+      }
+      case "tls":
+        this.tls?.set(m.material);
+        break;
+      case "reply":
+        this.bridge.reply(m.items);
+        break;
+      case "close-streams":
+        this.xds.closeAllStreams();
+        break;
+      case "shutdown":
+        this.shutdown(m.graceMs).catch((err: unknown) => {
+          send({ t: "log", level: "error", message: "xDS worker shutdown failed", fields: { worker: this.init.index, err: errorMessage(err) } });
+          process.exit(1);
+        });
+        break;
+      case "cpu": {
+        const cpu = process.cpuUsage();
+        send({ t: "cpu", id: m.id, user: cpu.user, system: cpu.system });
+        break;
+      }
+      case "init":
+      case "conn":
+        break;
+    }
+  }
+
+  private queue(item: StreamItem): void {
+    this.items.push(item);
+    if (this.flushing) return;
+    this.flushing = true;
+    setImmediate(() => {
+      this.flushing = false;
+      const items = this.items.splice(0);
+      send({ t: "batch", items, streams: this.xds.streamCount });
+    });
+  }
+
+  private async shutdown(graceMs: number): Promise<void> {
+    this.xds.closeAllStreams();
+    this.bridge.closeAll();
+    await this.bound?.close(graceMs);
+    send({ t: "closed" });
+    process.exit(0);
+  }
+}
+
+let worker: Worker | undefined;
+process.on("message", (m: unknown, handle: unknown) => {
+  if (!isToWorker(m)) return;
+  if (m.t === "conn") {
+    worker?.take(m.id, handle as Socket | undefined);
+    return;
+  }
+  if (m.t === "init") {
+    if (worker) return;
+    try {
+      const w = new Worker(m);
+      worker = w;
+      w.listen().catch((err: unknown) => {
+        send({ t: "failed", message: errorMessage(err), ...(typeof (err as { code?: unknown }).code === "string" && { code: (err as { code: string }).code }) });
+        process.exit(1);
+      });
+    } catch (err) {
+      send({ t: "failed", message: errorMessage(err) });
+      process.exit(1);
+    }
+    return;
+  }
+  worker?.onMessage(m);
+});
+// The main process is gone: so is the reason to serve.
+process.on("disconnect", () => process.exit(0));
+send({ t: "loaded" });
