@@ -18,9 +18,10 @@
  *   4. steady state: server heap and RSS per connected node (minus the same
  *      server with 0 nodes), idle CPU over --idle-seconds.
  * The simulated Envoys (--client) speak ADS over Node's http2 (`h2`, the
- * default: about half the client CPU per node of `grpc` in a swap, a
- * quarter less in a storm, docs/PERFORMANCE.md "Clients"), over grpc-js
- * channels (`grpc`, the figures before 2026-11-28), or are full SimNodes (`sim`).
+ * default: 20-50% less client CPU per node than `grpc` in a storm, half in
+ * a swap of remote code, a third with a 17 KB module inline; docs/
+ * PERFORMANCE.md "Clients over raw HTTP/2"), over grpc-js channels (`grpc`,
+ * the figures before 2026-11-28), or are full SimNodes (`sim`).
  * Each (N, L) runs once per xDS variant in --xds-api (default both:
  * sotw,delta), so the report sets state-of-the-world and delta side by side;
  * the scaling fits and the targets are computed per variant.
