@@ -33,7 +33,9 @@ export interface CallStatus {
 
 /** One gRPC call: `data` per message (Buffer), then `status` once (CallStatus). */
 export class H2Call extends EventEmitter {
-  private pending: Buffer | undefined;
+  /** DATA received and not yet a whole message; joined once per message, not once per chunk. */
+  private chunks: Buffer[] = [];
+  private buffered = 0;
   private status: CallStatus | undefined;
   private ended = false;
 
@@ -56,12 +58,12 @@ export class H2Call extends EventEmitter {
     // Reported through "status" when the stream closes.
     stream.on("error", () => {});
     stream.on("close", () => {
-      if (this.status) return this.end(this.status);
       const rst = stream.rstCode;
       this.end(
-        rst === http2.constants.NGHTTP2_CANCEL
-          ? { code: Status.CANCELLED, details: "stream cancelled" }
-          : { code: Status.UNAVAILABLE, details: rst ? `stream reset with HTTP/2 code ${rst}` : "stream closed without a gRPC status" },
+        this.status ??
+          (rst === http2.constants.NGHTTP2_CANCEL
+            ? { code: Status.CANCELLED, details: "stream cancelled" }
+            : { code: Status.UNAVAILABLE, details: rst ? `stream reset with HTTP/2 code ${rst}` : "stream closed without a gRPC status" }),
       );
     });
   }
@@ -92,32 +94,36 @@ export class H2Call extends EventEmitter {
 
   /** Splits the DATA bytes into gRPC messages; a frame may span chunks and a chunk hold several frames. */
   private onData(chunk: Buffer): void {
-    let buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
-    this.pending = undefined;
-    while (buf.length >= 5) {
-      const length = buf.readUInt32BE(1);
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    while (this.buffered >= 5 && !this.ended) {
+      // The 5-byte header may itself be split; join what there is (rare: at most once per message).
+      if ((this.chunks[0] as Buffer).length < 5) this.chunks = [Buffer.concat(this.chunks, this.buffered)];
+      const head = this.chunks[0] as Buffer;
+      const length = head.readUInt32BE(1);
       const bad =
-        buf[0] !== 0
+        head[0] !== 0
           ? "compressed message, but no grpc-encoding was agreed"
           : length > MAX_MESSAGE_BYTES
             ? `message of ${length} bytes is over the limit of ${MAX_MESSAGE_BYTES}`
             : undefined;
       if (bad) {
-        this.fail({ code: buf[0] !== 0 ? Status.INTERNAL : Status.RESOURCE_EXHAUSTED, details: bad });
+        this.fail({ code: head[0] !== 0 ? Status.INTERNAL : Status.RESOURCE_EXHAUSTED, details: bad });
         return;
       }
-      if (buf.length < 5 + length) break;
-      const message = buf.subarray(5, 5 + length);
-      buf = buf.subarray(5 + length);
-      if (this.ended) return;
-      this.emit("data", message);
+      if (this.buffered < 5 + length) return;
+      const all = this.chunks.length === 1 ? head : Buffer.concat(this.chunks, this.buffered);
+      const rest = all.subarray(5 + length);
+      this.chunks = rest.length > 0 ? [rest] : [];
+      this.buffered = rest.length;
+      this.emit("data", all.subarray(5, 5 + length));
     }
-    if (buf.length > 0) this.pending = buf;
   }
 
   private fail(status: CallStatus): void {
     this.status = status;
-    this.pending = undefined;
+    this.chunks = [];
+    this.buffered = 0;
     if (!this.stream.destroyed) this.stream.close(http2.constants.NGHTTP2_CANCEL);
   }
 
