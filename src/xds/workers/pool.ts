@@ -126,6 +126,12 @@ export class WorkerPool {
     }
   }
 
+  /** Each worker's process id (undefined while it is being replaced) and open connections. */
+  workers(): Array<{ index: number; pid: number | undefined; ready: boolean; connections: number }> {
+    const counts = this.router.counts();
+    return this.slots.map((s) => ({ index: s.index, pid: s.worker?.pid, ready: s.ready, connections: counts.get(s.index) ?? 0 }));
+  }
+
   /** The workers' CPU time, summed (benchmarks; the main process's own is process.cpuUsage()). */
   cpuUsage(): Promise<NodeJS.CpuUsage> {
     const live = this.slots.filter((s) => s.worker?.connected);

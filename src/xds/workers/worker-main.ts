@@ -196,7 +196,13 @@ process.on("message", (m: unknown, handle: unknown) => {
     }
     return;
   }
-  worker?.onMessage(m);
+  try {
+    worker?.onMessage(m);
+  } catch (err) {
+    // The two processes disagree on what this one holds (a bug): start again clean; its Envoys reconnect.
+    send({ t: "log", level: "error", message: "xDS worker cannot apply a message from the main process; exiting to be replaced", fields: { message: m.t, err: errorMessage(err) } });
+    process.exit(1);
+  }
 });
 // The main process is gone: so is the reason to serve.
 process.on("disconnect", () => process.exit(0));
