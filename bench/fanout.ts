@@ -50,6 +50,8 @@ const { values } = parseArgs({
     "cpu-prof": { type: "boolean", default: false },
     "cpu-prof-clients": { type: "boolean", default: false },
     quick: { type: "boolean", default: false },
+    // The server's --workers (0: streams in the server's main process, as before workers existed).
+    workers: { type: "string", default: "0" },
     out: { type: "string" },
   },
 });
@@ -74,6 +76,7 @@ const options = {
   swaps: quick ? 2 : Number(values.swaps),
   changes: quick ? 1 : Number(values.changes),
   idleSeconds: quick ? 3 : Number(values["idle-seconds"]),
+  workers: Number(values.workers),
 } as const;
 if ([...nodes, ...listeners].some((n) => !Number.isInteger(n) || n < 1)) throw new Error("--nodes and --listeners take comma-separated positive integers");
 

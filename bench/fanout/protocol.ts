@@ -40,8 +40,11 @@ export interface AckReport {
   /** Responses (clients) or pushes (server) per type URL while armed. */
   readonly responses: Readonly<Record<string, number>>;
   readonly nacks: number;
-  /** CPU time (user + system, all threads) the process used from arming to this report, ms. */
+  /** CPU time (user + system, all threads) the process used from arming to this report, ms (the server's: with its xDS workers'). */
   readonly cpuMs: number;
+  /** Server with workers: its main process's share of cpuMs, and its workers'. */
+  readonly mainCpuMs?: number;
+  readonly workersCpuMs?: number;
   /** Server: when the last push was written. */
   readonly lastPushAt?: number;
 }

@@ -22,6 +22,8 @@ export interface RunOptions {
   readonly nodes: number;
   readonly listeners: number;
   readonly clientProcesses: number;
+  /** The server's xDS worker processes (--workers; 0: the streams run in its main process). */
+  readonly workers?: number;
   /** `grpc`/`h2`: the simulator's ADS client alone (xds-node.ts) on a grpc-js channel or Node's http2; `sim`: full SimNodes. */
   readonly client: ClientKind;
   /** The xDS variant the nodes speak (StreamAggregatedResources or DeltaAggregatedResources). */
@@ -54,6 +56,8 @@ export interface ChangeResult {
   readonly fanoutMs: number;
   /** Server CPU (all threads) per change, from arming to the last ACK: publish, pushes, ACKs (median), ms. */
   readonly serverCpuMs: number;
+  /** With --workers: the server main process's share of serverCpuMs (median), ms; the rest is the workers'. */
+  readonly serverMainCpuMs?: number;
   /** Client processes' CPU per change (median, all client processes), ms. */
   readonly clientCpuMs: number;
   /** Per swap, when the last node ACKed. */
@@ -110,7 +114,7 @@ export async function runOnce(o: RunOptions): Promise<RunResult> {
   const peers: Peer[] = [];
   try {
     const flags = ["--expose-gc", ...(o.cpuProfileDir ? ["--cpu-prof", `--cpu-prof-dir=${o.cpuProfileDir}`] : [])];
-    const server = new Peer("server", join(HERE, "server-process.ts"), [dir], flags);
+    const server = new Peer("server", join(HERE, "server-process.ts"), [dir, String(o.workers ?? 0)], flags);
     peers.push(server);
     const ready = await server.next("ready", 60_000);
     if (!ready) throw new Error("server did not start within 60 s");
@@ -289,6 +293,7 @@ async function change(
   const loop: number[] = [];
   const allAcked: number[] = [];
   const serverCpu: number[] = [];
+  const mainCpu: number[] = [];
   const clientCpu: number[] = [];
   const responses: Record<string, number> = {};
   let nacks = 0;
@@ -317,6 +322,7 @@ async function change(
     publish.push(handed - t0);
     loop.push(server.toLocal(got.serverReport.lastPushAt ?? Number.NaN) - handed);
     serverCpu.push(got.serverReport.cpuMs);
+    if (got.serverReport.mainCpuMs !== undefined) mainCpu.push(got.serverReport.mainCpuMs);
     clientCpu.push(got.clientReports.reduce((t, r) => t + r.cpuMs, 0));
     for (const r of got.clientReports) {
       nacks += r.nacks;
@@ -332,6 +338,7 @@ async function change(
     publishMs: median(publish),
     fanoutMs: median(loop),
     serverCpuMs: median(serverCpu),
+    ...(o.workers && mainCpu.length > 0 && { serverMainCpuMs: median(mainCpu) }),
     clientCpuMs: median(clientCpu),
     allAckedMs: allAcked,
     responsesPerNode: Object.fromEntries(Object.entries(responses).map(([t, n]) => [t, round(n / (o.nodes * count), 3)])),

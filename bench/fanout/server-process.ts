@@ -16,7 +16,8 @@ import { cpuOver, cpuSince, settledMemory } from "./common";
 import { type AckReport, onParentRequest, type Request, sendToParent } from "./protocol";
 
 const configDir = process.argv[2];
-if (!configDir) throw new Error("usage: server-process.ts <configDir>");
+if (!configDir) throw new Error("usage: server-process.ts <configDir> [workers]");
+const workers = Number(process.argv[3] ?? "0");
 
 // performance.now() stamps in the watcher batch, converted to the shared clock.
 const epoch = (perfNow: number) => performance.timeOrigin + perfNow;
@@ -30,6 +31,7 @@ const app = await startWasmxds({
   logger: silentLogger,
   // Every simulated Envoy connects from 127.0.0.1.
   maxConnectionsPerAddress: 0,
+  workers,
   onWatchBatch: (b) => sendToParent({ type: "batch", flushedAt: epoch(b.flushedAt), firstStableAt: epoch(b.firstStableAt) }),
 });
 
@@ -65,6 +67,7 @@ interface Armed {
   /** performance.now() of the last push (converted when reported: now() reads performance.timeOrigin, a native call, on every push). */
   lastPushPerf: number;
   readonly cpuAtArm: NodeJS.CpuUsage;
+  readonly workersCpuAtArm: NodeJS.CpuUsage;
 }
 let armed: Armed | undefined;
 
@@ -95,8 +98,21 @@ app.xds.events.on((e) => {
 function report(a: Armed): void {
   if (armed !== a) return;
   armed = undefined;
-  const r: AckReport = { times: a.times, responses: a.pushes, nacks: a.nacks, cpuMs: cpuSince(a.cpuAtArm), lastPushAt: epoch(a.lastPushPerf) };
-  sendToParent({ type: "acked", seq: a.seq, ...r });
+  const mainCpuMs = cpuSince(a.cpuAtArm);
+  const lastPushAt = epoch(a.lastPushPerf);
+  // With workers, the server's CPU is this process's plus theirs.
+  workersCpu()
+    .then((w) => {
+      const workersCpuMs = (w.user + w.system - (a.workersCpuAtArm.user + a.workersCpuAtArm.system)) / 1000;
+      const r: AckReport = { times: a.times, responses: a.pushes, nacks: a.nacks, cpuMs: mainCpuMs + workersCpuMs, lastPushAt, mainCpuMs, workersCpuMs };
+      sendToParent({ type: "acked", seq: a.seq, ...r });
+    })
+    .catch((err: unknown) => sendToParent({ type: "failed", message: String(err) }));
+}
+
+/** The workers' CPU time so far (zero without workers). */
+function workersCpu(): Promise<NodeJS.CpuUsage> {
+  return app.workers ? app.workers.cpuUsage() : Promise.resolve({ user: 0, system: 0 });
 }
 
 onParentRequest((req: Request) => {
@@ -111,16 +127,20 @@ async function handle(req: Request): Promise<void> {
     case "memory":
       sendToParent({ type: "reply", seq: req.seq, kind: "memory", streams: app.xds.streamCount, ...(await settledMemory()) });
       return;
-    case "cpu":
-      sendToParent({ type: "reply", seq: req.seq, kind: "cpu", ...(await cpuOver(req.ms)) });
+    case "cpu": {
+      const before = await workersCpu();
+      const own = await cpuOver(req.ms);
+      const after = await workersCpu();
+      sendToParent({ type: "reply", seq: req.seq, kind: "cpu", ...own, userMs: own.userMs + (after.user - before.user) / 1000, systemMs: own.systemMs + (after.system - before.system) / 1000 });
       return;
+    }
     case "arm": {
       const typeUrls = new Set(req.typeUrls);
       const baseline = new Map<number, Map<string, string>>();
       for (const s of app.xds.streamStatuses()) {
         baseline.set(s.streamId, new Map(s.types.filter((t) => typeUrls.has(t.typeUrl)).map((t) => [t.typeUrl, t.acked?.version ?? ""])));
       }
-      armed = { seq: req.seq, typeUrls, expected: req.expected, baseline, progress: new Map(), times: [], pushes: {}, nacks: 0, lastPushPerf: Number.NaN, cpuAtArm: process.cpuUsage() };
+      armed = { seq: req.seq, typeUrls, expected: req.expected, baseline, progress: new Map(), times: [], pushes: {}, nacks: 0, lastPushPerf: Number.NaN, cpuAtArm: process.cpuUsage(), workersCpuAtArm: await workersCpu() };
       sendToParent({ type: "reply", seq: req.seq, kind: "armed" });
       return;
     }
