@@ -34,6 +34,9 @@ import { DEFAULT_HEALTH_LIMITS, type HealthLimits, VersionHealth } from "./versi
 
 export type { MonitorOptions, NodeVersions } from "./monitor-options";
 
+/** What a push that carries no filter version carried (most LDS pushes when filters ride in ECDS). */
+const NOTHING: readonly Carried[] = Object.freeze([]);
+
 export class HealthMonitor {
   private readonly tracked = new Map<string, VersionHealth>();
   /** Per node: what each push carried (so an ACK proves exactly those versions), what it was sent, what it runs since when. */
@@ -227,7 +230,7 @@ export class HealthMonitor {
         more.push(c);
       }
     }
-    const carried = more ?? first?.alone ?? [];
+    const carried = more ?? first?.alone ?? NOTHING;
     const sent = this.nodes.pushed(nodeId, typeUrl, version, carried, this.now());
     for (const c of carried) {
       const v = this.tracked.get(c.id);
