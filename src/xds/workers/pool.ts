@@ -50,6 +50,9 @@ export interface WorkerPoolOptions {
   readonly startTimeoutMs?: number;
 }
 
+/** Stream ids a worker may use before its replacement's range starts (per slot: ids index + 1 + k * count). */
+const STREAM_IDS_PER_GENERATION = 2 ** 32;
+
 /** A replaced worker waits this long, doubling on each death in a row up to MAX_RESPAWN_MS. */
 const FIRST_RESPAWN_MS = 500;
 const MAX_RESPAWN_MS = 30_000;
@@ -74,6 +77,8 @@ interface Slot {
   ready: boolean;
   /** Deaths in a row without listening in between. */
   deaths: number;
+  /** Workers started in this slot so far: each numbers its streams from a new range. */
+  generation: number;
   respawn: TimerHandle | undefined;
 }
 
@@ -101,8 +106,10 @@ export class WorkerPool {
     this.logger = options.logger ?? silentLogger;
     this.clock = options.clock ?? realClock;
     this.feed = new GroupFeed(options.cache, (worker, m) => this.send(worker, m));
-    this.streams = new StreamMirror(options.cache, this.feed, this.clock);
-    for (let index = 0; index < options.workers; index++) this.slots.push({ index, worker: undefined, ready: false, deaths: 0, respawn: undefined });
+    this.streams = new StreamMirror(options.cache, this.feed, this.clock, () => {
+      for (const s of this.slots) if (s.ready) this.send(s.index, { t: "close-streams" });
+    });
+    for (let index = 0; index < options.workers; index++) this.slots.push({ index, worker: undefined, ready: false, deaths: 0, generation: 0, respawn: undefined });
     this.router = new ConnectionRouter(
       { ready: () => this.slots.filter((s) => s.ready).map((s) => s.index), hand: (w, id, socket) => this.hand(w, id, socket) },
       options.maxConnectionsPerAddress,
@@ -172,10 +179,13 @@ export class WorkerPool {
     const worker = fork(exec, [], { execArgv, serialization: IPC_SERIALIZATION, env: { ...process.env, WASMXDS_XDS_WORKER: String(slot.index) } });
     slot.worker = worker;
     slot.ready = false;
+    const count = this.slots.length;
     const init: WorkerInit = {
       t: "init",
       index: slot.index,
-      count: this.slots.length,
+      // A replaced worker must not reuse the ids of the streams its predecessor held (NACK records, events name them).
+      firstStreamId: slot.index + 1 + count * STREAM_IDS_PER_GENERATION * slot.generation++,
+      count,
       socketPath: join(this.socketDir, `worker-${slot.index}-${Date.now().toString(36)}.sock`),
       ...(this.options.tls && { tls: this.material(this.options.tls) }),
       nodeIdentity: this.options.nodeIdentity ?? "off",

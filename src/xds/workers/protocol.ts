@@ -22,8 +22,9 @@ export const IPC_SERIALIZATION = "advanced";
 
 export interface WorkerInit {
   readonly t: "init";
-  /** This worker's place (0-based) and the number of workers: stream ids are index + 1 + k * count. */
+  /** This worker's place (0-based), its first stream id and the number of workers: its ids are firstStreamId + k * count. */
   readonly index: number;
+  readonly firstStreamId: number;
   readonly count: number;
   /** The worker's private Unix socket for its gRPC server: it is handed connections, it accepts none. */
   readonly socketPath: string;

@@ -58,6 +58,8 @@ export class StreamMirror implements XdsStreams {
     readonly cache: SnapshotCache,
     private readonly placement: Placement,
     private readonly clock: Clock,
+    /** Asks every worker to end its streams (status OK). */
+    private readonly endStreams: () => void,
     nackHistory = 1000,
   ) {
     this.nackLog = new NackLog(nackHistory);
@@ -172,8 +174,10 @@ export class StreamMirror implements XdsStreams {
     this.placement.flush();
   }
 
-  /** Ending the streams is the workers' (pool.ts); the mirror forgets them as they report closing. */
-  closeAllStreams(): void {}
+  /** The workers end their streams; the mirror forgets each as its worker reports it closed. */
+  closeAllStreams(): void {
+    this.endStreams();
+  }
 
   private connect(worker: number, id: number, node: NodeInfo, protocol: XdsProtocol, now: number): void {
     const group = this.cache.groupOf(node);

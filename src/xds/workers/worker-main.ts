@@ -45,7 +45,7 @@ class Worker {
   private http2: NetServer | undefined;
 
   constructor(private readonly init: WorkerInit) {
-    setStreamIdSpace(init.index + 1, init.count);
+    setStreamIdSpace(init.firstStreamId, init.count);
     const logger = workerLogger(send, init.debug, { component: "xds", worker: init.index });
     // After the connect event (delivered in a microtask), so the main process knows the stream first.
     const observer: StreamObserver = {

@@ -62,5 +62,9 @@ describe("a worker process dies", () => {
     const back = await connect("envoy-0-again");
     expect(back.node.id).toBe("envoy-0-again");
     await waitFor("three nodes", () => app.xds.nodes().length === 3);
+    // Handed to the replaced worker (it holds the fewest connections), which numbers its streams from a new range.
+    const again = app.xds.streamStatuses().find((s) => s.node?.id === "envoy-0-again");
+    expect(again?.streamId).toBeGreaterThan(2 ** 32);
+    expect(again?.streamId ? again.streamId % 2 : undefined).toBe(1);
   });
 });
