@@ -5,10 +5,21 @@
  * place accepts, so the per-address limit counts every connection of a
  * host whichever worker serves it, the listen backlog is the one of
  * grpc-server.ts, and port 0 is one port however many workers there are.
+ *
+ * At most MAX_IN_FLIGHT sockets per worker are on their way at once; the
+ * rest wait here, paused. Node's channel holds every later message to a
+ * child behind a socket until the child acknowledges it, and re-queues the
+ * whole backlog on each acknowledgement: with a connect storm's thousands
+ * of sockets handed at once, that cost the main process about 250 µs per
+ * connection (quadratic), and the snapshots and placements for the streams
+ * waited behind the sockets (docs/PERFORMANCE.md, "Workers").
  */
 import { createServer, type Server, type Socket } from "node:net";
 import { AddressLimit, clientAddress } from "../../net/address-limit";
 import { LISTEN_BACKLOG } from "../../net/grpc-server";
+
+/** Sockets handed to one worker and not yet reported taken. */
+export const MAX_IN_FLIGHT = 4;
 
 export interface RouterTarget {
   /** Workers ready for connections, by index. */
@@ -23,6 +34,9 @@ export class ConnectionRouter {
   /** Open connections: id -> worker and address. */
   private readonly open = new Map<number, { worker: number; address: string }>();
   private readonly perWorker = new Map<number, number>();
+  /** Per worker: sockets waiting to be handed, and how many are on their way. */
+  private readonly queues = new Map<number, Array<{ id: number; socket: Socket }>>();
+  private readonly inFlight = new Map<number, number>();
   private nextId = 1;
 
   constructor(
@@ -55,8 +69,17 @@ export class ConnectionRouter {
     this.perWorker.set(c.worker, (this.perWorker.get(c.worker) ?? 1) - 1);
   }
 
-  /** A worker is gone, and every connection it held. */
+  /** A worker took a socket it was handed: the next may go. */
+  taken(worker: number): void {
+    this.inFlight.set(worker, Math.max(0, (this.inFlight.get(worker) ?? 0) - 1));
+    this.pump(worker);
+  }
+
+  /** A worker is gone, and every connection it held or was to be handed. */
   workerGone(worker: number): void {
+    for (const { socket } of this.queues.get(worker) ?? []) socket.destroy();
+    this.queues.delete(worker);
+    this.inFlight.delete(worker);
     for (const [id, c] of this.open) if (c.worker === worker) this.closed(id);
     this.perWorker.delete(worker);
   }
@@ -81,14 +104,37 @@ export class ConnectionRouter {
     }
     let best: number | undefined;
     for (const w of this.target.ready()) if (best === undefined || (this.perWorker.get(w) ?? 0) < (this.perWorker.get(best) ?? 0)) best = w;
-    const id = this.nextId++;
-    if (best === undefined || !this.target.hand(best, id, socket)) {
+    if (best === undefined) {
       this.limit.release(address);
       socket.destroy();
       this.onUnserved(address);
       return;
     }
+    const id = this.nextId++;
     this.open.set(id, { worker: best, address });
     this.perWorker.set(best, (this.perWorker.get(best) ?? 0) + 1);
+    let queue = this.queues.get(best);
+    if (!queue) {
+      queue = [];
+      this.queues.set(best, queue);
+    }
+    queue.push({ id, socket });
+    this.pump(best);
+  }
+
+  private pump(worker: number): void {
+    const queue = this.queues.get(worker);
+    if (!queue) return;
+    let n = this.inFlight.get(worker) ?? 0;
+    while (n < MAX_IN_FLIGHT && queue.length > 0) {
+      const { id, socket } = queue.shift() as { id: number; socket: Socket };
+      if (this.target.hand(worker, id, socket)) {
+        n++;
+      } else {
+        socket.destroy();
+        this.closed(id);
+      }
+    }
+    this.inFlight.set(worker, n);
   }
 }

@@ -63,11 +63,13 @@ const MAX_RESPAWN_MS = 30_000;
  * built worker-main.js (an entry of scripts/build.mjs).
  */
 function workerCode(): { exec: string; execArgv: string[] } {
+  // Node flags for the workers alone (e.g. `--max-old-space-size=2048`, `--cpu-prof`), space-separated.
+  const flags = (process.env.WASMXDS_WORKER_NODE_FLAGS ?? "").split(" ").filter((f) => f !== "");
   if (import.meta.url.endsWith(".ts")) {
     const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
-    return { exec: fileURLToPath(new URL("./worker-main.ts", import.meta.url)), execArgv: ["--import", tsx] };
+    return { exec: fileURLToPath(new URL("./worker-main.ts", import.meta.url)), execArgv: ["--import", tsx, ...flags] };
   }
-  return { exec: join(PACKAGE_ROOT, "dist/xds/workers/worker-main.js"), execArgv: [] };
+  return { exec: join(PACKAGE_ROOT, "dist/xds/workers/worker-main.js"), execArgv: flags };
 }
 
 interface Slot {
@@ -294,8 +296,12 @@ export class WorkerPool {
           else streamItems.push(item);
         }
         this.streams.apply(worker, streamItems, m.streams);
+        for (const l of m.logs ?? []) this.logger[l.level](l.message, l.fields);
         return;
       }
+      case "took":
+        this.router.taken(worker);
+        return;
       case "log":
         this.logger[m.level](m.message, m.fields);
         return;

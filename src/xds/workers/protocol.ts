@@ -16,6 +16,7 @@ import type { NodeIdentityMode } from "../../net/node-identity";
 import type { NodeInfo } from "../../vocabulary/node-info";
 import type { StreamLimits } from "../limits";
 import type { XdsProtocol } from "../type-state";
+import type { WorkerLog } from "./worker-logger";
 
 /** The serialization of the IPC channel: V8's, so Buffers pass as bytes. */
 export const IPC_SERIALIZATION = "advanced";
@@ -86,9 +87,11 @@ export type FromWorker =
   /** The worker's code is loaded and listens for messages: init may be sent (earlier messages would be lost). */
   | { readonly t: "loaded" }
   | { readonly t: "listening" }
+  /** A handed connection arrived (connection-router.ts sends the next). */
+  | { readonly t: "took" }
   | { readonly t: "failed"; readonly message: string; readonly code?: string }
   /** `streams`: the worker's open streams, with or without a node yet. */
-  | { readonly t: "batch"; readonly items: readonly StreamItem[]; readonly streams: number }
+  | { readonly t: "batch"; readonly items: readonly StreamItem[]; readonly streams: number; readonly logs?: readonly WorkerLog[] }
   | { readonly t: "log"; readonly level: "debug" | "info" | "warn" | "error"; readonly message: string; readonly fields?: Record<string, unknown> }
   | { readonly t: "cpu"; readonly id: number; readonly user: number; readonly system: number }
   | { readonly t: "closed" };

@@ -6,14 +6,20 @@
  * more than the push.
  */
 import type { Logger } from "../../logger";
-import type { FromWorker } from "./protocol";
 
 type Level = "debug" | "info" | "warn" | "error";
 
-export function workerLogger(send: (m: FromWorker) => void, debug: boolean, base: Record<string, unknown> = {}): Logger {
+/** A log line on its way to the main process (in the worker's next report). */
+export interface WorkerLog {
+  readonly level: Level;
+  readonly message: string;
+  readonly fields?: Record<string, unknown>;
+}
+
+export function workerLogger(send: (line: WorkerLog) => void, debug: boolean, base: Record<string, unknown> = {}): Logger {
   const line = (level: Level) => (message: string, fields?: Record<string, unknown>) => {
     if (level === "debug" && !debug) return;
-    send({ t: "log", level, message, fields: { ...base, ...fields } });
+    send({ level, message, fields: { ...base, ...fields } });
   };
   return {
     debug: line("debug"),

@@ -21,7 +21,7 @@ import { XdsServer } from "../xds-server";
 import { bridgeCalls, type BridgeEnd } from "./worker-bridge";
 import { type FromWorker, isToWorker, type StreamItem, type ToWorker, type WorkerInit } from "./protocol";
 import { decodeSnapshot, HeldSnapshots } from "./snapshot-wire";
-import { workerLogger } from "./worker-logger";
+import { type WorkerLog, workerLogger } from "./worker-logger";
 
 /** The group of a stream the main process has not placed yet: no snapshot, so nothing is sent. */
 export const PENDING_GROUP = "\0pending";
@@ -32,6 +32,10 @@ const send = (m: FromWorker): void => {
 
 class Worker {
   private readonly items: StreamItem[] = [];
+  private readonly logs: WorkerLog[] = [];
+  /** Streams whose subscription or blocked state changed since the last report: one item each per report. */
+  private readonly subscriptions = new Set<XdsStream>();
+  private readonly blocked = new Set<XdsStream>();
   private flushing = false;
   private readonly assigned = new WeakMap<NodeInfo, string>();
   private readonly held = new HeldSnapshots();
@@ -46,15 +50,17 @@ class Worker {
 
   constructor(private readonly init: WorkerInit) {
     setStreamIdSpace(init.firstStreamId, init.count);
-    const logger = workerLogger(send, init.debug, { component: "xds", worker: init.index });
-    // After the connect event (delivered in a microtask), so the main process knows the stream first.
+    const logger = workerLogger((line) => this.log(line), init.debug, { component: "xds", worker: init.index });
+    // Reported when the batch goes (after the connect event, delivered in a microtask), once per stream.
     const observer: StreamObserver = {
-      subscriptionChanged: (s) =>
-        queueMicrotask(() => {
-          const { types, ignored } = s.subscriptions();
-          this.queue(["sub", s.id, types, ignored]);
-        }),
-      blockedChanged: (s: XdsStream) => queueMicrotask(() => this.queue(["blocked", s.id, s.blockedSince !== undefined])),
+      subscriptionChanged: (s) => {
+        this.subscriptions.add(s);
+        this.schedule();
+      },
+      blockedChanged: (s: XdsStream) => {
+        this.blocked.add(s);
+        this.schedule();
+      },
     };
     this.xds = new XdsServer({
       cache: this.cache,
@@ -156,12 +162,29 @@ class Worker {
 
   private queue(item: StreamItem): void {
     this.items.push(item);
+    this.schedule();
+  }
+
+  private log(line: WorkerLog): void {
+    this.logs.push(line);
+    this.schedule();
+  }
+
+  /** One report per turn of the event loop: what happened, then the subscriptions and blocked states that changed, and the log lines. */
+  private schedule(): void {
     if (this.flushing) return;
     this.flushing = true;
     setImmediate(() => {
       this.flushing = false;
       const items = this.items.splice(0);
-      send({ t: "batch", items, streams: this.xds.streamCount });
+      for (const s of this.subscriptions) {
+        const { types, ignored } = s.subscriptions();
+        items.push(["sub", s.id, types, ignored]);
+      }
+      this.subscriptions.clear();
+      for (const s of this.blocked) items.push(["blocked", s.id, s.blockedSince !== undefined]);
+      this.blocked.clear();
+      send({ t: "batch", items, streams: this.xds.streamCount, ...(this.logs.length > 0 && { logs: this.logs.splice(0) }) });
     });
   }
 
@@ -178,7 +201,9 @@ let worker: Worker | undefined;
 process.on("message", (m: unknown, handle: unknown) => {
   if (!isToWorker(m)) return;
   if (m.t === "conn") {
-    worker?.take(m.id, handle as Socket | undefined);
+    send({ t: "took" });
+    if (worker) worker.take(m.id, handle as Socket | undefined);
+    else (handle as Socket | undefined)?.destroy();
     return;
   }
   if (m.t === "init") {
