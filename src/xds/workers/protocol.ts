@@ -65,7 +65,8 @@ export type ToWorker =
 export type StreamItem =
   | readonly ["connect", streamId: number, node: NodeInfo, protocol: XdsProtocol]
   | readonly ["push", streamId: number, typeUrl: string, version: string, nonce: string, names: readonly string[]]
-  | readonly ["ack", streamId: number, typeUrl: string, version: string, names: readonly string[]]
+  /** An ACK names the resources of the type's last push (reported before it), as in one process: not sent again. */
+  | readonly ["ack", streamId: number, typeUrl: string, version: string]
   | readonly ["nack", streamId: number, nack: NackRecord]
   | readonly ["close", streamId: number, reason: string]
   | readonly ["sub", streamId: number, types: ReadonlyArray<readonly [string, boolean, readonly string[]]>, ignored: readonly string[]]

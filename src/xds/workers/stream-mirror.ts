@@ -86,8 +86,10 @@ export class StreamMirror implements XdsStreams {
         case "ack": {
           const m = this.streams.get(item[1]);
           if (!m) break;
-          const [, streamId, typeUrl, version, resourceNames] = item;
-          this.typeOf(m, typeUrl).acked = { version, at: now };
+          const [, streamId, typeUrl, version] = item;
+          const t = this.typeOf(m, typeUrl);
+          t.acked = { version, at: now };
+          const resourceNames = t.sent?.resourceNames ?? [];
           m.status = undefined;
           this.events.emit({ kind: "ack", streamId, node: m.node, typeUrl, version, resourceNames });
           break;

@@ -23,6 +23,9 @@ import { type FromWorker, isToWorker, type StreamItem, type ToWorker, type Worke
 import { decodeSnapshot, HeldSnapshots } from "./snapshot-wire";
 import { type WorkerLog, workerLogger } from "./worker-logger";
 
+/** How long a report gathers what happens before it goes. */
+const REPORT_EVERY_MS = 1;
+
 /** The group of a stream the main process has not placed yet: no snapshot, so nothing is sent. */
 export const PENDING_GROUP = "\0pending";
 
@@ -80,7 +83,7 @@ class Worker {
           this.queue(["push", e.streamId, e.typeUrl, e.version, e.nonce, e.resourceNames]);
           break;
         case "ack":
-          this.queue(["ack", e.streamId, e.typeUrl, e.version, e.resourceNames]);
+          this.queue(["ack", e.streamId, e.typeUrl, e.version]);
           break;
         case "nack":
           this.queue(["nack", e.nack.streamId, e.nack]);
@@ -170,11 +173,12 @@ class Worker {
     this.schedule();
   }
 
-  /** One report per turn of the event loop: what happened, then the subscriptions and blocked states that changed, and the log lines. */
+  /** One report per REPORT_EVERY_MS: what happened, then the subscriptions and blocked states that changed, and the log lines. */
   private schedule(): void {
     if (this.flushing) return;
     this.flushing = true;
-    setImmediate(() => {
+    // A millisecond gathers a storm's many small turns into one report (each message costs a serialization and a write).
+    setTimeout(() => {
       this.flushing = false;
       const items = this.items.splice(0);
       for (const s of this.subscriptions) {
@@ -185,7 +189,7 @@ class Worker {
       for (const s of this.blocked) items.push(["blocked", s.id, s.blockedSince !== undefined]);
       this.blocked.clear();
       send({ t: "batch", items, streams: this.xds.streamCount, ...(this.logs.length > 0 && { logs: this.logs.splice(0) }) });
-    });
+    }, REPORT_EVERY_MS);
   }
 
   private async shutdown(graceMs: number): Promise<void> {
