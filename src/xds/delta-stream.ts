@@ -112,6 +112,8 @@ export class DeltaStream extends XdsStream<DeltaTypeState> {
         // Reconnect: the node already holds exactly this selection.
         state.sent = { version: diff.version, nonce: "", subscription, resourceNames: [], at: now };
         state.acked = { version: diff.version, at: now };
+        // No ACK event says so: tell whoever mirrors the status (workers/).
+        this.subscribed();
       }
       if (state.sent) state.decided = { typeVersion: type.version, subscription };
       return;

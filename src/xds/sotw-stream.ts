@@ -65,7 +65,10 @@ export class SotwStream extends XdsStream {
     // Stale: answers an older response, and says nothing about the subscription (a late NACK is still recorded).
     if (this.settle(state, typeUrl, req.response_nonce, req.error_detail, req.version_info) === "stale") return;
     this.updateSubscription(state, typeUrl, req.resource_names, first);
-    this.sendFor(typeUrl, state, first ? req.version_info : undefined);
+    // What a reconnecting node says it holds, kept until a response is decided: the group's snapshot may come later
+    // (a worker's stream before the main process placed it, a group not built yet), and must not resend it then.
+    if (first) state.clientVersion = req.version_info;
+    this.sendFor(typeUrl, state);
   }
 
   private updateSubscription(state: TypeState, typeUrl: string, names: readonly string[], first: boolean): void {
@@ -79,10 +82,10 @@ export class SotwStream extends XdsStream {
   }
 
   protected override maybeSend(typeUrl: string, state: TypeState, given?: Snapshot): void {
-    this.sendFor(typeUrl, state, undefined, given);
+    this.sendFor(typeUrl, state, given);
   }
 
-  private sendFor(typeUrl: string, state: TypeState, clientVersion?: string, given?: Snapshot): void {
+  private sendFor(typeUrl: string, state: TypeState, given?: Snapshot): void {
     const snapshot = this.snapshotFor(given);
     if (!snapshot) return;
     if (!state.wildcard && state.names.size === 0) return;
@@ -97,11 +100,13 @@ export class SotwStream extends XdsStream {
       return;
     }
     const now = this.clock.now();
-    if (!state.sent && clientVersion && clientVersion === body.version) {
+    if (!state.sent && state.clientVersion && state.clientVersion === body.version) {
       // Reconnect: the node already holds exactly this version.
       state.sent = { version: body.version, nonce: "", subscription, resourceNames: body.resourceNames, at: now };
       state.sentTypeVersion = type.version;
       state.acked = { version: body.version, at: now };
+      // No ACK event says so: tell whoever mirrors the status (workers/).
+      this.subscribed();
       return;
     }
     // NACKed: not sent again on this stream (go-control-plane #962 resends it forever); a different version is.

@@ -262,7 +262,7 @@ export abstract class XdsStream<S extends TypeState = TypeState> {
     return false;
   }
 
-  /** A type's subscription changed (subclasses call it after TypeState.setSubscription). */
+  /** A type's subscription changed, or it counts as ACKed with no ACK event (subclasses call it; the observer reports both). */
   protected subscribed(): void {
     this.context.observer?.subscriptionChanged(this);
   }
@@ -272,9 +272,13 @@ export abstract class XdsStream<S extends TypeState = TypeState> {
     return this.backpressure.since;
   }
 
-  /** What status() gives of the subscription: per type, wildcard and names; and the ignored types. */
-  subscriptions(): { types: Array<readonly [string, boolean, readonly string[]]>; ignored: string[] } {
-    return { types: [...this.types].map(([typeUrl, s]) => [typeUrl, s.wildcard, s.namesList] as const), ignored: [...this.ignoredTypes] };
+  /**
+   * What status() gives of the subscription: per type, wildcard, names and
+   * the version ACKed (also when no ACK event said so: a reconnecting client
+   * that already holds what it would be sent); and the ignored types.
+   */
+  subscriptions(): { types: Array<readonly [string, boolean, readonly string[], string | null]>; ignored: string[] } {
+    return { types: [...this.types].map(([typeUrl, s]) => [typeUrl, s.wildcard, s.namesList, s.acked?.version ?? null] as const), ignored: [...this.ignoredTypes] };
   }
 
   /** The state of a type, made on its first request; `first` says whether it was. */

@@ -56,6 +56,8 @@ export class TypeState {
   /** The newest shared response this stream was sent (see shared-response.ts). */
   lastSharedSeq = 0;
   acked: { version: string; at: number } | undefined;
+  /** version_info of the type's first request (state of the world): what a reconnecting node holds, until a response is decided. */
+  clientVersion: string | undefined;
   nack: NackRecord | undefined;
   /** A response is due but the stream was blocked (backpressure). */
   pending = false;

@@ -12,13 +12,13 @@ import { MetricsServiceIngest, type MetricsServiceIngestOptions } from "../../sr
 import { type HealthSignal, SignalHub } from "../../src/health/signal";
 import { memoryLogger } from "../../src/logger";
 import { encodeMessage } from "../../src/proto/registry";
-import type { XdsServer } from "../../src/xds/xds-server";
+import type { XdsStreams } from "../../src/xds/xds-streams";
 import { startHarness } from "./xds-harness";
 import { ecds, httpListener, moduleBytes, type ModuleName, type Res, routeConfig, staticCluster, TYPE_URLS, wasmAny } from "./xds-resources";
 
 export interface IngestHarness {
   readonly cache: SnapshotCache;
-  readonly xds: XdsServer;
+  readonly xds: XdsStreams;
   readonly hub: SignalHub;
   readonly metrics: MetricsServiceIngest;
   readonly accessLogs: AccessLogIngest;

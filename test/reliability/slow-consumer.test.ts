@@ -14,7 +14,8 @@ import { memoryLogger } from "../../src/logger";
 import { decodeMessage, encodeMessage } from "../../src/proto/registry";
 import { TYPE_URLS } from "../../src/vocabulary/type-urls";
 import { FakeClock } from "../../src/time/fake-clock";
-import { RESET_AFTER_FAIL_MS, type XdsServer } from "../../src/xds/xds-server";
+import { RESET_AFTER_FAIL_MS } from "../../src/xds/xds-server";
+import type { XdsStreams } from "../../src/xds/xds-streams";
 import { AdsClient } from "../helpers/ads-client";
 import { basicInput, extensionConfig } from "../helpers/snapshots";
 import { type Harness, startHarness } from "../helpers/xds-harness";
@@ -59,7 +60,7 @@ const bigModule = (i: number) => `${i}:`.padEnd(250_000, "w");
 let clock: FakeClock;
 let h: Harness;
 let cache: SnapshotCache;
-let xds: XdsServer;
+let xds: XdsStreams;
 let logger: ReturnType<typeof memoryLogger>;
 const cleanup: Array<() => void> = [];
 

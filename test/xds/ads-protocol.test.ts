@@ -187,6 +187,19 @@ describe("ADS state of the world", () => {
     expect((await c.next(T.cluster)).version_info).toBe(cds.version_info);
   });
 
+  it("does not resend to a reconnecting node whose group's snapshot comes after its first request", async () => {
+    // A node reconnecting before its group has a snapshot (a worker's stream not yet placed, a group not yet built)
+    // still holds what it said: once the snapshot comes, the same version is not sent again.
+    const snapshot = Snapshot.create(basicInput());
+    const held = snapshot.type(T.cluster).response("*").version;
+    const b = connect();
+    b.request({ typeUrl: T.cluster, versionInfo: held });
+    expect(await b.drain(100)).toEqual([]);
+    h.cache.setDefaultSnapshot(snapshot);
+    expect(await b.drain(300)).toEqual([]);
+    await expect.poll(() => h.xds.streamStatuses()[0]?.types[0]?.acked?.version).toBe(held);
+  });
+
   it("keeps per-group snapshots with a pluggable node-group function", async () => {
     await h.close();
     h = await startHarness({ groupOf: (n) => n.cluster });

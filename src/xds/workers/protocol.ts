@@ -69,7 +69,8 @@ export type StreamItem =
   | readonly ["ack", streamId: number, typeUrl: string, version: string]
   | readonly ["nack", streamId: number, nack: NackRecord]
   | readonly ["close", streamId: number, reason: string]
-  | readonly ["sub", streamId: number, types: ReadonlyArray<readonly [string, boolean, readonly string[]]>, ignored: readonly string[]]
+  /** Per type: URL, wildcard, names, the version ACKed (null: none). */
+  | readonly ["sub", streamId: number, types: ReadonlyArray<readonly [string, boolean, readonly string[], string | null]>, ignored: readonly string[]]
   | readonly ["blocked", streamId: number, blocked: boolean]
   /** A connection handed to the worker closed. */
   | readonly ["gone", connectionId: number]

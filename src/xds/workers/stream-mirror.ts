@@ -110,10 +110,12 @@ export class StreamMirror implements XdsStreams {
         case "sub": {
           const m = this.streams.get(item[1]);
           if (!m) break;
-          for (const [typeUrl, wildcard, names] of item[2]) {
+          for (const [typeUrl, wildcard, names, acked] of item[2]) {
             const t = this.typeOf(m, typeUrl);
             t.wildcard = wildcard;
             t.names = names;
+            // A reconnect holding what it would be sent counts as ACKed with no ACK event, as in one process.
+            if (acked !== null && t.acked === undefined) t.acked = { version: acked, at: now };
           }
           m.ignored = item[3];
           m.status = undefined;
