@@ -240,10 +240,9 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
     throw err;
   }
   const grpcServer = new grpc.Server(GRPC_SERVER_OPTIONS);
-  // Set once the xDS workers are started, so a failure after it stops them.
+  // Set once the xDS workers are forked, so a failure after it stops them.
   let poolStarted: WorkerPool | undefined;
   const startWorkers = async (pool: WorkerPool, host: string): Promise<{ host: string; port: number; close(graceMs: number): Promise<void> }> => {
-    poolStarted = pool;
     const port = await pool.start();
     return { host, port, close: (graceMs) => pool.close(graceMs) };
   };
@@ -290,6 +289,9 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
             clock,
           })
         : undefined;
+    // Their code loads while this process publishes its first version (a failed start stops them: catch below).
+    poolStarted = pool;
+    pool?.prepare();
     let xds: XdsStreams;
     if (pool) {
       xds = pool.streams;

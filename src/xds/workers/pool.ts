@@ -101,6 +101,13 @@ export class WorkerPool {
   /** Warnings a peer triggers, rate limited per peer. */
   private readonly warnings: LogLimiter;
   private nextCpuId = 1;
+  /** The workers being started (prepare(): forked early, while the main process does its own start-up). */
+  private spawning: Array<Promise<void>> | undefined;
+  /** Resolved by start(): a loaded worker is sent its init then (it needs the services registered by then). */
+  private released!: () => void;
+  private readonly startCalled = new Promise<void>((resolve) => {
+    this.released = resolve;
+  });
   private readonly cpuWaits = new Map<number, { pending: number; user: number; system: number; resolve: (cpu: NodeJS.CpuUsage) => void }>();
 
   constructor(private readonly options: WorkerPoolOptions) {
@@ -121,12 +128,26 @@ export class WorkerPool {
     this.warnings = new LogLimiter(this.logger, this.clock);
   }
 
+  /**
+   * Forks the worker processes now, so that loading their code (a few
+   * hundred milliseconds) overlaps the main process's own start-up (the
+   * first publish); start() then only initialises them.
+   */
+  prepare(): void {
+    if (this.spawning) return;
+    this.spawning = this.slots.map((s) => this.spawn(s));
+    // Awaited by start(); until then a failure must not be an unhandled rejection.
+    for (const p of this.spawning) p.catch(() => {});
+  }
+
   /** Starts every worker; resolves with the port they listen on, or rejects naming why one could not. */
   async start(): Promise<number> {
     this.socketDir = mkdtempSync(join(tmpdir(), "wasmxds-xds-"));
     if (this.options.tls) this.followRotation(this.options.tls);
+    this.prepare();
+    this.released();
     try {
-      await Promise.all(this.slots.map((s) => this.spawn(s)));
+      await Promise.all(this.spawning ?? []);
       // Envoys are let in once every worker can take them.
       return await this.router.listen(this.options.host, this.options.port);
     } catch (err) {
@@ -167,7 +188,9 @@ export class WorkerPool {
           clearTimeout(kill);
           resolve();
         });
-        this.send(s.index, { t: "shutdown", graceMs });
+        // A worker not serving yet has no streams to end.
+        if (s.ready) this.send(s.index, { t: "shutdown", graceMs });
+        else w.kill("SIGTERM");
       });
     });
     await Promise.all([...exits, stopped]);
@@ -182,11 +205,12 @@ export class WorkerPool {
     slot.worker = worker;
     slot.ready = false;
     const count = this.slots.length;
-    const init: WorkerInit = {
+    const generation = slot.generation++;
+    const init = (): WorkerInit => ({
       t: "init",
       index: slot.index,
       // A replaced worker must not reuse the ids of the streams its predecessor held (NACK records, events name them).
-      firstStreamId: slot.index + 1 + count * STREAM_IDS_PER_GENERATION * slot.generation++,
+      firstStreamId: slot.index + 1 + count * STREAM_IDS_PER_GENERATION * generation,
       count,
       socketPath: join(this.socketDir, `worker-${slot.index}-${Date.now().toString(36)}.sock`),
       ...(this.options.tls && { tls: this.material(this.options.tls) }),
@@ -195,7 +219,7 @@ export class WorkerPool {
       ...(this.options.maxStreams !== undefined && { maxStreams: this.options.maxStreams }),
       bridged: this.bridge.paths(),
       debug: false,
-    };
+    });
     return new Promise<void>((resolve, reject) => {
       const timeoutMs = this.options.startTimeoutMs ?? 30_000;
       const timer = setTimeout(() => {
@@ -206,7 +230,7 @@ export class WorkerPool {
       worker.on("message", (m: unknown) => {
         if (!isFromWorker(m)) return;
         if (m.t === "loaded") {
-          this.send(slot.index, init);
+          this.startCalled.then(() => this.send(slot.index, init()));
           return;
         }
         if (m.t === "listening") {
