@@ -11,3 +11,4 @@ export { DEFAULT_LIMITS, type StreamLimits } from "./limits";
 export type { NodeInfo } from "../vocabulary/node-info";
 export type { StreamStatus, TypeStatus, XdsProtocol } from "./type-state";
 export { XdsServer, type XdsServerOptions } from "./xds-server";
+export type { XdsStreams } from "./xds-streams";
