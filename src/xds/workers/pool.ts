@@ -230,7 +230,10 @@ export class WorkerPool {
       worker.on("message", (m: unknown) => {
         if (!isFromWorker(m)) return;
         if (m.t === "loaded") {
-          this.startCalled.then(() => this.send(slot.index, init()));
+          this.startCalled.then(
+            () => this.send(slot.index, init()),
+            (err: unknown) => this.logger.error("could not initialise an xDS worker", { worker: slot.index, err: String(err) }),
+          );
           return;
         }
         if (m.t === "listening") {
