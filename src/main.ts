@@ -474,6 +474,8 @@ export async function startWasmxds(options: WasmxdsOptions): Promise<RunningWasm
       addFleetRoutes(router, { xds, pipeline, monitor: health, now: () => clock.now() });
       addEventStreamRoute(router, new EventStreams(events, undefined, clock));
       addConsoleRoutes(router);
+      // `--workers`: each worker process, whether it takes connections, and how many it holds (docs/WORKERS.md).
+      if (pool) router.add("GET", "/v1/workers", () => ({ json: { workers: pool.workers() } }));
       if (cluster) router.add("GET", "/v1/cluster", () => ({ json: cluster.status(xds.streamStatuses().flatMap((s) => (s.node ? [s.node] : []))) }));
       admin = await startAdminServer(router, options.adminAddress, logger, { ...(options.adminAccess && { access: options.adminAccess }) });
     }

@@ -50,6 +50,14 @@ describe("xDS streams in two worker processes", () => {
     // Stream ids come from both workers (each numbers its own residue).
     expect(new Set(statuses.map((s) => s.streamId % 2))).toEqual(new Set([0, 1]));
     expect(app.xds.nodeInfo("envoy-3")?.cluster).toBe("edge");
+    // The admin API shows each worker and the connections it holds (each client its own).
+    const res = await fetch(`http://127.0.0.1:${app.adminAddress?.port}/v1/workers`);
+    const body = (await res.json()) as { workers: Array<{ index: number; pid: number; ready: boolean; connections: number }> };
+    expect(body.workers.map((w) => [w.index, w.ready, w.connections])).toEqual([
+      [0, true, 3],
+      [1, true, 3],
+    ]);
+    expect(body.workers.every((w) => Number.isInteger(w.pid) && w.pid !== process.pid)).toBe(true);
     const lds = statuses[0]?.types.find((t) => t.typeUrl === TYPE_URLS.listener);
     expect(lds?.wildcard).toBe(true);
     expect(lds?.sent?.version).toBe(lds?.acked?.version);
