@@ -5,7 +5,7 @@
  * (bin/wasmxds.js running dist/) against the TypeScript sources run through
  * tsx (what bin/wasmxds.js did before the build).
  *
- *   npm run bench:startup [-- --runs 9 --profile]
+ *   npm run bench:startup [-- --runs 9 --profile --workers N]
  *
  * Each run is a fresh process; runs of the variants interleave so that a
  * change in the machine's load hits both; the median is reported, with the
@@ -26,7 +26,8 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { formatSummary, summarizeProfile } from "./fanout/profile";
 
-const { values } = parseArgs({ options: { runs: { type: "string", default: "9" }, profile: { type: "boolean", default: false } } });
+// --workers N: serve's --workers (unset: its default, one xDS worker per core).
+const { values } = parseArgs({ options: { runs: { type: "string", default: "9" }, profile: { type: "boolean", default: false }, workers: { type: "string" } } });
 const runs = Number(values.runs);
 const root = join(import.meta.dirname, "..");
 const TARGET_MS = { help: 300, serve: 500 } as const;
@@ -58,6 +59,7 @@ const ARGS: Record<Scenario, string[]> = {
     "json",
     "--shutdown-grace",
     "0",
+    ...(values.workers !== undefined ? ["--workers", values.workers] : []),
   ],
 };
 

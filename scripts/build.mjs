@@ -47,8 +47,6 @@ const LIBRARY = {
   "sim/index": "src/sim/index.ts",
   // Loaded by path by src/wasm/preflight/run-in-worker.ts.
   "wasm/preflight/worker-main": "src/wasm/preflight/worker-main.ts",
-  // Run by path as each xDS worker process (src/xds/workers/pool.ts, `--workers N`).
-  "xds/workers/worker-main": "src/xds/workers/worker-main.ts",
 };
 
 const COMMON = {
@@ -84,7 +82,11 @@ if (jsOnly) {
 await build({ ...COMMON, entryPoints: LIBRARY, outdir: dist, packages: "external", legalComments: "none" });
 await build({
   ...COMMON,
-  entryPoints: { run: "src/cli/run.ts" },
+  // xds-worker: run by path as each xDS worker process (src/xds/workers/pool.ts,
+  // `--workers N`), for the command and for library users alike: a process of
+  // its own, so it shares no module with the embedding program, and loads as
+  // fast as the command does with its dependencies bundled.
+  entryPoints: { run: "src/cli/run.ts", "xds-worker": "src/xds/workers/worker-main.ts" },
   outdir: join(dist, "cli"),
   // etcd3 reads its .proto files beside its own sources (__dirname), which a
   // bundle does not have: it stays in node_modules, loaded only by replicas.

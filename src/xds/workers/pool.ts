@@ -59,8 +59,8 @@ const MAX_RESPAWN_MS = 30_000;
 
 /**
  * Where a worker's code is: run from the TypeScript sources (tests, tsx),
- * the worker runs the .ts file with tsx registered; from the build, the
- * built worker-main.js (an entry of scripts/build.mjs).
+ * the worker runs the .ts file with tsx registered; from the build,
+ * dist/cli/xds-worker.js (an entry of scripts/build.mjs, dependencies bundled).
  */
 function workerCode(): { exec: string; execArgv: string[] } {
   // Node flags for the workers alone (e.g. `--max-old-space-size=2048`, `--cpu-prof`), space-separated.
@@ -69,7 +69,7 @@ function workerCode(): { exec: string; execArgv: string[] } {
     const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
     return { exec: fileURLToPath(new URL("./worker-main.ts", import.meta.url)), execArgv: ["--import", tsx, ...flags] };
   }
-  return { exec: join(PACKAGE_ROOT, "dist/xds/workers/worker-main.js"), execArgv: flags };
+  return { exec: join(PACKAGE_ROOT, "dist/cli/xds-worker.js"), execArgv: flags };
 }
 
 interface Slot {
