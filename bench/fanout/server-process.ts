@@ -124,9 +124,14 @@ async function handle(req: Request): Promise<void> {
     case "clock":
       sendToParent({ type: "reply", seq: req.seq, kind: "clock", now: now() });
       return;
-    case "memory":
-      sendToParent({ type: "reply", seq: req.seq, kind: "memory", streams: app.xds.streamCount, ...(await settledMemory()) });
+    case "memory": {
+      // With workers: theirs added (their heaps are not settled by a forced GC: no --expose-gc there).
+      const own = await settledMemory();
+      const w = app.workers ? await app.workers.usage() : undefined;
+      const figures = w ? { ...own, rss: own.rss + w.rss, heapUsed: own.heapUsed + w.heapUsed } : own;
+      sendToParent({ type: "reply", seq: req.seq, kind: "memory", streams: app.xds.streamCount, ...figures });
       return;
+    }
     case "cpu": {
       const before = await workersCpu();
       const own = await cpuOver(req.ms);

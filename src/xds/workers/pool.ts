@@ -30,7 +30,7 @@ import type { StreamLimits } from "../limits";
 import { CallBridge } from "./call-bridge";
 import { ConnectionRouter } from "./connection-router";
 import { GroupFeed } from "./group-feed";
-import { type FromWorker, IPC_SERIALIZATION, isFromWorker, type ToWorker, type WorkerInit } from "./protocol";
+import { type FromWorker, IPC_SERIALIZATION, isFromWorker, type ToWorker, type WorkerInit, type WorkerUsage } from "./protocol";
 import { StreamMirror } from "./stream-mirror";
 
 export interface WorkerPoolOptions {
@@ -49,6 +49,8 @@ export interface WorkerPoolOptions {
   /** How long a worker may take to listen (default 30 s). */
   readonly startTimeoutMs?: number;
 }
+
+const NO_USAGE: WorkerUsage = Object.freeze({ user: 0, system: 0, rss: 0, heapUsed: 0 });
 
 /** Stream ids a worker may use before its replacement's range starts (per slot: ids index + 1 + k * count). */
 const STREAM_IDS_PER_GENERATION = 2 ** 32;
@@ -108,7 +110,7 @@ export class WorkerPool {
   private readonly startCalled = new Promise<void>((resolve) => {
     this.released = resolve;
   });
-  private readonly cpuWaits = new Map<number, { pending: number; user: number; system: number; resolve: (cpu: NodeJS.CpuUsage) => void }>();
+  private readonly usageWaits = new Map<number, { pending: number; sum: WorkerUsage; resolve: (usage: WorkerUsage) => void }>();
 
   constructor(private readonly options: WorkerPoolOptions) {
     if (!Number.isInteger(options.workers) || options.workers < 1) throw new WasmxdsError("USAGE", `--workers: expected a whole number of at least 1, got ${options.workers}`);
@@ -163,12 +165,18 @@ export class WorkerPool {
   }
 
   /** The workers' CPU time, summed (benchmarks; the main process's own is process.cpuUsage()). */
-  cpuUsage(): Promise<NodeJS.CpuUsage> {
+  async cpuUsage(): Promise<NodeJS.CpuUsage> {
+    const { user, system } = await this.usage();
+    return { user, system };
+  }
+
+  /** The workers' CPU time and memory (RSS, JS heap), summed over the live ones. */
+  usage(): Promise<WorkerUsage> {
     const live = this.slots.filter((s) => s.worker?.connected);
-    if (live.length === 0) return Promise.resolve({ user: 0, system: 0 });
+    if (live.length === 0) return Promise.resolve(NO_USAGE);
     const id = this.nextCpuId++;
     return new Promise((resolve) => {
-      this.cpuWaits.set(id, { pending: live.length, user: 0, system: 0, resolve });
+      this.usageWaits.set(id, { pending: live.length, sum: NO_USAGE, resolve });
       for (const s of live) this.send(s.index, { t: "cpu", id });
     });
   }
@@ -261,7 +269,7 @@ export class WorkerPool {
         this.streams.workerGone(slot.index, `xDS worker process ${slot.index} exited`);
         this.bridge.workerGone(slot.index);
         this.feed.reset(slot.index);
-        for (const [id, wait] of this.cpuWaits) this.cpuDone(id, wait, { user: 0, system: 0 });
+        for (const [id, wait] of this.usageWaits) this.usageDone(id, wait, NO_USAGE);
         if (!wasReady) {
           reject(new WasmxdsError("WORKER_FAILED", `xDS worker ${slot.index} exited before it was ready (${signal ?? `code ${code}`})`));
           if (this.closing || slot.deaths === 0) return;
@@ -333,8 +341,8 @@ export class WorkerPool {
         this.logger[m.level](m.message, m.fields);
         return;
       case "cpu": {
-        const wait = this.cpuWaits.get(m.id);
-        if (wait) this.cpuDone(m.id, wait, m);
+        const wait = this.usageWaits.get(m.id);
+        if (wait) this.usageDone(m.id, wait, m);
         return;
       }
       default:
@@ -342,12 +350,12 @@ export class WorkerPool {
     }
   }
 
-  private cpuDone(id: number, wait: { pending: number; user: number; system: number; resolve: (cpu: NodeJS.CpuUsage) => void }, cpu: NodeJS.CpuUsage): void {
-    wait.user += cpu.user;
-    wait.system += cpu.system;
+  private usageDone(id: number, wait: { pending: number; sum: WorkerUsage; resolve: (usage: WorkerUsage) => void }, u: WorkerUsage): void {
+    const s = wait.sum;
+    wait.sum = { user: s.user + u.user, system: s.system + u.system, rss: s.rss + u.rss, heapUsed: s.heapUsed + u.heapUsed };
     if (--wait.pending > 0) return;
-    this.cpuWaits.delete(id);
-    wait.resolve({ user: wait.user, system: wait.system });
+    this.usageWaits.delete(id);
+    wait.resolve(wait.sum);
   }
 
   private send(worker: number, m: ToWorker): void {

@@ -95,8 +95,16 @@ export type FromWorker =
   /** `streams`: the worker's open streams, with or without a node yet. */
   | { readonly t: "batch"; readonly items: readonly StreamItem[]; readonly streams: number; readonly logs?: readonly WorkerLog[] }
   | { readonly t: "log"; readonly level: "debug" | "info" | "warn" | "error"; readonly message: string; readonly fields?: Record<string, unknown> }
-  | { readonly t: "cpu"; readonly id: number; readonly user: number; readonly system: number }
+  | ({ readonly t: "cpu"; readonly id: number } & WorkerUsage)
   | { readonly t: "closed" };
+
+/** A worker's CPU time so far (µs) and memory now (bytes): benchmarks and GET /v1/workers. */
+export interface WorkerUsage {
+  readonly user: number;
+  readonly system: number;
+  readonly rss: number;
+  readonly heapUsed: number;
+}
 
 export function isFromWorker(m: unknown): m is FromWorker {
   return typeof m === "object" && m !== null && typeof (m as { t?: unknown }).t === "string";

@@ -154,7 +154,8 @@ class Worker {
         break;
       case "cpu": {
         const cpu = process.cpuUsage();
-        send({ t: "cpu", id: m.id, user: cpu.user, system: cpu.system });
+        const memory = process.memoryUsage();
+        send({ t: "cpu", id: m.id, user: cpu.user, system: cpu.system, rss: memory.rss, heapUsed: memory.heapUsed });
         break;
       }
       case "init":
