@@ -31,6 +31,7 @@ import { DeltaStream } from "./delta-stream";
 import { SotwStream, type StreamStatus, type StreamTransport } from "./sotw-stream";
 import type { StreamContext, StreamObserver, XdsStream } from "./stream-base";
 import { NackLog } from "./nack-log";
+import { StreamsByNode } from "./streams-by-node";
 import type { XdsStreams } from "./xds-streams";
 
 export interface XdsServerOptions {
@@ -66,7 +67,7 @@ export class XdsServer implements XdsStreams {
   private readonly warnings: LogLimiter;
   private readonly streams = new Map<number, { stream: XdsStream; call: Call<unknown> }>();
   /** Open streams by node id (ids in opening order), so lookups by node need not scan every stream. */
-  private readonly byNode = new Map<string, number[]>();
+  private readonly byNode = new StreamsByNode();
   private readonly nackLog: NackLog;
   private readonly resets = new Set<TimerHandle>();
   private readonly nodeIdentity: NodeIdentityMode;
@@ -128,7 +129,7 @@ export class XdsServer implements XdsStreams {
    * without building every stream's status (O(1) instead of O(streams)).
    */
   nodeInfo(nodeId: string): NodeInfo | undefined {
-    const id = this.byNode.get(nodeId)?.[0];
+    const id = this.byNode.oldest(nodeId);
     return id === undefined ? undefined : this.streams.get(id)?.stream.nodeInfo;
   }
 
@@ -175,14 +176,6 @@ export class XdsServer implements XdsStreams {
     this.warnings.close();
   }
 
-  private unindex(nodeId: string, streamId: number): void {
-    const ids = this.byNode.get(nodeId);
-    if (!ids) return;
-    const i = ids.indexOf(streamId);
-    if (i >= 0) ids.splice(i, 1);
-    if (ids.length === 0) this.byNode.delete(nodeId);
-  }
-
   private handle<R extends { readonly node: Node__Output | null }>(call: Call<R>, create: (t: StreamTransport, c: StreamContext) => Served<R>): void {
     if (this.streams.size >= this.maxStreams) {
       this.warnings.warn("max-streams", "refusing an xDS stream: too many open streams", { peer: call.getPeer(), limit: this.maxStreams });
@@ -200,7 +193,7 @@ export class XdsServer implements XdsStreams {
     let indexed: string | undefined;
     const done = (reason: string) => {
       this.streams.delete(s.id);
-      if (indexed !== undefined) this.unindex(indexed, s.id);
+      if (indexed !== undefined) this.byNode.remove(indexed, s.id);
       s.onClose(reason);
     };
     call.on("data", (req: R) => {
@@ -218,14 +211,8 @@ export class XdsServer implements XdsStreams {
         s.onRequest(req);
         if (indexed === undefined && s.nodeInfo && this.streams.has(s.id)) {
           indexed = s.nodeInfo.id;
-          const ids = this.byNode.get(indexed);
           // Stream ids grow, and a node is named on a stream's first request: keep opening order.
-          if (ids) {
-            ids.push(s.id);
-            ids.sort((a, b) => a - b);
-          } else {
-            this.byNode.set(indexed, [s.id]);
-          }
+          this.byNode.addById(indexed, s.id);
         }
       } catch (err) {
         // A bug handling one request must not take down the process or other streams.

@@ -29,6 +29,9 @@ export interface RequestArgs {
   node?: ClientNode | null;
 }
 
+/** Channel options for a connection of the client's own, as each Envoy has (grpc-js shares one between clients otherwise). */
+export const OWN_CONNECTION = { "grpc.use_local_subchannel_pool": 1 } as const;
+
 export class AdsClient extends ResponseStream<DiscoveryResponse__Output> {
   private sentNode = false;
 

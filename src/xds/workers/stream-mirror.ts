@@ -12,6 +12,7 @@ import type { Clock } from "../../time/clock";
 import type { NodeInfo } from "../../vocabulary/node-info";
 import { type NackRecord, XdsEvents } from "../events";
 import { NackLog } from "../nack-log";
+import { StreamsByNode } from "../streams-by-node";
 import type { StreamStatus, TypeStatus, XdsProtocol } from "../type-state";
 import type { XdsStreams } from "../xds-streams";
 import type { StreamItem } from "./protocol";
@@ -49,7 +50,7 @@ export interface Placement {
 export class StreamMirror implements XdsStreams {
   readonly events = new XdsEvents();
   private readonly streams = new Map<number, Mirror>();
-  private readonly byNode = new Map<string, number[]>();
+  private readonly byNode = new StreamsByNode();
   private readonly nackLog: NackLog;
   /** Open streams per worker, with or without a node (as each last reported). */
   private readonly counts = new Map<number, number>();
@@ -157,7 +158,7 @@ export class StreamMirror implements XdsStreams {
   }
 
   nodeInfo(nodeId: string): NodeInfo | undefined {
-    const id = this.byNode.get(nodeId)?.[0];
+    const id = this.byNode.oldest(nodeId);
     return id === undefined ? undefined : this.streams.get(id)?.node;
   }
 
@@ -187,10 +188,8 @@ export class StreamMirror implements XdsStreams {
     const group = this.cache.groupOf(node);
     const m: Mirror = { id, worker, protocol, node, connectedAt: now, group, types: new Map(), ignored: [], blockedSince: undefined, status: undefined };
     this.streams.set(id, m);
-    const ids = this.byNode.get(node.id);
     // Ids are unique across workers but interleave: keep the opening order of this process's view.
-    if (ids) ids.push(id);
-    else this.byNode.set(node.id, [id]);
+    this.byNode.add(node.id, id);
     this.placement.place(worker, id, group, undefined);
     this.events.emit({ kind: "connect", streamId: id, node, group });
   }
@@ -199,12 +198,7 @@ export class StreamMirror implements XdsStreams {
     const m = this.streams.get(id);
     if (!m) return;
     this.streams.delete(id);
-    const ids = this.byNode.get(m.node.id);
-    if (ids) {
-      const i = ids.indexOf(id);
-      if (i >= 0) ids.splice(i, 1);
-      if (ids.length === 0) this.byNode.delete(m.node.id);
-    }
+    this.byNode.remove(m.node.id, id);
     this.placement.leave(m.worker, m.group);
     this.events.emit({ kind: "disconnect", streamId: id, node: m.node, reason });
   }

@@ -11,12 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningWasmxds } from "../../../src/main";
 import { FakeClock } from "../../../src/time/fake-clock";
 import { TYPE_URLS } from "../../../src/vocabulary/type-urls";
-import { AdsClient } from "../../helpers/ads-client";
+import { AdsClient, OWN_CONNECTION } from "../../helpers/ads-client";
 import { startTestApp } from "../../helpers/app";
 import { waitFor } from "../../helpers/wait";
 
 const CONFIG = join(import.meta.dirname, "../../../config");
-const OWN_CONNECTION = { "grpc.use_local_subchannel_pool": 1 };
 
 describe("a worker process dies", () => {
   let app: RunningWasmxds;

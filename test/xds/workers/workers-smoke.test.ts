@@ -10,13 +10,11 @@ import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningWasmxds } from "../../../src/main";
 import { TYPE_URLS } from "../../../src/vocabulary/type-urls";
-import { AdsClient, resourcesOf } from "../../helpers/ads-client";
+import { AdsClient, OWN_CONNECTION, resourcesOf } from "../../helpers/ads-client";
 import { startTestApp } from "../../helpers/app";
 import { waitFor } from "../../helpers/wait";
 
 const CONFIG = join(import.meta.dirname, "../../../config");
-/** One connection per client, as each Envoy has: Node's cluster spreads connections, not streams. */
-const OWN_CONNECTION = { "grpc.use_local_subchannel_pool": 1 };
 
 describe("xDS streams in two worker processes", () => {
   let app: RunningWasmxds;
