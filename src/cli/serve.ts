@@ -109,10 +109,9 @@ function parseModulesTls(v: { "modules-tls": boolean; "modules-ca"?: string }): 
   return v["modules-tls"] ? { modulesTls: ca === undefined ? {} : { caFile: ca } } : {};
 }
 
-/** `--workers` unset: one per core, none on a single core (a worker there only adds a hop); `dev` runs the streams itself. */
+/** `--workers` unset: the number of cores (issue 18); `dev` runs the streams itself. */
 export function defaultWorkers(): number {
-  const cores = availableParallelism();
-  return cores > 1 ? cores : 0;
+  return availableParallelism();
 }
 
 /** A whole number of at least 0, else a usage error naming the flag. */
