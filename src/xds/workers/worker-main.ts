@@ -236,4 +236,6 @@ process.on("message", (m: unknown, handle: unknown) => {
 });
 // The main process is gone: so is the reason to serve.
 process.on("disconnect", () => process.exit(0));
+// Gone already while this code loaded (killed during start-up): the event above has passed.
+if (!process.connected) process.exit(0);
 send({ t: "loaded" });
